@@ -1,0 +1,69 @@
+"""Settings: defaults < sftset.toml < command-line flags.
+
+`sftset.toml` is read from the current directory (or `--config FILE`, or $SFTSET_CONFIG).
+Each command reads its own table (`[evaluate]`, `[export]`, ...); `[paths]` holds shared paths.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .errors import InputError
+
+CONFIG_NAME = "sftset.toml"
+
+
+class Config:
+    def __init__(self, data: dict[str, Any] | None = None, path: Path | None = None):
+        self.data = data or {}
+        self.path = path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None) -> "Config":
+        explicit = path or os.environ.get("SFTSET_CONFIG")
+        candidate = Path(explicit) if explicit else Path(CONFIG_NAME)
+        if not candidate.exists():
+            if explicit:
+                raise InputError("config file not found", str(candidate))
+            return cls({}, None)
+        try:
+            with open(candidate, "rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            line = getattr(exc, "lineno", None)
+            if line is None:  # Python < 3.14 puts "(at line N, column M)" in the message
+                import re
+
+                m = re.search(r"line (\d+)", str(exc))
+                line = int(m.group(1)) if m else None
+            raise InputError(f"invalid TOML ({str(exc).split(' (at')[0]})", str(candidate), line) from None
+        return cls(data, candidate)
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.data.get(name, {})
+        if not isinstance(value, dict):
+            raise InputError(f"[{name}] must be a table", str(self.path))
+        return value
+
+    def get(self, section: str, key: str, default: Any = None) -> Any:
+        return self.section(section).get(key, default)
+
+    def resolve(self, flag: Any, section: str, key: str, default: Any = None, type_: type | None = None) -> Any:
+        """A flag given on the command line wins; then the config; then the default."""
+        if flag is not None:
+            return flag
+        value = self.get(section, key, None)
+        if value is None:
+            return default
+        if type_ is not None and not isinstance(value, type_):
+            if type_ is float and isinstance(value, int) and not isinstance(value, bool):
+                return float(value)
+            raise InputError(f"must be a {type_.__name__}, got {value!r}", str(self.path), None, f"{section}.{key}")
+        return value

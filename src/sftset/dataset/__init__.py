@@ -1,0 +1,1 @@
+"""Dataset assembly: selection, dedup, decontamination, exports, refresh and report."""

@@ -1,0 +1,141 @@
+"""Render a record's structured `tests` into HumanEval's `def check(candidate): ...` form.
+
+The rendered code must run unchanged in HumanEval's harness
+(`prompt + completion + "\\n" + test + "\\n" + f"check({entry_point})"`), so it is
+plain Python with no imports beyond the standard library.
+
+It does not trust what the candidate returns: results are reduced to a canonical tree
+of exact builtin types (`type(x) is int`, never `isinstance`) before comparing, so an
+object whose `__eq__` always says True, a subclass of the expected type, or another
+type that compares equal (`1 == 1.0 == True`) fails an `exact` check, and tuples stay
+tuples, sets stay sets. Our executor goes further (see sftset.sandbox): it runs the
+check outside the sample's process, so the sample cannot patch these helpers either.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .record import Problem
+
+# Helpers shared by every rendered check. Names carry a prefix so that they never
+# clash with a solution's own names.
+HELPERS = r'''
+def _sftset_canon(x, depth=0):
+    """Reduce x to a tree of (type name, value) pairs over exact builtin types."""
+    if depth > 100:
+        raise AssertionError("result nested too deeply")
+    t = type(x)
+    if x is None or t is bool or t is int or t is str or t is bytes or t is complex:
+        return (t.__name__, x)
+    if t is float:
+        return ("float", "nan" if x != x else x)
+    if t is list or t is tuple:
+        return (t.__name__, tuple(_sftset_canon(e, depth + 1) for e in x))
+    if t is set or t is frozenset:
+        items = [_sftset_canon(e, depth + 1) for e in x]
+        return (t.__name__, tuple(sorted(items, key=repr)))
+    if t is dict:
+        items = [(_sftset_canon(k, depth + 1), _sftset_canon(v, depth + 1)) for k, v in x.items()]
+        return ("dict", tuple(sorted(items, key=repr)))
+    raise AssertionError("result of unsupported type " + t.__qualname__)
+
+
+def _sftset_close(a, b, tol):
+    """Compare two canonical trees, floats within tol (absolute or relative)."""
+    if a[0] != b[0]:
+        return False
+    if a[0] == "float":
+        if a[1] == "nan" or b[1] == "nan":
+            return a[1] == b[1]
+        return abs(a[1] - b[1]) <= tol * max(1.0, abs(b[1]))
+    if a[0] in ("list", "tuple", "set", "frozenset", "dict"):
+        if len(a[1]) != len(b[1]):
+            return False
+        for x, y in zip(a[1], b[1]):
+            if a[0] == "dict":
+                if not (_sftset_close(x[0], y[0], tol) and _sftset_close(x[1], y[1], tol)):
+                    return False
+            elif not _sftset_close(x, y, tol):
+                return False
+        return True
+    return a == b
+
+
+def _sftset_same(got, want, checker):
+    g, w = _sftset_canon(got), _sftset_canon(want)
+    if checker.startswith("float:"):
+        return _sftset_close(g, w, float(checker[6:]))
+    return g == w
+
+
+def _sftset_call(candidate, args, kwargs, expected, checker):
+    import ast
+    a, k, want = ast.literal_eval(args), ast.literal_eval(kwargs), ast.literal_eval(expected)
+    got = candidate(*a, **k)
+    assert _sftset_same(got, want, checker), "candidate" + args + " returned " + repr(got)[:200] + ", expected " + expected[:200]
+
+
+def _sftset_raises(candidate, args, kwargs, name):
+    import ast
+    a, k = ast.literal_eval(args), ast.literal_eval(kwargs)
+    try:
+        candidate(*a, **k)
+    except Exception as exc:  # compared by name: the class may be the project's own
+        assert type(exc).__name__ == name, "candidate" + args + " raised " + type(exc).__name__ + ", expected " + name
+    else:
+        raise AssertionError("candidate" + args + " did not raise " + name)
+'''
+
+STDIO_HELPERS = r'''
+def _sftset_out_same(got, want, checker):
+    if type(got) is not str:
+        raise AssertionError("output must be a str, got " + type(got).__qualname__)
+    if checker == "exact":
+        norm = lambda s: "\n".join(line.rstrip() for line in s.strip("\n").split("\n"))
+        return norm(got) == norm(want)
+    g, w = got.split(), want.split()
+    if checker == "tokens":
+        return g == w
+    tol = float(checker[6:])
+    if len(g) != len(w):
+        return False
+    for x, y in zip(g, w):
+        if x == y:
+            continue
+        try:
+            fx, fy = float(x), float(y)
+        except ValueError:
+            return False
+        if not abs(fx - fy) <= tol * max(1.0, abs(fy)):
+            return False
+    return True
+
+
+def _sftset_stdio(candidate, stdin, stdout, checker):
+    got = candidate(stdin)
+    assert _sftset_out_same(got, stdout, checker), "wrong output for input " + repr(stdin[:100]) + ": " + repr(got)[:200]
+'''
+
+
+def render_check(problem: "Problem") -> str:
+    """Return the `test` code for a record with structured tests."""
+    checker = problem.checker
+    lines: list[str] = []
+    if problem.kind == "function":
+        lines.append(HELPERS.strip("\n"))
+        lines += ["", "", "def check(candidate):"]
+        for case in problem.tests:
+            args, kwargs = case.get("args", "()"), case.get("kwargs", "{}")
+            if "raises" in case:
+                lines.append(f"    _sftset_raises(candidate, {args!r}, {kwargs!r}, {case['raises']!r})")
+            else:
+                lines.append(f"    _sftset_call(candidate, {args!r}, {kwargs!r}, {case['expected']!r}, {checker!r})")
+    else:
+        lines.append(STDIO_HELPERS.strip("\n"))
+        lines += ["", "", "def check(candidate):"]
+        for case in problem.tests:
+            lines.append(f"    _sftset_stdio(candidate, {case['input']!r}, {case['output']!r}, {checker!r})")
+    if not problem.tests:
+        lines.append("    pass")
+    return "\n".join(lines) + "\n"
