@@ -1,0 +1,59 @@
+"""The executor's public types. Implementation: sftset.sandbox.pool (being written).
+
+    from sftset.sandbox import Executor, Job
+
+    with Executor(workers=2) as ex:                 # pre-forked, isolated workers
+        for v in ex.run(jobs):                      # verdicts as they finish (any order)
+            print(v.key, v.status, v.detail)
+
+Two kinds of job:
+  * check mode (`test` set): runs `program`, then the trusted `test` code's
+    `check(<entry_point>)`, HumanEval-style. status passed/failed/timeout/memory/error.
+  * calls mode (`calls` set): runs `program`, then calls `entry_point(*args, **kwargs)`
+    for each (args_repr, kwargs_repr) pair and returns each outcome in `outputs`:
+    {"value": "<repr literal>"} or {"raises": "ExcName", "message": "..."}; status
+    passed means every call ran to an outcome (returning or raising).
+    With coverage=True, `coverage` holds line/branch coverage of `program` by the calls.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("passed", "failed", "timeout", "memory", "error")
+
+
+@dataclass
+class Job:
+    key: Any
+    program: str
+    entry_point: str = ""
+    test: str = ""
+    prompt: str = ""  # trusted context for the check (helpers the test calls, as in HumanEval)
+    calls: list[tuple[str, str]] | None = None
+    time_s: float = 3.0
+    memory_mb: int = 1024
+    coverage: bool = False
+
+
+@dataclass
+class Verdict:
+    key: Any
+    status: str
+    duration_s: float = 0.0
+    detail: str = ""
+    isolation: str = ""
+    outputs: list[dict[str, Any]] | None = None
+    coverage: dict[str, Any] | None = None
+    stdout: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass
+class IsolationReport:
+    level: str
+    features: dict[str, bool] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)

@@ -1,0 +1,158 @@
+"""Values and messages that cross a process boundary: framed JSON, and a tagged encoding
+of Python values that keeps exact builtin types (tuple vs list, set vs frozenset,
+int vs bool vs float, nan and inf) and refuses everything else.
+
+The decoder runs in trusted processes on bytes an untrusted sample wrote, so it only
+builds builtins from JSON (no eval, no pickle) and bounds size and depth.
+Only the standard library is imported: samples run next to this module.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+
+MAX_MESSAGE = 64 << 20
+MAX_DEPTH = 200
+
+_HEADER = struct.Struct("!I")
+
+
+class WireError(Exception):
+    pass
+
+
+class Unsupported(TypeError):
+    """A value that cannot leave the sandbox (not an exact builtin literal type)."""
+
+
+def encode(x, depth=0):
+    if depth > MAX_DEPTH:
+        raise Unsupported("value nested too deeply")
+    t = type(x)
+    if x is None:
+        return ["n"]
+    if t is bool:
+        return ["T" if x else "F"]
+    if t is int:
+        return ["i", str(x)]
+    if t is float:
+        return ["f", repr(x)]
+    if t is str:
+        return ["s", x]
+    if t is bytes:
+        return ["b", x.hex()]
+    if t is complex:
+        return ["c", repr(x.real), repr(x.imag)]
+    if t is list:
+        return ["l", [encode(e, depth + 1) for e in x]]
+    if t is tuple:
+        return ["u", [encode(e, depth + 1) for e in x]]
+    if t is set:
+        return ["S", [encode(e, depth + 1) for e in x]]
+    if t is frozenset:
+        return ["z", [encode(e, depth + 1) for e in x]]
+    if t is dict:
+        return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in x.items()]]
+    raise Unsupported(f"a value of type {t.__qualname__} cannot leave the sandbox")
+
+
+def _float(text):
+    value = float(text)  # accepts 'nan', 'inf', '-inf' and plain reprs only
+    return value
+
+
+def decode(node, depth=0):
+    if depth > MAX_DEPTH or type(node) is not list or not node or type(node[0]) is not str:
+        raise WireError("malformed value")
+    tag = node[0]
+    if tag == "n":
+        return None
+    if tag == "T":
+        return True
+    if tag == "F":
+        return False
+    if tag == "i":
+        return int(_checked_str(node[1]))
+    if tag == "f":
+        return _float(_checked_str(node[1]))
+    if tag == "s":
+        return _checked_str(node[1])
+    if tag == "b":
+        return bytes.fromhex(_checked_str(node[1]))
+    if tag == "c":
+        return complex(_float(_checked_str(node[1])), _float(_checked_str(node[2])))
+    if tag in ("l", "u", "S", "z"):
+        items = node[1]
+        if type(items) is not list:
+            raise WireError("malformed sequence")
+        values = [decode(e, depth + 1) for e in items]
+        return {"l": list, "u": tuple, "S": set, "z": frozenset}[tag](values)
+    if tag == "d":
+        items = node[1]
+        if type(items) is not list:
+            raise WireError("malformed dict")
+        out = {}
+        for pair in items:
+            if type(pair) is not list or len(pair) != 2:
+                raise WireError("malformed dict item")
+            out[decode(pair[0], depth + 1)] = decode(pair[1], depth + 1)
+        return out
+    raise WireError(f"unknown tag {tag!r}")
+
+
+def _checked_str(value):
+    if type(value) is not str:
+        raise WireError("malformed scalar")
+    return value
+
+
+def to_literal(value) -> str:
+    """repr() that ast.literal_eval reads back; nan/inf have no literal form."""
+    if type(value) is float and (math.isnan(value) or math.isinf(value)):
+        raise Unsupported("nan and inf have no Python literal")
+    t = type(value)
+    if t is frozenset:
+        raise Unsupported("frozenset has no Python literal")
+    if t is set and not value:
+        return "set()"  # literal_eval reads set() back
+    if t in (list, tuple, set):
+        for e in value:
+            to_literal(e)
+    elif t is dict:
+        for k, v in value.items():
+            to_literal(k)
+            to_literal(v)
+    return repr(value)
+
+
+# ---- framing ------------------------------------------------------------------------
+def send(fd: int, message) -> None:
+    data = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    buf = _HEADER.pack(len(data)) + data
+    view = memoryview(buf)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            raise EOFError("peer closed the channel")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def recv(fd: int):
+    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
+    if size > MAX_MESSAGE:
+        raise WireError(f"message of {size} bytes is over the limit")
+    try:
+        return json.loads(_read_exact(fd, size))
+    except (ValueError, RecursionError) as exc:
+        raise WireError(f"undecodable message: {exc}") from None
