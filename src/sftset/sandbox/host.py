@@ -62,7 +62,7 @@ def die_with_parent() -> None:
 
 
 # ---- namespaces -----------------------------------------------------------------------
-def enter_private_namespaces(notes: list[str]) -> dict[str, bool]:
+def enter_private_namespaces(notes: list[str], tmp_mode: str = "0711", keep: list[str] = ()) -> dict[str, bool]:
     """Give this process (a worker) its own network and mount namespace.
 
     As root: plain unshare. Otherwise: a user namespace first (maps us to root inside).
@@ -94,14 +94,60 @@ def enter_private_namespaces(notes: list[str]) -> dict[str, bool]:
     if features["mountns"]:
         try:
             mount("none", "/", None, MS_REC | MS_PRIVATE)
+            # Folders we must still see below a shadowed one (a workdir in /tmp): hold
+            # them open, and bind them back onto the fresh tmpfs afterwards.
+            held = {p: os.open(p, os.O_PATH) for p in keep
+                    if any(p == d or p.startswith(d + "/") for d in SHADOWED_DIRS) and os.path.exists(p)}
             for path in SHADOWED_DIRS:
                 if os.path.isdir(path) and not os.path.islink(path):
-                    # 0711: the sample can reach its own scratch folder below, and write nothing else
-                    mount("sftset-sandbox", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1g,mode=0711")
+                    # 0711: a sample reaches its own scratch folder below and writes nothing
+                    # else; 1777 for a whole test suite, whose /tmp is thrown away with it
+                    mount("sftset-sandbox", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size=1g,mode={tmp_mode}")
+            for path, fd in held.items():
+                if os.path.isdir(f"/proc/self/fd/{fd}"):
+                    os.makedirs(path, exist_ok=True)
+                else:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    open(path, "a").close()
+                mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+                os.close(fd)
         except OSError as exc:
             notes.append(f"private /tmp refused by the host ({exc.strerror})")
             features["mountns"] = False
     return features
+
+
+def expose_paths(paths: list[str], notes: list[str]) -> None:
+    """Let a dropped uid reach `paths` (e.g. the interpreter and its import path), and
+    nothing else of a private home. Call inside a private mount namespace.
+
+    A Python under a 0700 home (e.g. /root/.pyenv) is unreachable for an unprivileged
+    uid. The closed folder is covered with an empty tmpfs (0711) and only the needed
+    children are bind-mounted back, read-only; the rest of that home (keys, histories)
+    disappears from view.
+    """
+    closed: dict[str, set[str]] = {}
+    for entry in paths:
+        parts = os.path.abspath(entry).split(os.sep)
+        for i in range(2, len(parts)):
+            folder = os.sep.join(parts[:i])
+            if not os.stat(folder).st_mode & 0o001:
+                closed.setdefault(folder, set()).add(parts[i])
+                break
+    for n, (folder, children) in enumerate(sorted(closed.items())):
+        stage = f"/tmp/.sftset-stage-{n}"
+        try:
+            for child in children:
+                os.makedirs(os.path.join(stage, child))
+                mount(os.path.join(folder, child), os.path.join(stage, child), None, MS_BIND | MS_REC)
+            mount("sftset-sandbox", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0711")
+            for child in children:
+                target = os.path.join(folder, child)
+                os.mkdir(target)
+                mount(os.path.join(stage, child), target, None, MS_BIND | MS_REC)
+                mount("none", target, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+        except OSError as exc:
+            notes.append(f"could not expose {folder} to samples ({exc.strerror})")
 
 
 # ---- privileges and limits ---------------------------------------------------------------

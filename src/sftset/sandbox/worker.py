@@ -72,39 +72,8 @@ class Worker:
         gc.freeze()
 
     def _expose_import_path(self) -> None:
-        """Let a dropped uid reach the interpreter's import path, and nothing else of a private home.
-
-        A Python under a 0700 home (e.g. /root/.pyenv) is unreachable for the sample's uid.
-        In our private mount namespace the closed folder is covered with an empty tmpfs
-        (0711) and only the import-path children are bind-mounted back, read-only; the
-        rest of that home (keys, histories) disappears from the sample's view.
-        """
-        if not self.features["mountns"]:
-            return
-        closed: dict[str, set[str]] = {}
-        for entry in sys.path:
-            if not entry or not os.path.isdir(entry):
-                continue
-            parts = os.path.abspath(entry).split(os.sep)
-            for i in range(2, len(parts)):
-                folder = os.sep.join(parts[:i])
-                if not os.stat(folder).st_mode & 0o001:
-                    closed.setdefault(folder, set()).add(parts[i])
-                    break
-        for n, (folder, children) in enumerate(sorted(closed.items())):
-            stage = f"/tmp/.sftset-stage-{n}"
-            try:
-                for child in children:
-                    os.makedirs(os.path.join(stage, child))
-                    host.mount(os.path.join(folder, child), os.path.join(stage, child), None, host.MS_BIND | host.MS_REC)
-                host.mount("sftset-sandbox", folder, "tmpfs", host.MS_NOSUID | host.MS_NODEV, "size=1m,mode=0711")
-                for child in children:
-                    target = os.path.join(folder, child)
-                    os.mkdir(target)
-                    host.mount(os.path.join(stage, child), target, None, host.MS_BIND | host.MS_REC)
-                    host.mount("none", target, None, host.MS_BIND | host.MS_REMOUNT | host.MS_RDONLY)
-            except OSError as exc:
-                self.notes.append(f"could not expose {folder} to samples ({exc.strerror})")
+        if self.features["mountns"]:
+            host.expose_paths([p for p in sys.path if p and os.path.isdir(p)], self.notes)
 
     # ---- start-up probe ------------------------------------------------------------------
     def probe(self) -> dict:
