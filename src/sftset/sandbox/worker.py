@@ -60,6 +60,9 @@ class Worker:
 
             self.scratch_root = tempfile.mkdtemp(prefix="sftset-scratch-")
         self.counter = 0
+        self.seq = 0
+        self.ctrl: socket.socket | None = None
+        self.checker_pid: int | None = None
         if hasattr(sys, "set_int_max_str_digits"):
             sys.set_int_max_str_digits(0)
         if self.uid_sample is not None:
@@ -128,81 +131,131 @@ class Worker:
                     outbox, last = [], time.monotonic()
             if outbox:
                 wire.send(1, {"type": "verdicts", "verdicts": outbox})
+        self._stop_checker()
         self._kill_leftovers(set())
         self.cage.remove()
 
     def run_job(self, job: dict) -> dict:
         t0 = time.monotonic()
         time_s = float(job.get("time_s", 3.0))
+        self.seq += 1
         scratch = self._new_scratch()
         out_r, out_w = os.pipe()
-        res_r, res_w = os.pipe()
         sock_c, sock_s = socket.socketpair()
-        pid_c = os.fork()
-        if pid_c == 0:  # checker: forked first, reads the check code while still root
-            os.close(out_r), os.close(out_w), os.close(res_r)
-            sock_s.close()
-            self._checker_main(job, res_w, sock_c.detach())
         pid_s = os.fork()
-        if pid_s == 0:  # sample
-            os.close(out_r), os.close(res_r), os.close(res_w)
+        if pid_s == 0:  # the sample: forked before the check file is even opened
+            os.close(out_r)
             sock_c.close()
             self._sample_main(job, scratch, out_w, sock_s.detach())
-        os.close(out_w), os.close(res_w)
-        sock_c.close(), sock_s.close()
+        os.close(out_w)
+        sock_s.close()
+        if self.checker_pid is None:
+            self._start_checker()
+        header = {k: v for k, v in job.items() if k != "program"}
+        header["seq"] = self.seq
+        fds = [sock_c.fileno()]
+        if job.get("check_file"):
+            # Hand over the open file, never its text: the test must not sit in this
+            # process's memory, where a later sample forked from us could find it.
+            fds.append(os.open(job["check_file"], os.O_RDONLY, dir_fd=self.checks_fd))
+        try:
+            wire.send_with_fds(self.ctrl.fileno(), header, fds)
+        except OSError:
+            self._stop_checker()
+        finally:
+            for fd in fds[1:]:
+                os.close(fd)
+            sock_c.close()
 
         deadline = t0 + time_s + GRACE_S
-        kept, drained, result_bytes = bytearray(), 0, b""
-        open_fds, result_done, timed_out = {out_r, res_r}, False, False
-        while not result_done:
+        kept, drained, result, timed_out = bytearray(), 0, None, False
+        ctrl = self.ctrl.fileno() if self.ctrl else -1
+        open_fds = {out_r, ctrl} - {-1}
+        while result is None and open_fds:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
                 break
             ready, _, _ = select.select(list(open_fds), [], [], remaining)
             for fd in ready:
+                if fd == ctrl:
+                    try:
+                        msg = wire.recv(ctrl)
+                    except (EOFError, OSError, wire.WireError):
+                        self._stop_checker()
+                        open_fds.discard(fd)
+                        result = {"status": "error", "detail": "the checker ended without a verdict"}
+                        break
+                    if msg.get("seq") == self.seq:  # a late answer to an abandoned job is dropped
+                        result = msg
+                    continue
                 chunk = os.read(fd, 65536)
-                if fd == res_r:
-                    if chunk:
-                        result_bytes += chunk
-                    else:
-                        result_done = True
-                        open_fds.discard(fd)
-                elif not chunk:
+                if not chunk:
                     open_fds.discard(fd)
-                else:
-                    drained += len(chunk)
-                    if len(kept) < OUTPUT_KEEP:
-                        kept += chunk[: OUTPUT_KEEP - len(kept)]
-                    if drained > OUTPUT_DRAIN:
-                        open_fds.discard(fd)
-                        os.close(fd)
-                        out_r = -1
-            if not open_fds:
-                break
-        duration = time.monotonic() - t0
-        status_s = self._cleanup(scratch, [pid_c, pid_s], watch=pid_s)
-        for fd in (out_r, res_r):
-            if fd >= 0:
-                try:
+                    continue
+                drained += len(chunk)
+                if len(kept) < OUTPUT_KEEP:
+                    kept += chunk[: OUTPUT_KEEP - len(kept)]
+                if drained > OUTPUT_DRAIN:
+                    open_fds.discard(fd)
                     os.close(fd)
-                except OSError:
-                    pass
-        verdict = self._verdict(result_bytes, timed_out, status_s, time_s)
-        verdict.update(key=job["key"], duration_s=round(duration, 6),
-                       stdout=kept.decode("utf-8", "replace"))
+                    out_r = -1
+        duration = time.monotonic() - t0
+        if result is None and self.checker_pid is not None:
+            # The check is still running (a stuck check, or we timed out): start afresh.
+            self._stop_checker()
+        status_s = self._cleanup(scratch, [pid_s], watch=pid_s)
+        if out_r >= 0:
+            os.close(out_r)
+        verdict = self._verdict(result, timed_out, status_s, time_s)
+        verdict.pop("seq", None)
+        verdict.update(key=job["key"], duration_s=round(duration, 6), stdout=kept.decode("utf-8", "replace"))
         return verdict
 
-    def _verdict(self, result_bytes: bytes, timed_out: bool, status_s: int | None, time_s: float) -> dict:
+    # ---- the persistent checker --------------------------------------------------------------
+    def _start_checker(self) -> None:
+        """Fork the checker: one process per worker, as its own uid, that runs trusted checks."""
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            try:
+                fd = theirs.detach()
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for target in (0, 1, 2):
+                    os.dup2(devnull, target)
+                _close_all_but({0, 1, 2, fd})
+                os.setsid()
+                host.set_limits(10**6, 2048, 8, 1, 64)  # no CPU cap: we enforce wall time per job
+                if self.uid_check is not None:
+                    host.drop_privileges(self.uid_check)
+                from .checker import serve_checks
+
+                serve_checks(fd)
+            finally:
+                os._exit(0)
+        theirs.close()
+        self.ctrl, self.checker_pid = ours, pid
+
+    def _stop_checker(self) -> None:
+        if self.checker_pid is not None:
+            try:
+                os.kill(self.checker_pid, signal.SIGKILL)
+                os.waitpid(self.checker_pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        if self.ctrl is not None:
+            self.ctrl.close()
+        self.ctrl, self.checker_pid = None, None
+
+    def _verdict(self, result: dict | None, timed_out: bool, status_s: int | None, time_s: float) -> dict:
         if timed_out:
             return {"status": "timeout", "detail": f"time limit of {time_s:g}s exceeded"}
-        try:
-            result = json.loads(result_bytes[4:]) if len(result_bytes) > 4 else None
-        except ValueError:
-            result = None
         if not isinstance(result, dict) or "status" not in result:
             return {"status": "error", "detail": "the checker ended without a verdict"}
-        if result.get("sample_gone") and status_s is not None:
+        if result.get("sample_gone") and status_s is None:
+            result = {"status": "failed", "detail": "the sample stopped answering before the check finished"}
+        elif result.get("sample_gone"):
             # The sample vanished mid-check: say how, from its exit status.
             if os.WIFSIGNALED(status_s):
                 sig = os.WTERMSIG(status_s)
@@ -245,32 +298,6 @@ class Worker:
         _serve_sample(job, scratch, sock)
         os._exit(0)
 
-    def _checker_main(self, job: dict, res_w: int, sock: int) -> None:
-        result: dict
-        try:
-            check = {}
-            if job.get("check_file"):
-                fd = os.open(job["check_file"], os.O_RDONLY, dir_fd=self.checks_fd)
-                with os.fdopen(fd, "rb") as fh:
-                    check = json.loads(fh.read())
-            devnull = os.open(os.devnull, os.O_RDWR)
-            for target in (0, 1, 2):
-                os.dup2(devnull, target)
-            _close_all_but({0, 1, 2, res_w, sock})
-            os.setsid()
-            host.set_limits(float(job.get("time_s", 3.0)) + 2, 2048, 8, 1, 32)
-            if self.uid_check is not None:
-                host.drop_privileges(self.uid_check)
-            from .checker import run_checker
-
-            result = run_checker(job, check, sock)
-        except BaseException as exc:
-            result = {"status": "error", "detail": f"harness error: {exc!r}"[:500]}
-        try:
-            wire.send(res_w, result)
-        finally:
-            os._exit(0)
-
     # ---- bookkeeping -----------------------------------------------------------------------
     def _new_scratch(self) -> str:
         self.counter += 1
@@ -296,10 +323,13 @@ class Worker:
     _reaped: dict[int, int] = {}
 
     def _cleanup(self, scratch: str, pids: list[int], watch: int | None = None) -> int | None:
-        """Kill everything the job started, reap it, remove its scratch folder."""
+        """Kill everything the job started, reap it, remove its scratch folder.
+
+        Returns the exit status of `watch` if it had ended before we killed it."""
         self._reaped = {}
         if watch is not None:  # a sample that ended on its own has a status worth keeping
             self._reap()
+        ended_alone = self._reaped.get(watch)
         for pid in pids:
             if pid not in self._reaped:
                 try:
@@ -314,11 +344,11 @@ class Worker:
                     pass
         self._kill_leftovers(set(pids))
         shutil.rmtree(scratch, ignore_errors=True)
-        return self._reaped.get(watch) if watch is not None else None
+        return ended_alone
 
     def _kill_leftovers(self, done: set[int]) -> None:
         """Anything still in our cage (or, without a cage, of the sample's uid) dies now."""
-        me = {os.getpid()}
+        me = {os.getpid(), self.checker_pid}
         if self.cage.kind != "none" and not self.cage.strays(me | done):
             return
         for _ in range(20):
