@@ -22,16 +22,26 @@ class UnsupportedResult(TypeError):
     """The sample returned something that is not a plain builtin value."""
 
 
-def _rebuild_exception(name: str, message: str) -> BaseException:
+def _rebuild_exception(name: str, message: str, mro: list) -> BaseException:
     cls = getattr(builtins, name, None)
     if isinstance(cls, type) and issubclass(cls, Exception):
         try:
             return cls(message)
         except Exception:
             pass
-    # The project's own exception class, or a BaseException (SystemExit,
+    # The project's own exception class (kept under its builtin base, so that
+    # `except ValueError` still catches it), or a BaseException (SystemExit,
     # KeyboardInterrupt) that must not act on this process: same name, inert class.
-    return type(name, (Exception,), {})(message)
+    base = Exception
+    for parent in mro[1:] if isinstance(mro, list) else []:
+        candidate = getattr(builtins, str(parent), None)
+        if isinstance(candidate, type) and issubclass(candidate, Exception):
+            base = candidate
+            break
+    try:
+        return type(name, (base,), {})(message)
+    except Exception:
+        return type(name, (Exception,), {})(message)
 
 
 class Candidate:
@@ -60,7 +70,7 @@ class Candidate:
         if "ok" in reply:
             return wire.decode(reply["ok"])
         if "raises" in reply:
-            raise _rebuild_exception(str(reply["raises"]), str(reply.get("message", ""))[:300])
+            raise _rebuild_exception(str(reply["raises"]), str(reply.get("message", ""))[:300], reply.get("mro"))
         if "unsupported" in reply:
             raise UnsupportedResult(f"candidate returned {str(reply['unsupported'])[:200]}")
         raise wire.WireError("malformed reply")

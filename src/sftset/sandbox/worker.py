@@ -421,7 +421,8 @@ def _serve_sample(job: dict, scratch: str, sock: int) -> None:
                 except wire.Unsupported as exc:
                     reply = {"unsupported": str(exc)}
             except BaseException as exc:
-                reply = {"raises": type(exc).__name__, "message": _describe(exc, with_type=False)}
+                reply = {"raises": type(exc).__name__, "message": _describe(exc, with_type=False),
+                         "mro": [c.__name__ for c in type(exc).__mro__][:16]}
             try:
                 send(sock, reply)
             except BaseException:
