@@ -13,6 +13,7 @@ import importlib
 import pkgutil
 import sys
 import textwrap
+import traceback
 from types import ModuleType
 
 from . import __version__
@@ -26,7 +27,7 @@ EXAMPLES = """\
 examples:
   build-sft-set --source ci                 mine the default CI targets, validate, export
   build-sft-set --source contests -q        scrape the sites in scrapers/sources.toml (for cron)
-  build-sft-set export --out curated        write curated/<version>/ from the state store
+  build-sft-set export --curated out        write out/<version>/ from the state store
   build-sft-set <command> --help            help and an example for each command
 """
 
@@ -101,14 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             return run_pipeline(ctx, args.source)
         parser.print_help(sys.stderr)
         return 2
-    except InputError as exc:
-        if verbosity > 0:
-            raise
-        print(f"build-sft-set: error: {exc}", file=sys.stderr)
-        return 2
-    except StoreError as exc:
-        if verbosity > 0:
-            raise
+    except (InputError, StoreError) as exc:
+        if verbosity > 0:  # the traceback on request, and still exit status 2
+            traceback.print_exc()
         print(f"build-sft-set: error: {exc}", file=sys.stderr)
         return 2
     except WorkFailed as exc:

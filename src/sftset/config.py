@@ -6,6 +6,7 @@ Each command reads its own table (`[evaluate]`, `[export]`, ...); `[paths]` hold
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,6 @@ class Config:
         except tomllib.TOMLDecodeError as exc:
             line = getattr(exc, "lineno", None)
             if line is None:  # Python < 3.14 puts "(at line N, column M)" in the message
-                import re
-
                 m = re.search(r"line (\d+)", str(exc))
                 line = int(m.group(1)) if m else None
             raise InputError(f"invalid TOML ({str(exc).split(' (at')[0]})", str(candidate), line) from None
@@ -49,8 +48,26 @@ class Config:
     def section(self, name: str) -> dict[str, Any]:
         value = self.data.get(name, {})
         if not isinstance(value, dict):
-            raise InputError(f"[{name}] must be a table", str(self.path))
+            raise InputError(f"must be a table [{name}]", str(self.path), self.line_of(None, name), name)
         return value
+
+    def line_of(self, section: str | None, key: str) -> int | None:
+        """Best-effort line number of `key` inside `[section]` (top level when None), for error messages."""
+        if self.path is None:
+            return None
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return None
+        current = None
+        for lineno, line in enumerate(lines, 1):
+            text = line.strip()
+            header = re.match(r"^\[\s*([^\[\]]+?)\s*\]", text)
+            if header:
+                current = header.group(1).strip('"')
+            elif current == section and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", text):
+                return lineno
+        return None
 
     def get(self, section: str, key: str, default: Any = None) -> Any:
         return self.section(section).get(key, default)
@@ -62,8 +79,10 @@ class Config:
         value = self.get(section, key, None)
         if value is None:
             return default
-        if type_ is not None and not isinstance(value, type_):
+        wrong_bool = isinstance(value, bool) and type_ in (int, float)
+        if type_ is not None and (wrong_bool or not isinstance(value, type_)):
             if type_ is float and isinstance(value, int) and not isinstance(value, bool):
                 return float(value)
-            raise InputError(f"must be a {type_.__name__}, got {value!r}", str(self.path), None, f"{section}.{key}")
+            raise InputError(f"must be a {type_.__name__}, got {value!r}", str(self.path),
+                             self.line_of(section, key), f"{section}.{key}")
         return value

@@ -17,12 +17,12 @@ class Context:
 
     @cached_property
     def curated_dir(self) -> Path:
-        return Path(self.config.resolve(getattr(self.args, "curated", None), "paths", "curated", "curated"))
+        return Path(self.config.resolve(getattr(self.args, "curated", None), "paths", "curated", "curated", str))
 
     @cached_property
     def state_path(self) -> Path:
         return Path(self.config.resolve(getattr(self.args, "state", None), "paths", "state",
-                                        str(self.curated_dir / "state.sqlite")))
+                                        str(self.curated_dir / "state.sqlite"), str))
 
     @cached_property
     def store(self) -> StateStore:

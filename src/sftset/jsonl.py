@@ -5,6 +5,7 @@ import gzip
 import json
 import os
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
@@ -42,7 +43,7 @@ def read_jsonl(path: str | os.PathLike[str], parse: Callable[[dict[str, Any], in
                 if not isinstance(obj, dict):
                     raise InputError(f"expected a JSON object, got {type(obj).__name__}", str(path), lineno)
                 yield parse(obj, lineno) if parse else obj  # type: ignore[misc]
-    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError) as exc:
+    except (UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:  # OSError covers BadGzipFile, directories
         raise InputError(f"unreadable ({exc.__class__.__name__}: {exc})", str(path)) from None
 
 

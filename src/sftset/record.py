@@ -59,7 +59,7 @@ class Problem:
         if unknown:
             raise RecordError(unknown[0], "unknown field")
         for name in ("task_id", "source", "kind", "prompt", "entry_point"):
-            if name not in data:
+            if data.get(name) is None:
                 raise RecordError(name, "missing required field")
         problem = cls(**{k: v for k, v in data.items() if v is not None or k == "filter"})
         problem.validate()

@@ -20,6 +20,8 @@ def add_arguments(parser) -> None:
 
 
 def run(ctx) -> int:
+    import re
+
     from ..dataset.export import write_version
     from ..dataset.select import select_for_export, select_from_store
     from ..errors import InputError
@@ -27,7 +29,13 @@ def run(ctx) -> int:
     from ..progress import log
 
     args = ctx.args
-    excluded = () if args.include_flagged else tuple(ctx.config.get("export", "exclude_flags", ["no_docstring"]))
+    excluded = () if args.include_flagged else tuple(
+        ctx.config.resolve(None, "export", "exclude_flags", ["no_docstring"], list))
+    if args.version_name is not None and (
+        not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", args.version_name) or args.version_name == "latest"
+    ):
+        raise InputError("must be a plain folder name (letters, digits, . _ -), not 'latest'",
+                         field="--version")
     if args.problems:
         problems, drops = select_for_export(read_problems(args.problems), {}, excluded_flags=excluded)
     else:

@@ -16,9 +16,10 @@ def prompt_completion_row(p: Problem) -> dict[str, Any]:
 
 def messages_row(p: Problem) -> dict[str, Any]:
     # TRL conversational / axolotl chat_template: the answer is the complete function.
+    prompt = p.prompt if p.prompt.endswith("\n") else p.prompt + "\n"  # keep the closing fence on its own line
     return {
         "messages": [
-            {"role": "user", "content": f"{INSTRUCTION}\n\n```python\n{p.prompt}```"},
+            {"role": "user", "content": f"{INSTRUCTION}\n\n```python\n{prompt}```"},
             {"role": "assistant", "content": f"```python\n{p.prompt}{p.canonical_solution.rstrip()}\n```"},
         ]
     }
