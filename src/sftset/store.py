@@ -96,7 +96,16 @@ class StateStore:
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
         except sqlite3.DatabaseError as exc:
+            self._close_quietly()
             raise StoreError(f"{self.path}: not a usable state file ({exc}); move it aside to start afresh") from None
+        except StoreError:
+            self._close_quietly()
+            raise
+
+    def _close_quietly(self) -> None:
+        db = getattr(self, "db", None)
+        if db is not None:
+            db.close()
 
     def _check_existing(self) -> None:
         ok = self.db.execute("PRAGMA quick_check").fetchone()
@@ -108,7 +117,10 @@ class StateStore:
             raise StoreError(f"{self.path}: not a build-sft-set state file (no schema version)") from None
         if row is None:
             raise StoreError(f"{self.path}: not a build-sft-set state file (no schema version)")
-        version = int(row[0])
+        try:
+            version = int(row[0])
+        except ValueError:
+            raise StoreError(f"{self.path}: not a build-sft-set state file (schema version {row[0]!r})") from None
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: written by a newer build-sft-set (schema {version}, this one knows {SCHEMA_VERSION}); upgrade the tool"
@@ -193,6 +205,16 @@ class StateStore:
                 (task_id, stage, status, reason, content_hash, json.dumps(detail or {}, sort_keys=True), time.time()),
             )
 
+    def set_verdicts(self, rows: Iterable[tuple[str, str, str, str, str, dict | None]]) -> None:
+        """Many (task_id, stage, status, reason, content_hash, detail) verdicts in one transaction."""
+        now = time.time()
+        data = [(t, st, s, r, h, json.dumps(d or {}, sort_keys=True), now) for t, st, s, r, h, d in rows]
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO verdicts(task_id, stage, status, reason, content_hash, detail, updated_at) VALUES (?,?,?,?,?,?,?)",
+                data,
+            )
+
     def verdict(self, task_id: str, stage: str) -> dict[str, Any] | None:
         row = self.db.execute(
             "SELECT status, reason, content_hash, detail FROM verdicts WHERE task_id=? AND stage=?", (task_id, stage)
@@ -245,6 +267,16 @@ class StateStore:
             db.execute(
                 "UPDATE samples SET status=?, detail=? WHERE problem_hash=? AND model=? AND params_hash=? AND idx=?",
                 (status, json.dumps(detail, sort_keys=True), problem_hash, model, phash, idx),
+            )
+
+    def set_sample_results(self, model: str, phash: str, results: Iterable[tuple[str, int, str, dict]]) -> None:
+        """Many (problem_hash, idx, status, detail) results in one transaction."""
+        rows = [(status, json.dumps(detail, sort_keys=True), h, model, phash, idx) for h, idx, status, detail in results]
+        if not rows:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE samples SET status=?, detail=? WHERE problem_hash=? AND model=? AND params_hash=? AND idx=?", rows
             )
 
     # ---- runs ---------------------------------------------------------------------
