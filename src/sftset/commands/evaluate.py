@@ -8,6 +8,7 @@ and prints the unbiased pass@k estimate for each k (k larger than n is skipped).
 """
 EXAMPLE = """
 build-sft-set evaluate --problems curated/latest/humaneval.jsonl --samples samples.jsonl -k 1,10,100
+build-sft-set evaluate --problems humaneval.jsonl --samples samples.jsonl --executor ray --ray-address auto
 """
 
 
@@ -15,10 +16,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--problems", required=True, metavar="FILE", help="problems (HumanEval rows or our records; .gz ok)")
     parser.add_argument("--samples", required=True, metavar="FILE", help="samples: one {task_id, completion} per line")
     parser.add_argument("-k", dest="ks", default=None, metavar="K,K", help="values of k for pass@k (default 1,10,100)")
-    parser.add_argument("--workers", type=int, default=None, help="sandbox workers (default: one per core)")
+    parser.add_argument("--workers", type=int, default=None, help="sandbox workers (default: one per core, or per CPU of the Ray cluster)")
     parser.add_argument("--timeout", type=float, default=None, metavar="S",
                         help="time limit per sample in seconds (default: the problem's, 3 s)")
     parser.add_argument("--out", default=None, metavar="FILE", help="results file (default: <samples>_results.jsonl)")
+    from ..executors import add_arguments as add_executor_arguments
+
+    add_executor_arguments(parser)  # --executor {local,ray}, --ray-address
 
 
 def _parse_ks(text: str):
@@ -40,7 +44,7 @@ def run(ctx) -> int:
     from ..evaluation import evaluate_samples, pass_at_k_by_task, result_text
     from ..jsonl import read_jsonl, read_problems, write_jsonl_atomic
     from ..progress import bar, log
-    from ..sandbox.pool import Executor
+    from ..executors import from_args
 
     args, cfg = ctx.args, ctx.config
     ks = _parse_ks(cfg.resolve(args.ks, "evaluate", "k", "1,10,100"))
@@ -59,7 +63,7 @@ def run(ctx) -> int:
     samples = list(read_jsonl(args.samples, parse_sample))
     out_path = args.out or (args.samples[: -len(".jsonl")] if args.samples.endswith(".jsonl") else args.samples) + "_results.jsonl"
     rows: list[dict | None] = [None] * len(samples)
-    with Executor(workers=workers) as ex, bar(len(samples), "evaluating", "sample") as progress:
+    with from_args(ctx, workers=workers) as ex, bar(len(samples), "evaluating", "sample") as progress:
         for i, v in evaluate_samples(problems, samples, ex, time_s=timeout):
             rows[i] = {**samples[i], "result": result_text(v), "passed": v.passed, "status": v.status,
                        "duration_s": v.duration_s}

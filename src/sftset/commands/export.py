@@ -1,50 +1,69 @@
 NAME = "export"
-HELP = "write curated/<version>/ (JSONL for trainers, manifest, dataset card)"
+HELP = "write curated/<version>/ (JSONL for trainers, manifest, dataset card, report)"
 DESCRIPTION = """
-Write a new dataset version from the state store (or from a JSONL file of records):
-problems.jsonl.gz, humaneval.jsonl, sft_prompt_completion.jsonl, sft_messages.jsonl,
-manifest.json and a dataset card. The version folder appears only when complete, and
+Write a new dataset version from the state store (or from a JSONL file of records).
+Problems are selected (no stage dropped them, they have a reference solution, no excluded
+flag), then filtered for quality (Codex paper's code filters) and licence, decontaminated
+against HumanEval and the benchmark files you name, and deduplicated (exact, same judge
+problem, MinHash near-duplicates). Every problem left out is listed with its reason in
+drops.jsonl, and the quality/decontam/dedup verdicts are kept in the state store.
+
+Files: problems.jsonl.gz, humaneval.jsonl, sft_prompt_completion.jsonl, sft_messages.jsonl,
+the same split into <format>.train.jsonl / <format>.validation.jsonl, manifest.json,
+README.md (dataset card with Hugging Face metadata), report.html, CHANGELOG.md,
+changelog.json and drops.jsonl. The version folder appears only when complete, and
 <curated>/latest points at it.
 """
 EXAMPLE = """
 build-sft-set export
+build-sft-set export --format sft_messages --license MIT,Apache-2.0 --benchmark mbpp.jsonl
 build-sft-set export --problems my_records.jsonl --curated out --version v1
 """
 
 
 def add_arguments(parser) -> None:
+    from ._assembly_options import add_assembly_arguments
+
     parser.add_argument("--problems", metavar="FILE", help="export these records (ours or HumanEval's) instead of the store")
     parser.add_argument("--version", dest="version_name", metavar="NAME", help="version folder name (default: UTC timestamp)")
-    parser.add_argument("--include-flagged", action="store_true",
-                        help="also export flagged problems (e.g. functions without a docstring)")
+    add_assembly_arguments(parser)
+
+
+def check_version_name(ctx, name: str | None) -> None:
+    import re
+
+    from ..errors import InputError
+
+    if name is None:
+        return
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or name == "latest":
+        raise InputError("must be a plain folder name (letters, digits, . _ -), not 'latest'", field="--version")
+    if (ctx.curated_dir / name).exists():
+        raise InputError("already exists; choose another --version", str(ctx.curated_dir / name))
 
 
 def run(ctx) -> int:
-    import re
-
-    from ..dataset.export import write_version
-    from ..dataset.select import select_for_export, select_from_store
-    from ..errors import InputError
+    from ..dataset.assemble import AssemblySettings
+    from ..dataset.publish import publish, publish_from_store
+    from ..dataset.refresh import RefreshLock, recover
     from ..jsonl import read_problems
     from ..progress import log
 
     args = ctx.args
-    excluded = () if args.include_flagged else tuple(
-        ctx.config.resolve(None, "export", "exclude_flags", ["no_docstring"], list))
-    if args.version_name is not None and (
-        not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", args.version_name) or args.version_name == "latest"
-    ):
-        raise InputError("must be a plain folder name (letters, digits, . _ -), not 'latest'",
-                         field="--version")
-    if args.problems:
-        problems, drops = select_for_export(read_problems(args.problems), {}, excluded_flags=excluded)
-    else:
-        problems, drops = select_from_store(ctx.store, excluded_flags=excluded)
-    if args.version_name and (ctx.curated_dir / args.version_name).exists():
-        raise InputError("already exists; choose another --version", str(ctx.curated_dir / args.version_name))
-    out = write_version(problems, ctx.curated_dir, version=args.version_name,
-                        config={"excluded_flags": list(excluded)}, stats={"drops": dict(drops)})
-    log.info("wrote %s: %d problems%s", out, len(problems),
-             f" ({sum(drops.values())} left out: " + ", ".join(f"{k} {v}" for k, v in drops.most_common()) + ")"
-             if drops else "")
+    settings = AssemblySettings.from_context(ctx)
+    check_version_name(ctx, args.version_name)
+    problems = read_problems(args.problems) if args.problems else None  # bad input fails before any write
+    if problems is None:
+        _ = ctx.store  # opened (or refused: newer, damaged) before anything is written
+    # Refresh and export both write versions and move `latest`: one at a time.
+    with RefreshLock(ctx.curated_dir, "export"):
+        recover(ctx.curated_dir)  # finish or clear what a killed refresh or export left
+        if problems is not None:
+            pub = publish(problems, ctx.curated_dir, settings, verdicts={}, version=args.version_name)
+        else:
+            pub = publish_from_store(ctx, settings, version=args.version_name)
+    a = pub.assembly
+    left_out = ", ".join(f"{k} {v}" for k, v in a.counts.most_common())
+    log.info("wrote %s: %d problems%s", pub.path, len(a.problems),
+             f" ({sum(a.counts.values())} left out: {left_out})" if a.counts else "")
     return 0

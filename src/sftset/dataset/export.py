@@ -11,20 +11,30 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 import jsonlines
 
 from .. import __version__
 from ..record import Problem
+from .card import ConfigFiles, dataset_card
 from .formats import FORMATS
+from .split import split_problems
 
 PROBLEMS_FILE = "problems.jsonl.gz"
 DEFAULT_EXCLUDED_FLAGS = ("no_docstring",)
+
+
+def task_order(task_id: str) -> tuple[list, str]:
+    # Natural order, so HumanEval/2 comes before HumanEval/10 as in the sources' own files.
+    # re.split with a group alternates text, digits, text, ...; the id itself breaks ties ("01" vs "1").
+    parts = re.split(r"(\d+)", task_id)
+    return [int(x) if i % 2 else x for i, x in enumerate(parts)], task_id
 
 
 def new_version_name(root: Path, now: float | None = None) -> str:
@@ -60,47 +70,6 @@ def _gzip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def dataset_card(version: str, problems: list[Problem], files: dict[str, dict[str, Any]]) -> str:
-    licences = sorted({str(p.provenance.get("license") or "unknown") for p in problems})
-    licence = licences[0].lower() if len(licences) == 1 and licences[0] != "unknown" else "other"
-    per_source = Counter(p.source for p in problems)
-    configs = "\n".join(
-        f"- config_name: {name.split('.')[0]}\n  data_files:\n  - split: train\n    path: {name}"
-        for name in FORMATS
-    )
-    size = len(problems)
-    category = "n<1K" if size < 1000 else "1K<n<10K" if size < 10000 else "10K<n<100K" if size < 100000 else "100K<n<1M"
-    lines = [
-        "---",
-        f"license: {licence}",
-        "language:\n- en\n- code",
-        "task_categories:\n- text-generation",
-        "tags:\n- code\n- sft\n- codex-s",
-        f"size_categories:\n- {category}",
-        f"configs:\n{configs}",
-        "---",
-        "",
-        f"# build-sft-set dataset {version}",
-        "",
-        "Function-level Python problems in the style of Codex-S (Chen et al. 2021, section 4): a prompt",
-        "(imports, signature, docstring), a reference solution and unit tests, built by build-sft-set",
-        f"{__version__}.",
-        "",
-        "| source | problems |",
-        "|---|---|",
-        *[f"| {src} | {n} |" for src, n in sorted(per_source.items())],
-        "",
-        f"Licences present (SPDX): {', '.join(licences)}. Each record keeps its own licence and source URL in",
-        "`provenance`; attribution is required by several sources (Codeforces asks for a link next to the statement).",
-        "",
-        "| file | rows | sha256 |",
-        "|---|---|---|",
-        *[f"| `{name}` | {meta['rows']} | `{meta['sha256'][:16]}...` |" for name, meta in sorted(files.items())],
-        "",
-    ]
-    return "\n".join(lines)
-
-
 def write_version(
     problems: Iterable[Problem],
     root: str | os.PathLike[str],
@@ -109,11 +78,21 @@ def write_version(
     config: dict[str, Any] | None = None,
     stats: dict[str, Any] | None = None,
     update_latest: bool = True,
+    formats: Sequence[str] | None = None,
+    validation_fraction: float | None = None,
+    extra_files: Mapping[str, bytes] | None = None,
+    card_notes: Sequence[str] = (),
 ) -> Path:
-    """Write a complete version folder and return its path."""
+    """Write a complete version folder and return its path.
+
+    `formats` picks the files of FORMATS to write (default all). With `validation_fraction`, each
+    format is also written split by hash of the task id into `<format>.train.jsonl` and
+    `<format>.validation.jsonl` (a split with no rows gets no file), and the card's configs point
+    at those. `extra_files` (report, changelog, ...) are written too and listed in the manifest.
+    """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    problems = sorted(problems, key=lambda p: p.task_id)
+    problems = sorted(problems, key=lambda p: task_order(p.task_id))
     version = version or new_version_name(root)
     final = root / version
     if final.exists():
@@ -131,10 +110,29 @@ def write_version(
 
         raw, n = _jsonl_bytes(p.to_dict() for p in problems)
         put(PROBLEMS_FILE, _gzip(raw), n)
-        for name, row_of in FORMATS.items():
-            data, n = _jsonl_bytes(row_of(p) for p in problems)
+        chosen = list(FORMATS) if formats is None else [name for name in FORMATS if name in set(formats)]
+        for name in chosen:
+            data, n = _jsonl_bytes(FORMATS[name](p) for p in problems)
             put(name, data, n)
-        card = dataset_card(version, problems, files).encode("utf-8")
+        configs = None
+        split_counts: dict[str, int] = {}
+        if validation_fraction is not None:
+            parts = split_problems(problems, validation_fraction)
+            split_counts = {s: len(rows) for s, rows in parts.items()}
+            configs = []
+            for name in chosen:
+                stem = name[: -len(".jsonl")]
+                cfg = ConfigFiles(stem)
+                for split, rows in parts.items():
+                    if rows:
+                        data, n = _jsonl_bytes(FORMATS[name](p) for p in rows)
+                        put(f"{stem}.{split}.jsonl", data, n)
+                        cfg.splits[split] = {"path": f"{stem}.{split}.jsonl", "rows": n, "bytes": len(data)}
+                if cfg.splits:  # an empty dataset has nothing to load
+                    configs.append(cfg)
+        for name, data in sorted((extra_files or {}).items()):
+            put(name, data, data.count(b"\n") if name.endswith(".jsonl") else 0)
+        card = dataset_card(version, problems, files, configs=configs, notes=card_notes).encode("utf-8")
         put("README.md", card, 0)
         manifest = {
             "version": version,
@@ -151,6 +149,11 @@ def write_version(
             "drops": (stats or {}).get("drops", {}),
             "files": files,
         }
+        if validation_fraction is not None:
+            manifest["splits"] = {"validation_fraction": validation_fraction, **split_counts}
+        for key in ("assembly", "changelog"):  # dedup/decontam/quality figures; changes since the last version
+            if (stats or {}).get(key) is not None:
+                manifest[key] = stats[key]
         _write(partial / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8") + b"\n")
         dir_fd = os.open(partial, os.O_RDONLY)
         try:

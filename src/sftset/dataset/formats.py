@@ -30,3 +30,30 @@ FORMATS = {
     "sft_prompt_completion.jsonl": prompt_completion_row,
     "sft_messages.jsonl": messages_row,
 }
+
+
+def resolve_formats(values, where: str = "--format") -> list[str] | None:
+    """Format names as users write them (`sft_messages`, `messages`, `humaneval.jsonl`, comma lists)
+    to FORMATS' file names; None (all formats) when nothing is given."""
+    from ..errors import InputError
+
+    if values is None:
+        return None
+    by_name = {}
+    for name in FORMATS:
+        stem = name[: -len(".jsonl")]
+        by_name.update({name: name, stem: name, stem.removeprefix("sft_"): name})
+    chosen: list[str] = []
+    for value in values:
+        for part in str(value).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part not in by_name:
+                choices = ", ".join(n[: -len(".jsonl")] for n in FORMATS)
+                raise InputError(f"unknown format {part!r} (choose from {choices})", field=where)
+            if by_name[part] not in chosen:
+                chosen.append(by_name[part])
+    if not chosen:
+        raise InputError("give at least one format", field=where)
+    return [name for name in FORMATS if name in chosen]

@@ -1,0 +1,338 @@
+"""Turn traced functions into problem candidates: prompt, reference body, recorded tests.
+
+Kept: module-level functions, static methods, and class methods that never use `cls`,
+whose recorded arguments and results are literals that round-trip through `repr` and
+`ast.literal_eval`, with at least MIN_TESTS distinct calls. The prompt is the context
+the body needs (see context.py), then the signature and the docstring, HumanEval
+style; the reference solution is the rest of the original body. Functions without a
+docstring are kept and flagged `no_docstring` (exports leave them out by default).
+Validation in the sandbox (validate.py) decides what is finally kept.
+"""
+from __future__ import annotations
+
+import ast
+import io
+import re
+import textwrap
+import tokenize
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .. import __version__
+from .context import ContextBuilder, Drop, ModuleSource, ProjectSource, check_inner_imports
+from .literals import canon, has_float, parse, roundtrips
+from .scope import annotation_names, table_globals
+
+MIN_TESTS = 3
+MAX_TESTS = 20
+MAX_RAISES = 8  # recorded tests that expect an exception, at most
+PUBLIC_TESTS = 3
+MAX_PROMPT_CHARS = 16000
+_SAFE_DECORATORS = {"lru_cache", "cache", "functools.lru_cache", "functools.cache"}
+
+
+@dataclass
+class Candidate:
+    """A problem before validation, with what validation needs to judge it."""
+
+    task_id: str
+    entry_point: str
+    prompt: str
+    solution: str
+    tests: list[dict[str, Any]]
+    context: str  # the part of the prompt before the function
+    checker: str
+    flags: list[str]
+    provenance: dict[str, Any]
+    meta: dict[str, Any]
+    unknown_raises: bool = False  # a recorded exception whose name the tracer could not see
+
+    @property
+    def program(self) -> str:
+        return self.prompt + self.solution
+
+    def body_lines(self) -> tuple[int, int]:
+        """First and last line of the reference body inside `program` (1-based)."""
+        start = self.prompt.count("\n") + 1
+        return start, start + self.solution.rstrip("\n").count("\n")
+
+
+@dataclass
+class Target:
+    """What build needs to know about the mined project."""
+
+    name: str  # distribution name
+    version: str | None
+    commit: str | None
+    url: str
+    repo: str | None
+    license: str
+    root: Any  # Path of the source tree
+    roots: list  # import roots
+    packages: list[str]
+    python: str = ""
+
+
+@dataclass
+class BuildResult:
+    candidates: list[Candidate] = field(default_factory=list)
+    drops: list[tuple[str, str, str]] = field(default_factory=list)  # (function, reason, detail)
+
+
+def build_candidates(trace: dict, target: Target) -> BuildResult:
+    project = ProjectSource(target.roots, target.packages)
+    out = BuildResult()
+    for fn in trace.get("functions", []):
+        name = f"{fn['module']}.{fn['qualname']}"
+        try:
+            out.candidates.append(build_one(fn, project, target))
+        except Drop as drop:
+            out.drops.append((name, drop.reason, drop.detail))
+    return out
+
+
+def build_one(fn: dict, project: ProjectSource, target: Target) -> Candidate:
+    try:
+        tests, unknown = select_tests(fn.get("records", []))
+    except Drop as drop:
+        raise Drop(_why_too_few(fn), drop.detail) from None
+    module = project.module(fn["module"])
+    if module is None:
+        raise Drop("source not found", fn["module"])
+    node, owner = find_function(module, fn["qualname"], fn.get("lineno"))
+    entry_point = node.name
+    kind = fn.get("kind", "function")
+    _check_function(node, kind, module)
+    check_inner_imports(node, module, project)
+    needs = _function_needs(node, module, kind)
+    builder = ContextBuilder(project, module, node, entry_point, owner_class=owner)
+    context = builder.build(needs).text()
+    header, docstring, body = split_function(module, node, kind)
+    prompt = (context + "\n\n" if context.strip() else "") + header + docstring
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise Drop("prompt too long", f"{len(prompt)} characters")
+    flags = [] if docstring else ["no_docstring"]
+    checker = "exact"
+    if any("expected" in t and has_float(parse(t["expected"])) for t in tests):
+        checker = "float:1e-09"
+    rel_path = _relative(module.path, target.root)
+    provenance = {
+        "url": target.url, "repo": target.repo, "package": target.name, "path": rel_path, "lineno": node.lineno,
+        "license": target.license, "retrieved_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "tool_version": __version__,
+    }
+    if target.commit:
+        provenance["commit"] = target.commit
+    if target.version:
+        provenance["version"] = target.version
+    meta = {"module": fn["module"], "qualname": fn["qualname"], "kind": kind, "calls_seen": fn.get("calls", 0),
+            "recorded_calls": len(fn.get("records", [])), "python": target.python}
+    task_id = f"ci/{_slug(target.name)}/{fn['module']}.{fn['qualname']}"
+    return Candidate(task_id, entry_point, prompt, body, tests, context, checker, flags, provenance, meta, unknown)
+
+
+# ---- tests from records ------------------------------------------------------------------------
+def select_tests(records: list[dict]) -> tuple[list[dict], bool]:
+    """The pool of usable recorded calls, varied outcomes first; raises Drop below MIN_TESTS.
+
+    All of them go to validation, which keeps the (at most MAX_TESTS) that tell the
+    reference from its mutants best.
+    """
+    usable = []
+    for r in records:
+        if not (roundtrips(r["a"]) and roundtrips(r["k"])):
+            continue
+        if "r" in r:
+            if not roundtrips(r["r"]):
+                continue
+            outcome = ("value", canon(parse(r["r"])))
+        else:
+            outcome = ("raises", r.get("x"))
+        usable.append((r, outcome))
+    if len(usable) < MIN_TESTS:
+        raise Drop("fewer than 3 usable calls", f"{len(usable)} of {len(records)} recorded calls are literal")
+    first, rest, seen = [], [], set()
+    for r, outcome in usable:
+        (rest if outcome in seen else first).append(r)
+        seen.add(outcome)
+    tests, unknown = [], False
+    for r in first + rest:
+        case: dict[str, Any] = {"args": r["a"]}
+        if r["k"] != "{}":
+            case["kwargs"] = r["k"]
+        if "r" in r:
+            case["expected"] = r["r"]
+        else:
+            case["raises"] = r.get("x") or "Exception"
+            unknown = unknown or not r.get("x")
+        case["split"] = "hidden"
+        tests.append(case)
+    return tests, unknown
+
+
+def _why_too_few(fn: dict) -> str:
+    """Name what kept a function under MIN_TESTS usable calls, from the tracer's skip counts."""
+    skipped = fn.get("skipped", {})
+    if skipped.get("mutates_args"):
+        return "mutates its arguments"
+    if skipped:
+        top = max(skipped, key=skipped.get)
+        return {"nonliteral_args": "arguments not literals", "nonliteral_result": "results not literals"}.get(
+            top, "fewer than 3 usable calls")
+    return "fewer than 3 distinct calls"
+
+
+# ---- the function's source ---------------------------------------------------------------------
+def find_function(module: ModuleSource, qualname: str, lineno: int | None):
+    """(FunctionDef, owning class name or None) for a traced qualname."""
+    parts = qualname.split(".")
+    if len(parts) == 1:
+        scope, owner = module.stmts, None
+    elif len(parts) == 2:
+        classes = [s for s in module.stmts if isinstance(s, ast.ClassDef) and s.name == parts[0]]
+        if not classes:
+            raise Drop("source not found", qualname)
+        scope, owner = [s for c in classes for s in c.body], parts[0]
+    else:
+        raise Drop("nested class", qualname)
+    found = [s for s in scope if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == parts[-1]]
+    if lineno is not None:
+        exact = [s for s in found if lineno in {s.lineno, *[d.lineno for d in s.decorator_list]}]
+        found = exact or found
+    if not found:
+        raise Drop("source not found", qualname)
+    return found[-1], owner
+
+
+def _decorator_name(d: ast.expr) -> str:
+    target = d.func if isinstance(d, ast.Call) else d
+    try:
+        return ast.unparse(target)
+    except Exception:  # pragma: no cover
+        return "?"
+
+
+def _check_function(node, kind: str, module: ModuleSource) -> None:
+    if isinstance(node, ast.AsyncFunctionDef):
+        raise Drop("coroutine")
+    for d in node.decorator_list:
+        name = _decorator_name(d)
+        if kind != "function" and name in ("staticmethod", "classmethod"):
+            continue
+        if name not in _SAFE_DECORATORS:
+            raise Drop("decorated", name)
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.Yield, ast.YieldFrom, ast.Await)):
+            raise Drop("generator")
+        if isinstance(sub, ast.Name) and sub.id in ("super", "__class__"):
+            raise Drop("needs its class", "uses super()")
+    first = node.body[0]
+    if first.lineno == node.lineno or (len(node.body) > 1 and node.body[1].lineno == first.end_lineno
+                                       and _docstring(node) is not None):
+        raise Drop("unusual layout", "body on the def or docstring line")
+    if kind == "classmethod":
+        cls_name = (node.args.posonlyargs + node.args.args)[0].arg
+        if any(isinstance(s, ast.Name) and s.id == cls_name for s in ast.walk(node)):
+            raise Drop("needs its class", f"uses {cls_name}")
+
+
+def _function_needs(node, module: ModuleSource, kind: str) -> set[str]:
+    tables = [t for t in module.tables.tables_for(node) if t.get_type() == "function"]
+    if not tables:
+        raise Drop("source not found", "no symbol table")
+    reads, writes = table_globals(tables[0])
+    if writes:
+        raise Drop("writes module globals", ", ".join(sorted(writes)))
+    extra = set()
+    for part in [*node.args.defaults, *[d for d in node.args.kw_defaults if d is not None]]:
+        extra |= {x.id for x in ast.walk(part) if isinstance(x, ast.Name)}
+    for d in node.decorator_list:
+        if _decorator_name(d) not in ("staticmethod", "classmethod"):
+            extra |= {x.id for x in ast.walk(d) if isinstance(x, ast.Name)}
+    if not module.future_annotations:
+        extra |= annotation_names(node)
+    return reads | extra
+
+
+def _docstring(node) -> ast.Expr | None:
+    first = node.body[0] if node.body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return first
+    return None
+
+
+def split_function(module: ModuleSource, node, kind: str) -> tuple[str, str, str]:
+    """(header, docstring lines, body) of the function as a module-level function."""
+    lines = module.lines
+    indent = node.col_offset
+    doc = _docstring(node)
+    header_end = _header_end_line(module, node)
+    start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    if kind == "function":
+        header = "".join(lines[start - 1:header_end])
+    elif kind == "staticmethod":
+        kept = [d for d in node.decorator_list if _decorator_name(d) != "staticmethod"]
+        if kept:
+            raise Drop("decorated", _decorator_name(kept[0]))
+        header = _dedent("".join(lines[node.lineno - 1:header_end]), indent)
+    else:  # a classmethod that never uses cls: same function without it
+        copy = ast.parse(textwrap.dedent("".join(lines[node.lineno - 1:node.end_lineno]))).body[0]
+        copy.decorator_list = []
+        params = copy.args.posonlyargs or copy.args.args
+        params.pop(0)
+        copy.body = [ast.Pass()]
+        header = ast.unparse(copy).rsplit("\n", 1)[0] + "\n"
+    if doc is not None:
+        docstring = _dedent("".join(lines[header_end:doc.end_lineno]), indent)
+        body_start = doc.end_lineno
+    else:
+        docstring = ""
+        body_start = header_end
+    body = _dedent("".join(lines[body_start:node.end_lineno]), indent)
+    if not body.strip():
+        raise Drop("empty body")
+    if not body.endswith("\n"):
+        body += "\n"
+    if not header.endswith("\n"):
+        header += "\n"
+    return header, docstring, body
+
+
+def _header_end_line(module: ModuleSource, node) -> int:
+    """The line holding the colon that ends the `def` header."""
+    text = "".join(module.lines[node.lineno - 1:node.body[0].lineno])
+    depth = 0
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(textwrap.dedent(text)).readline):
+            if tok.type == tokenize.OP:
+                if tok.string in "([{":
+                    depth += 1
+                elif tok.string in ")]}":
+                    depth -= 1
+                elif tok.string == ":" and depth == 0:
+                    return node.lineno + tok.start[0] - 1
+    except (tokenize.TokenError, IndentationError):
+        pass
+    raise Drop("unusual layout", "cannot find the end of the signature")
+
+
+def _dedent(text: str, n: int) -> str:
+    if n <= 0:
+        return text
+    out = []
+    for line in text.splitlines(keepends=True):
+        strip = len(line) - len(line.lstrip(" \t"))
+        out.append(line[min(n, strip):])
+    return "".join(out)
+
+
+def _relative(path, root) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return path.name
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).lower()

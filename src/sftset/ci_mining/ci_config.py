@@ -1,0 +1,442 @@
+"""How a project's CI installs and tests it, read from its CI files (never run).
+
+Sources, in order of trust: GitHub workflows, tox.ini, noxfile.py, .travis.yml; then
+the pytest settings in pyproject.toml / setup.cfg / pytest.ini / tox.ini; then a
+fallback (pytest when there are pytest settings or test_*.py files, unittest
+discovery otherwise). The result is a TestPlan: what to pip-install next to the
+project (requirements, requirement files, extras) and which runner with which
+arguments. Options that need plugins we do not install (coverage, xdist, ...) are
+left out, since they only change how the suite reports, not what it runs.
+"""
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+# CI-only tools: they lint, package, upload or orchestrate, and no test imports them.
+_TOOLING = {"pip", "setuptools", "wheel", "tox", "nox", "codecov", "coveralls", "pre-commit", "twine", "build",
+            "flake8", "mypy", "black", "isort", "ruff", "pylint", "pycodestyle", "pydocstyle", "bandit", "check-manifest",
+            "sphinx", "tox-gh-actions", "virtualenv", "uv", "pytest-cov", "coverage", "pytest-xdist",
+            "pytest-benchmark", "pytest-codspeed", "pytest-github-actions-annotate-failures", "pyright"}
+_TEST_EXTRAS = ("test", "tests", "testing")
+# pytest options (with their value, when they take one) that only change reporting or parallelism.
+_DROP_WITH_VALUE = {"--cov", "--cov-report", "--cov-config", "--cov-fail-under", "-n", "--numprocesses", "--dist",
+                    "--junitxml", "--junit-xml", "--color", "--durations", "--benchmark-json", "--cov-branch",
+                    "--maxprocesses", "-p", "--basetemp", "--timeout", "--html", "--reruns"}
+_DROP_FLAGS = {"--cov-append", "--no-cov", "--benchmark-skip", "--benchmark-disable", "--doctest-glob", "-v", "-vv",
+               "-vvv", "-q", "-qq", "-s", "-x", "--exitfirst", "--verbose", "--quiet", "-rA", "-ra", "--strict",
+               "--showlocals", "-l", "--codspeed", "--mypy", "--flake8", "--black", "--isort", "--ruff",
+               "--ruff-format", "--pylint", "--lf", "--ff", "--sw", "--stepwise"}
+_KEEP_WITH_VALUE = {"-k", "-m", "--ignore", "--ignore-glob", "--deselect", "--rootdir", "--import-mode",
+                    "--doctest-glob", "-c", "--confcutdir"}
+
+
+@dataclass
+class TestPlan:
+    runner: str = "pytest"  # pytest | unittest
+    args: list[str] = field(default_factory=list)
+    requirements: list[str] = field(default_factory=list)
+    requirement_files: list[str] = field(default_factory=list)
+    extras: list[str] = field(default_factory=list)
+    pytest_addopts: str | None = None  # when set, replaces the ini `addopts` (filtered copy)
+    found_in: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Found:
+    """What one CI file said."""
+
+    where: str
+    installs: list[list[str]] = field(default_factory=list)  # argument lists of `pip install`
+    commands: list[list[str]] = field(default_factory=list)  # test commands, tokenised
+    delegate: str | None = None  # "tox" / "nox": the real steps are in that file
+
+
+def read_plan(root: Path) -> TestPlan:
+    plan = TestPlan()
+    found = [f for f in (_github(root), _tox(root), _nox(root), _travis(root)) if f is not None]
+    command_source: _Found | None = None
+    for f in found:
+        if f.delegate and not f.commands:
+            target = "tox.ini" if f.delegate == "tox" else "noxfile.py"
+            delegated = next((g for g in found if g.where == target), None)
+            if delegated is not None:
+                plan.found_in.append(f"{f.where} -> {target}")
+                f = delegated
+        if f.commands:
+            command_source = f
+            break
+    sources = [command_source] if command_source else found
+    for f in sources:
+        for tokens in f.installs:
+            _add_install(plan, tokens, root)
+        if f.where not in plan.found_in:
+            plan.found_in.append(f.where)
+    if command_source:
+        for tokens in command_source.commands:
+            if _set_command(plan, tokens, root):
+                break
+    _apply_pytest_settings(plan, root)
+    if not plan.found_in or not command_source:
+        plan.runner = "pytest" if _looks_like_pytest(root) else "unittest"
+        plan.found_in.append(f"fallback: {plan.runner}")
+    for extra in _declared_test_extras(root):
+        if extra not in plan.extras:
+            plan.extras.append(extra)
+    for requirement in dependency_group(root):
+        name = re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower()
+        if name not in _TOOLING and requirement not in plan.requirements:
+            plan.requirements.append(requirement)
+    return plan
+
+
+# ---- the CI files ---------------------------------------------------------------------------
+def _github(root: Path) -> _Found | None:
+    folder = root / ".github" / "workflows"
+    if not folder.is_dir():
+        return None
+    best: _Found | None = None
+    for path in sorted(folder.glob("*.y*ml")):
+        data = _yaml(path)
+        for job in (data.get("jobs") or {}).values() if isinstance(data, dict) else ():
+            if not isinstance(job, dict):
+                continue
+            f = _Found(f".github/workflows/{path.name}")
+            for step in job.get("steps") or ():
+                if isinstance(step, dict) and isinstance(step.get("run"), str):
+                    _scan_script(f, step["run"])
+            if f.commands or f.delegate:
+                return f
+            best = best or (f if f.installs else None)
+    return best
+
+
+def _travis(root: Path) -> _Found | None:
+    data = _yaml(root / ".travis.yml")
+    if not isinstance(data, dict):
+        return None
+    f = _Found(".travis.yml")
+    for key in ("before_install", "install", "script"):
+        value = data.get(key)
+        for line in [value] if isinstance(value, str) else value or ():
+            if isinstance(line, str):
+                _scan_script(f, line)
+    return f
+
+
+def _tox(root: Path) -> _Found | None:
+    path = root / "tox.ini"
+    if not path.is_file():
+        return None
+    cfg = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        cfg.read_string(path.read_text(encoding="utf-8", errors="replace"))
+    except configparser.Error:
+        return None
+    envs = [s for s in cfg.sections() if s == "testenv" or s.startswith("testenv:")]
+    wanted = [s for s in envs if s == "testenv" or re.match(r"testenv:(py|pypy|test|unit)", s)] or envs
+    if not wanted:
+        return None
+    f = _Found("tox.ini")
+
+    def value(section: str, key: str) -> str:
+        text = cfg.get(section, key, fallback="") or (cfg.get("testenv", key, fallback="") if section != "testenv"
+                                                     else "")
+        return re.sub(r"\{\[([^\]]+)\]([\w-]+)\}", lambda m: cfg.get(m.group(1), m.group(2), fallback=""), text)
+
+    section = wanted[0]
+    for line in value(section, "deps").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or re.match(r"^[\w.{},-]+:\s", line):  # factor-conditional
+            continue
+        line = line.replace("{toxinidir}/", "").replace("{toxinidir}", ".")
+        f.installs.append(shlex.split(line, comments=True) if line.startswith("-") else [line])
+    extras = [e.strip() for e in re.split(r"[\s,]+", value(section, "extras")) if e.strip() and ":" not in e]
+    if extras:
+        f.installs.append([f".[{','.join(extras)}]"])
+    for line in value(section, "commands").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or re.match(r"^[\w.{},-]+:\s", line):
+            continue
+        line = re.sub(r"\{posargs:?([^}]*)\}", lambda m: m.group(1), line)
+        line = line.replace("{envpython}", "python").replace("{toxinidir}/", "").replace("{toxinidir}", ".")
+        _scan_line(f, line)
+    return f
+
+
+def _nox(root: Path) -> _Found | None:
+    path = root / "noxfile.py"
+    if not path.is_file():
+        return None
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except SyntaxError:
+        return None
+    f = _Found("noxfile.py")
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        strings = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if not strings:
+            continue
+        if node.func.attr == "install":
+            f.installs.append(strings)
+        elif node.func.attr == "run":
+            _scan_tokens(f, strings)
+    return f
+
+
+# ---- shell lines ----------------------------------------------------------------------------
+def _scan_script(f: _Found, script: str) -> None:
+    for line in script.replace("\\\n", " ").splitlines():
+        for part in re.split(r"&&|;|\|\|", line):
+            _scan_line(f, part)
+
+
+def _scan_line(f: _Found, line: str) -> None:
+    line = re.sub(r"\$\{\{.*?\}\}", "", line).strip()  # workflow expressions: unknown here
+    if not line or line.startswith("#"):
+        return
+    try:
+        tokens = shlex.split(line, comments=True)
+    except ValueError:
+        return
+    _scan_tokens(f, tokens)
+
+
+def _scan_tokens(f: _Found, tokens: list[str]) -> None:
+    tokens = [t for t in tokens if "${{" not in t and "$" not in t[:1]]
+    while tokens and (tokens[0] in ("sudo", "env", "time") or re.match(r"^\w+=", tokens[0])):
+        tokens = tokens[1:]
+    if not tokens:
+        return
+    head = tokens[0].rsplit("/", 1)[-1]
+    rest = tokens[1:]
+    if head in ("python", "python3") or re.match(r"^python3\.\d+$", head):
+        if rest[:2] == ["-m", "pip"]:
+            head, rest = "pip", rest[2:]
+        elif rest[:1] == ["-m"] and len(rest) > 1:
+            head, rest = rest[1], rest[2:]
+        elif rest[:2] == ["setup.py", "test"]:
+            f.commands.append(["pytest"])
+            return
+    if head == "uv" and rest[:2] == ["pip", "install"]:
+        head, rest = "pip", rest[1:]
+    if head in ("pip", "pip3") and rest[:1] == ["install"]:
+        f.installs.append(rest[1:])
+    elif head == "coverage" and rest[:1] == ["run"]:
+        args = rest[1:]
+        while args and args[0].startswith("-") and args[0] != "-m":
+            args = args[1:]
+        if args[:1] == ["-m"] and len(args) > 1:
+            _scan_tokens(f, ["python", *args])
+    elif head in ("pytest", "py.test"):
+        f.commands.append(["pytest", *rest])
+    elif head == "unittest":
+        f.commands.append(["unittest", *rest])
+    elif head in ("tox", "nox"):
+        f.delegate = f.delegate or head
+
+
+def _add_install(plan: TestPlan, tokens: list[str], root: Path) -> None:
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        value = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if tok in ("-r", "--requirement"):
+            _add_requirement_file(plan, value, root)
+            i += 2
+            continue
+        if tok.startswith("-r") and len(tok) > 2:
+            _add_requirement_file(plan, tok[2:], root)
+        elif tok in ("-e", "--editable"):
+            _add_project_spec(plan, value)
+            i += 2
+            continue
+        elif tok in ("-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f", "--find-links"):
+            i += 2
+            continue
+        elif tok.startswith("-"):
+            pass
+        elif tok == "." or tok.startswith(".[") or tok.startswith("./"):
+            _add_project_spec(plan, tok)
+        elif re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*([<>=!~;].*)?$", tok):
+            name = re.split(r"[\[<>=!~; ]", tok, maxsplit=1)[0].lower()
+            if name not in _TOOLING and tok not in plan.requirements and name != "pytest":
+                plan.requirements.append(tok)
+            elif name == "pytest" and any(c in tok for c in "<>=~") and tok not in plan.requirements:
+                plan.requirements.append(tok)  # the suite may need a particular pytest
+        i += 1
+
+
+def _add_project_spec(plan: TestPlan, spec: str) -> None:
+    m = re.match(r"^\.?/?\.?\[([^\]]+)\]$", spec.strip("'\""))
+    if m:
+        for extra in m.group(1).split(","):
+            extra = extra.strip()
+            if extra and extra not in plan.extras:
+                plan.extras.append(extra)
+
+
+def _add_requirement_file(plan: TestPlan, name: str, root: Path) -> None:
+    name = name.strip().removeprefix("./")
+    if name and "{" not in name and (root / name).is_file() and name not in plan.requirement_files:
+        plan.requirement_files.append(name)
+
+
+def _set_command(plan: TestPlan, tokens: list[str], root: Path) -> bool:
+    runner, args = tokens[0], tokens[1:]
+    if runner == "pytest":
+        plan.runner, plan.args = "pytest", _pytest_args(args, root)
+        return True
+    if runner == "unittest":
+        plan.runner = "unittest"
+        plan.args = [a for a in args if a not in ("-v", "--verbose", "-q", "--quiet", "-b", "--buffer")]
+        return True
+    return False
+
+
+def _pytest_args(args: list[str], root: Path) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        nxt = args[i + 1] if i + 1 < len(args) else ""
+        name = a.split("=", 1)[0]
+        takes_value = "=" not in a and (name in _DROP_WITH_VALUE or name in _KEEP_WITH_VALUE)
+        if a == "--cov":  # its value is optional: a package, not a test path
+            i += 2 if nxt and not nxt.startswith("-") and "test" not in nxt else 1
+            continue
+        if name in _DROP_WITH_VALUE or a.startswith("--cov") or a in _DROP_FLAGS or re.match(r"^-[vqsx]+$", a):
+            i += 2 if takes_value else 1
+            continue
+        if name in _KEEP_WITH_VALUE:
+            out += [a, nxt] if takes_value else [a]
+            i += 2 if takes_value else 1
+            continue
+        if a.startswith("-"):
+            if a in ("--doctest-modules", "--strict-markers", "--strict-config", "--doctest-continue-on-failure") \
+                    or a.startswith("--import-mode="):
+                out.append(a)
+        elif (root / a.split("::")[0]).exists():
+            out.append(a)
+        i += 1
+    return out
+
+
+# ---- pytest settings and the fallback --------------------------------------------------------
+def _pytest_ini(root: Path) -> tuple[str, dict] | None:
+    pyproject = _toml(root / "pyproject.toml")
+    opts = pyproject.get("tool", {}).get("pytest", {}).get("ini_options")
+    if isinstance(opts, dict):
+        return "pyproject.toml", opts
+    for name, section in (("pytest.ini", "pytest"), ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+        path = root / name
+        if not path.is_file():
+            continue
+        cfg = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            cfg.read_string(path.read_text(encoding="utf-8", errors="replace"))
+        except configparser.Error:
+            continue
+        if cfg.has_section(section):
+            return name, dict(cfg[section])
+    return None
+
+
+def _apply_pytest_settings(plan: TestPlan, root: Path) -> None:
+    found = _pytest_ini(root)
+    if found is None:
+        return
+    where, opts = found
+    plan.found_in.append(f"{where} (pytest settings)")
+    addopts = opts.get("addopts")
+    if isinstance(addopts, list):
+        addopts = " ".join(addopts)
+    if isinstance(addopts, str) and addopts.strip():
+        try:
+            tokens = shlex.split(addopts)
+        except ValueError:
+            tokens = addopts.split()
+        kept = _pytest_args(tokens, root)
+        kept += [t for t in tokens if t.startswith("--doctest") and t not in kept]
+        if kept != tokens:
+            plan.pytest_addopts = shlex.join(kept)
+    plugins = opts.get("required_plugins")
+    if isinstance(plugins, str):
+        plugins = plugins.split()
+    for plugin in plugins or ():
+        if plugin.split("[")[0].split(">")[0].split("=")[0].lower() not in _TOOLING and plugin not in plan.requirements:
+            plan.requirements.append(plugin)
+
+
+def _looks_like_pytest(root: Path) -> bool:
+    if _pytest_ini(root) is not None or (root / "conftest.py").exists():
+        return True
+    for path in root.rglob("*.py"):
+        if "site-packages" in path.parts or any(p.startswith(".") for p in path.relative_to(root).parts):
+            continue
+        if path.name == "conftest.py":
+            return True
+        if path.name.startswith("test_") or path.stem.endswith("_test"):
+            text = path.read_text(errors="replace")
+            if "unittest.TestCase" not in text and "TestCase)" not in text:
+                return True
+    return False
+
+
+def _declared_test_extras(root: Path) -> list[str]:
+    """Test extras the project declares (installed with it so the suite finds its test dependencies)."""
+    declared: set[str] = set()
+    project = _toml(root / "pyproject.toml").get("project", {})
+    declared.update((project.get("optional-dependencies") or {}).keys())
+    cfg = configparser.ConfigParser(interpolation=None, strict=False)
+    if (root / "setup.cfg").is_file():
+        try:
+            cfg.read_string((root / "setup.cfg").read_text(encoding="utf-8", errors="replace"))
+        except configparser.Error:
+            pass
+    if cfg.has_section("options.extras_require"):
+        declared.update(cfg["options.extras_require"].keys())
+    return [e for e in _TEST_EXTRAS if e in declared]
+
+
+def dependency_group(root: Path, names=("test", "tests", "testing", "dev")) -> list[str]:
+    """Requirements of a PEP 735 dependency group used for tests (plain strings only)."""
+    groups = _toml(root / "pyproject.toml").get("dependency-groups", {})
+    for name in names:
+        items = groups.get(name)
+        if isinstance(items, list):
+            return [i for i in items if isinstance(i, str)]
+    return []
+
+
+def _yaml(path: Path):
+    if not path.is_file():
+        return None
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8", errors="replace"))
+    except yaml.YAMLError:
+        return None
+
+
+def _toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}

@@ -1,0 +1,141 @@
+"""Extra inputs for a mined function, drawn by hypothesis from the arguments it was seen with.
+
+Each argument position gets a strategy built from the values observed there: those
+values themselves (inputs the function is meant for), and new values of the same
+shapes (same types, similar sizes, characters and ranges). Generation is
+derandomised, so a rerun proposes the same inputs. Only data is made here; the
+reference runs on it later in the sandbox, and only deterministic outcomes become
+`generated` tests.
+"""
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from .literals import canon, parse
+
+MAX_DEPTH = 3
+
+
+def strategy_for(values: list[Any], depth: int = 0) -> st.SearchStrategy:
+    """Values like these: the observed ones, and new ones of the same types and shapes."""
+    unique = _unique(values)
+    parts: list[st.SearchStrategy] = [st.sampled_from(unique)] if unique else []
+    if depth < MAX_DEPTH:
+        by_type: dict[type, list] = {}
+        for v in values:
+            by_type.setdefault(type(v), []).append(v)
+        for t, same in by_type.items():
+            s = _like(t, same, depth)
+            if s is not None:
+                parts.append(s)
+    return st.one_of(parts) if parts else st.none()
+
+
+def _like(t: type, values: list, depth: int) -> st.SearchStrategy | None:
+    if t is bool:
+        return st.booleans()
+    if t is type(None):
+        return st.none()
+    if t is int:
+        lo, hi = min(values), max(values)
+        span = max(10, hi - lo)
+        return st.integers(lo - span, hi + span)
+    if t is float:
+        lo, hi = min(values), max(values)
+        span = max(1.0, hi - lo)
+        return st.floats(lo - span, hi + span, allow_nan=False, allow_infinity=False)
+    if t is str:
+        chars = sorted({c for v in values for c in v} | set(string.ascii_letters[:6] + " _-"))
+        return st.text(alphabet=st.sampled_from(chars), max_size=max(len(v) for v in values) + 4)
+    if t is bytes:
+        return st.binary(max_size=max(len(v) for v in values) + 4)
+    if t in (list, set, frozenset):
+        items = [e for v in values for e in v]
+        size = max(len(v) for v in values) + 2
+        inner = strategy_for(items, depth + 1) if items else st.integers(0, 9)
+        if t is list:
+            return st.lists(inner, max_size=size)
+        if not _hashable(items):
+            return None
+        return (st.sets if t is set else st.frozensets)(inner, max_size=size)
+    if t is tuple:
+        lengths = {len(v) for v in values}
+        if len(lengths) == 1:
+            n = lengths.pop()
+            return st.tuples(*[strategy_for([v[i] for v in values], depth + 1) for i in range(n)])
+        items = [e for v in values for e in v]
+        inner = strategy_for(items, depth + 1) if items else st.integers(0, 9)
+        return st.lists(inner, max_size=max(len(v) for v in values) + 2).map(tuple)
+    if t is dict:
+        keys = [k for v in values for k in v]
+        vals = [x for v in values for x in v.values()]
+        if not keys or not _hashable(keys):
+            return st.just({})
+        return st.dictionaries(strategy_for(keys, depth + 1), strategy_for(vals, depth + 1),
+                               max_size=max(len(v) for v in values) + 2)
+    return None
+
+
+def _hashable(items: list) -> bool:
+    try:
+        for e in items:
+            hash(e)
+    except TypeError:
+        return False
+    return True
+
+
+def _unique(values: list) -> list:
+    seen, out = set(), []
+    for v in values:
+        try:
+            key = canon(v)
+        except ValueError:
+            continue
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
+def generate_calls(tests: list[dict], count: int = 20) -> list[tuple[str, str]]:
+    """Up to `count` new (args repr, kwargs repr) pairs shaped like the tests' arguments."""
+    shapes: dict[tuple, list[tuple[tuple, dict]]] = {}
+    for case in tests:
+        args, kwargs = parse(case.get("args", "()")), parse(case.get("kwargs", "{}"))
+        if isinstance(args, tuple) and isinstance(kwargs, dict):
+            shapes.setdefault((len(args), tuple(sorted(kwargs))), []).append((args, kwargs))
+    if not shapes:
+        return []
+    # The commonest call shape (number of positional arguments and keyword names).
+    (n_args, kw_names), calls = max(shapes.items(), key=lambda kv: len(kv[1]))
+    positional = [strategy_for([a[i] for a, _ in calls]) for i in range(n_args)]
+    keywords = {k: strategy_for([kw[k] for _, kw in calls]) for k in kw_names}
+    strategy = st.tuples(st.tuples(*positional), st.fixed_dictionaries(keywords))
+    known = {(case.get("args", "()"), case.get("kwargs", "{}")) for case in tests}
+    found: list[tuple[str, str]] = []
+
+    @settings(max_examples=count * 3, database=None, derandomize=True, deadline=None,
+              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def collect(call):
+        if len(found) >= count:
+            return
+        args, kwargs = call
+        try:
+            pair = (repr(args), repr(kwargs))
+        except Exception:
+            return
+        if pair not in known and len(pair[0]) < 2000:
+            known.add(pair)
+            found.append(pair)
+
+    try:
+        collect()
+    except Exception:  # a strategy hypothesis cannot draw from: no generated inputs
+        return found
+    return found

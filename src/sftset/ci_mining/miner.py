@@ -1,0 +1,182 @@
+"""Mine one target end to end: fetch, set up like its CI, trace its suite, build, validate.
+
+A target that cannot be mined (no such package, does not build, no tests, syntax
+errors, a suite that hangs) ends as a report with status "dropped" and the reason;
+the caller goes on with the next one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..progress import bar, log
+from ..record import Problem
+from . import build
+from .ci_config import read_plan
+from .project import read_project
+from .report import TargetReport
+from .suite import check_suite, run_suite
+from .targets import Target, TargetFailed, fetch
+from .validate import ValidationSettings, medians, validate
+from .venv import default_python, prepare_env
+
+
+@dataclass
+class MineSettings:
+    work_dir: Path = Path("curated") / "ci_work"
+    python: str | None = None  # interpreter for the targets' environments (default: ours)
+    suite_time_s: float = 900.0
+    suite_memory_mb: int = 4096
+    cap: int = 100  # distinct calls recorded per function
+    engine: str | None = None  # monitoring | setprofile (default: by Python version)
+    use_uv: bool | None = None
+    force: bool = False
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
+
+    def key(self) -> str:
+        """Identifies the settings that change what a target yields (not where or how fast)."""
+        v = asdict(self.validation)
+        v.pop("workers", None)
+        blob = json.dumps([__version__, self.python or "", self.cap, self.engine or "", v], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def work_folder(settings: MineSettings, target: Target) -> Path:
+    return (settings.work_dir / target.slug).resolve()  # absolute: the sandbox is given these paths
+
+
+def previous_report(settings: MineSettings, target: Target) -> TargetReport | None:
+    """The saved report of an earlier complete mining of this target with these settings, if any."""
+    report = TargetReport.load(work_folder(settings, target) / "report.json")
+    if report is None or report.status != "ok" or report.settings_key != settings.key():
+        return None
+    return report
+
+
+def is_pinned(target: Target) -> bool:
+    return (target.kind == "pypi" and bool(target.version)) or (
+        target.kind == "git" and bool(target.version) and len(target.version) == 40)
+
+
+def mine_target(target: Target, settings: MineSettings, executor=None) -> tuple[TargetReport, list[Problem]]:
+    t0 = time.monotonic()
+    work = work_folder(settings, target)
+    work.mkdir(parents=True, exist_ok=True)
+    report = TargetReport(target=target.spec, settings_key=settings.key(), tool_version=__version__)
+    problems: list[Problem] = []
+    try:
+        problems = _mine(target, settings, work, report, executor)
+    except TargetFailed as exc:
+        report.status, report.reason, report.detail = "dropped", exc.reason, exc.detail
+        log.warning("%s: dropped: %s", target.spec, exc)
+    report.elapsed_s = round(time.monotonic() - t0, 2)
+    report.save(work / "report.json")
+    return report, problems
+
+
+def _mine(target: Target, settings: MineSettings, work: Path, report: TargetReport, executor) -> list[Problem]:
+    log.info("%s: fetching", target.spec)
+    fetched = fetch(target, work)
+    info = read_project(fetched.root, target.location if target.kind == "pypi" else target.slug)
+    report.package, report.license = info.name, info.license
+    report.version = fetched.version or info.version
+    report.commit = fetched.commit
+    report.source_hash = tree_hash(fetched.root)
+    if not info.packages:
+        raise TargetFailed("no importable code", "no package or module found in the source tree")
+    if not settings.force and not is_pinned(target):
+        old = previous_report(settings, target)
+        if old is not None and (old.version, old.commit, old.source_hash) == (
+                report.version, report.commit, report.source_hash):
+            old.status = "skipped"
+            old.notes = [*old.notes, "unchanged since the last run"]
+            raise _Unchanged(old)
+    plan = read_plan(fetched.root)
+    report.runner, report.ci_sources = plan.runner, list(plan.found_in)
+    log.info("%s: setting up (%s)", target.spec, ", ".join(plan.found_in))
+    env = prepare_env(work, fetched.root, plan, default_python(settings.python), use_uv=settings.use_uv)
+    report.python = env.version
+    report.notes += env.notes
+    log.info("%s: running the test suite in the sandbox (traced)", target.spec)
+    run = run_suite(env, fetched.root, work / "run", plan, info.packages, time_s=settings.suite_time_s,
+                    memory_mb=settings.suite_memory_mb, engine=settings.engine, cap=settings.cap)
+    report.runner = run.runner
+    report.isolation, report.suite_returncode = run.isolation, run.returncode
+    report.suite_s = round(run.duration_s, 2)
+    report.notes += run.notes
+    trace = run.trace or {}
+    tests = trace.get("tests", {})
+    report.tests_run = int(tests.get("collected", 0) or 0)
+    report.tests_failed = int(tests.get("failed", 0) or 0) + int(tests.get("errors", 0) or 0)
+    report.calls_seen = int(trace.get("calls_seen", 0))
+    report.functions = len(trace.get("functions", []))
+    report.skipped_functions = dict(trace.get("skipped_functions", {}))
+    report.contained = list(trace.get("contained", []))
+    report.engine = trace.get("engine", "")
+    if run.timed_out:
+        report.notes.append(f"the suite hit its time limit of {settings.suite_time_s:g}s; mined what it recorded")
+    check_suite(run, settings.suite_time_s)
+    (work / "trace.json").write_text(json.dumps(trace))
+    built = build.build_candidates(trace, build.Target(
+        name=info.name, version=report.version, commit=fetched.commit, url=fetched.url, repo=fetched.repo,
+        license=info.license, root=fetched.root, roots=info.source_roots, packages=info.packages,
+        python=env.version))
+    for name, reason, detail in built.drops:
+        report.add_drop(reason, f"{name}: {detail}" if detail else name)
+    report.candidates = len(built.candidates)
+    log.info("%s: %d functions traced, %d candidates; validating in the sandbox", target.spec, report.functions,
+             len(built.candidates))
+    progress = bar(None, desc=f"validate {info.name}", unit="job")
+    try:
+        outcomes = validate(built.candidates, settings.validation, executor, on_progress=progress.update)
+    finally:
+        progress.close()
+    problems = []
+    for o in outcomes:
+        if o.kept and o.problem is not None:
+            problems.append(o.problem)
+            if "no_docstring" in o.problem.flags:
+                report.no_docstring += 1
+        else:
+            report.add_drop(o.reason, f"{o.candidate.task_id}: {o.detail}")
+    report.problems_kept = len(problems)
+    m = medians(outcomes)
+    report.median_coverage_lines = m["coverage_lines"]
+    report.median_coverage_branches = m["coverage_branches"]
+    report.median_kill_rate = m["kill_rate"]
+    return problems
+
+
+def tree_hash(root: Path) -> str:
+    """sha256 over a source tree's file names and contents (an unpinned target is mined again when it changes)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and ".egg-info" not in str(p)):
+        h.update(str(path.relative_to(root)).encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+class _Unchanged(Exception):
+    def __init__(self, report: TargetReport):
+        self.report = report
+
+
+def mine_or_skip(target: Target, settings: MineSettings, executor=None):
+    """mine_target, or the saved report (status "skipped") when this exact target was mined already.
+
+    Returns (report, problems, mined): problems are empty for a skipped target (they are in the store).
+    """
+    if not settings.force and is_pinned(target):
+        old = previous_report(settings, target)
+        if old is not None:
+            old.status = "skipped"
+            return old, [], False
+    try:
+        report, problems = mine_target(target, settings, executor)
+    except _Unchanged as unchanged:
+        return unchanged.report, [], False
+    return report, problems, True

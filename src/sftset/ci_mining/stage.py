@@ -1,0 +1,177 @@
+"""The CI miner as a pipeline stage: `mine_stage(ctx, source) -> stats`, and the shared set-up.
+
+Targets come from `[mine] targets` in sftset.toml, else from the file named by
+`[mine] targets_file`, else from the packaged ci_mining/targets.toml. Each target is
+mined in turn (see miner.py); kept problems go to the state store with a "mine"
+verdict, and problems an earlier run kept from the same package that are no longer
+kept get a "dropped" verdict. Targets already mined with the same settings are skipped.
+"""
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from ..errors import InputError
+from ..progress import log
+from ..record import Problem
+from .miner import MineSettings, mine_or_skip
+from .report import TargetReport, render_table
+from .targets import Target, parse_target
+from .validate import ValidationSettings
+
+DEFAULT_TARGETS = Path(__file__).with_name("targets.toml")
+
+
+def load_targets(path: Path) -> list[tuple[Target, dict[str, Any]]]:
+    """Targets listed in a targets file ([[target]] spec = "...")."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("targets file not found", str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"invalid TOML ({str(exc).split(' (at')[0]})", str(path)) from None
+    entries = data.get("target", [])
+    if not isinstance(entries, list) or not entries:
+        raise InputError("no [[target]] entries", str(path), field="target")
+    out = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("spec"), str):
+            raise InputError("each [[target]] needs spec = \"...\"", str(path), _line_of(path, i), f"target[{i}].spec")
+        try:
+            out.append((parse_target(entry["spec"]), entry))
+        except InputError as exc:
+            raise InputError(exc.message, str(path), _line_of(path, i), f"target[{i}].spec") from None
+    return out
+
+
+def _line_of(path: Path, index: int) -> int | None:
+    seen = -1
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip().startswith("[[target]]"):
+            seen += 1
+        if seen == index and line.strip().startswith("spec"):
+            return lineno
+    return None
+
+
+def configured_targets(ctx) -> list[tuple[Target, dict[str, Any]]]:
+    listed = ctx.config.get("mine", "targets", None)
+    if listed is not None:
+        if not isinstance(listed, list) or not all(isinstance(t, str) for t in listed):
+            raise InputError("must be a list of TARGET strings", str(ctx.config.path),
+                             ctx.config.line_of("mine", "targets"), "mine.targets")
+        return [(parse_target(t), {}) for t in listed]
+    path = ctx.config.resolve(None, "mine", "targets_file", None, str)
+    return load_targets(Path(path) if path else DEFAULT_TARGETS)
+
+
+def settings_from(ctx) -> MineSettings:
+    """MineSettings from flags (when the command has them) > [mine] in sftset.toml > defaults."""
+    cfg, args = ctx.config, ctx.args
+    flag = lambda name: getattr(args, name, None)  # noqa: E731
+    default = MineSettings()
+    v = ValidationSettings()
+    validation = ValidationSettings(
+        runs=cfg.resolve(None, "mine", "validation_runs", v.runs, int),
+        max_call_s=cfg.resolve(None, "mine", "max_call_s", v.max_call_s, float),
+        min_kill_rate=cfg.resolve(None, "mine", "min_kill_rate", v.min_kill_rate, float),
+        job_time_s=cfg.resolve(None, "mine", "job_time_s", v.job_time_s, float),
+        memory_mb=cfg.resolve(None, "mine", "memory_mb", v.memory_mb, int),
+        problem_time_s=cfg.resolve(None, "mine", "problem_time_s", v.problem_time_s, float),
+        generate=cfg.resolve(None, "mine", "generate", v.generate, int),
+        max_generated=cfg.resolve(flag("max_generated"), "mine", "max_generated", v.max_generated, int),
+        max_mutants=cfg.resolve(flag("max_mutants"), "mine", "max_mutants", v.max_mutants, int),
+        workers=cfg.resolve(flag("workers"), "mine", "workers", None, int),
+    )
+    work_dir = cfg.resolve(flag("work_dir"), "mine", "work_dir", None, str)
+    return MineSettings(
+        work_dir=Path(work_dir) if work_dir else ctx.curated_dir / "ci_work",
+        python=cfg.resolve(flag("python"), "mine", "python", None, str),
+        suite_time_s=cfg.resolve(flag("suite_time"), "mine", "suite_time_s", default.suite_time_s, float),
+        suite_memory_mb=cfg.resolve(None, "mine", "suite_memory_mb", default.suite_memory_mb, int),
+        cap=cfg.resolve(None, "mine", "calls_per_function", default.cap, int),
+        engine=cfg.resolve(flag("engine"), "mine", "engine", None, str),
+        use_uv=cfg.resolve(None, "mine", "use_uv", None, bool),
+        force=bool(flag("force")),
+        validation=validation,
+    )
+
+
+def mine_targets(ctx, targets: list[tuple[Target, dict[str, Any]]], settings: MineSettings
+                 ) -> tuple[list[TargetReport], list[Problem], int]:
+    """Mine each target and store what is kept. Returns (reports, problems kept now, failures)."""
+    from ..sandbox import Executor
+
+    reports: list[TargetReport] = []
+    kept: list[Problem] = []
+    failures = 0
+    with Executor(workers=settings.validation.workers) as executor:
+        for target, options in targets:
+            per_target = settings
+            if "suite_time_s" in options:
+                from dataclasses import replace
+
+                per_target = replace(settings, suite_time_s=float(options["suite_time_s"]))
+            try:
+                report, problems, mined = mine_or_skip(target, per_target, executor)
+            except Exception as exc:  # a bug must not stop the other targets; it is reported and counted
+                failures += 1
+                log.error("%s: failed: %s", target.spec, exc)
+                log.debug("%s", traceback.format_exc())
+                reports.append(TargetReport(target=target.spec, status="dropped", reason="internal error",
+                                            detail=f"{type(exc).__name__}: {exc}"[:300]))
+                continue
+            if report.status == "skipped":
+                log.info("%s: already mined (%d problems); skipped", target.spec, report.problems_kept)
+            elif mined:
+                _store(ctx.store, report, problems)
+                kept += problems
+                if report.status == "ok":
+                    log.info("%s: kept %d problems", target.spec, len(problems))
+            reports.append(report)
+    return reports, kept, failures
+
+
+def _store(store, report: TargetReport, problems: list[Problem]) -> None:
+    store.put_problems(problems)
+    kept_ids = set()
+    for p in problems:
+        kept_ids.add(p.task_id)
+        store.set_verdict(p.task_id, "mine", "kept", content_hash=p.content_hash,
+                          detail={"coverage": p.meta.get("coverage"), "kill_rate": p.meta.get("kill_rate")})
+    if report.status != "ok":
+        return
+    for old in store.problems("ci"):
+        if old.provenance.get("package") == report.package and old.task_id not in kept_ids:
+            store.set_verdict(old.task_id, "mine", "dropped", reason="no longer kept by the miner",
+                              content_hash=old.content_hash)
+
+
+def summary(reports: list[TargetReport], failures: int) -> dict[str, Any]:
+    return {
+        "targets": len(reports),
+        "targets_dropped": sum(r.status == "dropped" for r in reports),
+        "targets_skipped": sum(r.status == "skipped" for r in reports),
+        "problems_kept": sum(r.problems_kept for r in reports if r.status == "ok"),
+        "failures": failures,
+        "reports": [{k: v for k, v in r.to_dict().items()
+                     if k in ("target", "status", "reason", "version", "tests_run", "calls_seen", "functions",
+                              "problems_kept", "drops", "median_coverage_lines", "median_coverage_branches",
+                              "median_kill_rate", "contained")} for r in reports],
+    }
+
+
+def mine_stage(ctx, source: str) -> dict[str, Any]:
+    """Pipeline stage for `build-sft-set --source ci|all`."""
+    targets = configured_targets(ctx)
+    settings = settings_from(ctx)
+    reports, _, failures = mine_targets(ctx, targets, settings)
+    log.info("%s", render_table(reports))
+    return summary(reports, failures)

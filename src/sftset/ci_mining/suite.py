@@ -1,0 +1,125 @@
+"""Run a target's test suite in the sandbox, traced (or plain, for timing).
+
+The suite is untrusted code: it runs through `sftset.sandbox.run_isolated` as an
+unprivileged uid with no network, a time and a memory limit, and write access only
+to the run folder (the project copy, its HOME and TMPDIR, the trace file). The
+tracer package (tracer.py, pytest_plugin.py, unittest_hook.py: standard library
+only) is copied next to it as `sftset_trace` and found through PYTHONPATH.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .ci_config import TestPlan
+from .targets import TargetFailed
+from .venv import TargetEnv
+
+_RUNTIME_FILES = ("tracer.py", "pytest_plugin.py", "unittest_hook.py")
+NO_TESTS = 5  # pytest's exit status when it collected nothing (unittest_hook answers the same)
+
+
+@dataclass
+class SuiteRun:
+    runner: str
+    command: list[str]
+    returncode: int
+    timed_out: bool
+    duration_s: float
+    isolation: str
+    trace: dict | None
+    output_tail: str
+    notes: list[str] = field(default_factory=list)
+
+
+def install_runtime(folder: Path) -> Path:
+    """Copy the tracer package to folder/sftset_trace; returns the folder for PYTHONPATH."""
+    pkg = folder / "sftset_trace"
+    pkg.mkdir(parents=True, exist_ok=True)
+    here = Path(__file__).parent
+    (pkg / "__init__.py").write_text('"""Call tracer copied in by build-sft-set (sftset.ci_mining)."""\n')
+    for name in _RUNTIME_FILES:
+        shutil.copyfile(here / name, pkg / name)
+    return folder
+
+
+def suite_command(env: TargetEnv, plan: TestPlan, runner: str) -> list[str]:
+    # "python" from PATH (the venv's bin first), not an absolute path: the sandbox then
+    # needs no extra path exposed for the executable itself.
+    python = "python"
+    if runner == "pytest":
+        cmd = [python, "-m", "pytest", "-p", "sftset_trace.pytest_plugin", "-p", "no:cacheprovider", "-q",
+               "--color=no", "-o", "console_output_style=classic"]
+        if plan.pytest_addopts is not None:
+            cmd += ["-o", f"addopts={plan.pytest_addopts}"]
+        return cmd + list(plan.args)
+    return [python, "-m", "sftset_trace.unittest_hook", *(plan.args if plan.runner == "unittest" else [])]
+
+
+def run_suite(env: TargetEnv, root: Path, run_dir: Path, plan: TestPlan, packages: list[str], *, trace: bool = True,
+              time_s: float = 900, memory_mb: int = 4096, engine: str | None = None, cap: int = 100) -> SuiteRun:
+    """Run the suite once; on "no tests collected" by pytest, fall back to unittest discovery."""
+    result = _run_once(env, root, run_dir, plan, plan.runner, packages, trace, time_s, memory_mb, engine, cap)
+    if result.returncode == NO_TESTS and plan.runner == "pytest" and not result.timed_out:
+        fallback = _run_once(env, root, run_dir, plan, "unittest", packages, trace, time_s, memory_mb, engine, cap)
+        fallback.notes.append("pytest collected no tests; ran unittest discovery")
+        if fallback.returncode != NO_TESTS:
+            return fallback
+    return result
+
+
+def _run_once(env, root, run_dir, plan, runner, packages, trace, time_s, memory_mb, engine, cap) -> SuiteRun:
+    from ..sandbox import run_isolated
+
+    runtime = install_runtime(run_dir / "runtime")
+    for name in ("home", "tmp"):
+        (run_dir / name).mkdir(parents=True, exist_ok=True)
+    trace_path = run_dir / "trace.json"
+    trace_path.unlink(missing_ok=True)
+    environ = {
+        "PATH": f"{env.python.parent}:/usr/local/bin:/usr/bin:/bin", "HOME": str(run_dir / "home"),
+        "TMPDIR": str(run_dir / "tmp"), "PYTHONPATH": str(runtime), "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC", "CI": "true",
+        "VIRTUAL_ENV": str(env.path),
+    }
+    if trace:
+        environ.update({"SFTSET_TRACE_OUT": str(trace_path), "SFTSET_TRACE_PACKAGES": ",".join(packages),
+                        "SFTSET_TRACE_WORKDIR": str(run_dir), "SFTSET_TRACE_CAP": str(cap)})
+        if engine:
+            environ["SFTSET_TRACE_ENGINE"] = engine
+    cmd = suite_command(env, plan, runner)
+    res = run_isolated(cmd, cwd=root, time_s=time_s, memory_mb=memory_mb, env=environ, writable=[root, run_dir],
+                       readable=[env.path, env.prefix])
+    data = None
+    if trace_path.exists():
+        try:
+            data = json.loads(trace_path.read_text(encoding="utf-8"))
+        except ValueError:
+            data = None
+    tail = (res.stdout[-3000:] + "\n" + res.stderr[-2000:]).strip()
+    return SuiteRun(runner, cmd, res.returncode, res.timed_out, res.duration_s, res.isolation, data, tail,
+                    list(res.notes))
+
+
+def check_suite(run: SuiteRun, time_s: float) -> None:
+    """Turn a suite run that yields nothing into the target's drop reason."""
+    tests = (run.trace or {}).get("tests", {})
+    if run.timed_out and not (run.trace and run.trace.get("functions")):
+        raise TargetFailed("suite timed out", f"no result within {time_s:g}s")
+    if run.returncode == NO_TESTS or (run.trace is not None and not tests.get("collected") and not run.timed_out):
+        if "SyntaxError" in run.output_tail:
+            raise TargetFailed("syntax errors", _error_line(run.output_tail, "SyntaxError"))
+        raise TargetFailed("no tests", f"{run.runner} found no tests")
+    if run.trace is None:
+        if "SyntaxError" in run.output_tail:
+            raise TargetFailed("syntax errors", _error_line(run.output_tail, "SyntaxError"))
+        raise TargetFailed("suite crashed", _error_line(run.output_tail, "Error") or f"exit status {run.returncode}")
+    if tests.get("collected") and tests.get("errors", 0) >= tests["collected"] and "SyntaxError" in run.output_tail:
+        raise TargetFailed("syntax errors", _error_line(run.output_tail, "SyntaxError"))
+
+
+def _error_line(text: str, word: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if word in line]
+    return lines[-1][:300] if lines else ""

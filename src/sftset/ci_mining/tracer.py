@@ -1,0 +1,448 @@
+"""Record calls to a project's own functions while its test suite runs.
+
+This module runs inside the mined project's (untrusted) test process, next to the
+project's own code, so it imports only the standard library and nothing from sftset:
+`suite.py` copies it, with `pytest_plugin.py` and `unittest_hook.py`, into the
+target's work directory as the package `sftset_trace`.
+
+Engines: `sys.monitoring` on Python >= 3.12 (code objects that are not interesting
+are switched off after their first call, so they cost nothing afterwards), and
+`sys.setprofile` + `threading.setprofile` before that. With setprofile the raised
+exception is not visible at the frame's exit, only *that* it raised (the last
+instruction is not a return); such records say `"x": null` and validation fills in
+the exception's name from the reference run.
+
+What is recorded, per function (module-level functions, static methods and class
+methods of the project's own modules, never its tests):
+  * arguments, snapshotted as `repr` when the call starts (before the body can
+    mutate them) and only when every argument is a plain literal;
+  * the return value (as `repr`, when a literal) or the raised exception;
+  * calls whose arguments' repr changed by the time they return are dropped and
+    counted as `mutates_args`.
+Dedup by (function, arguments) at capture time and a cap on distinct records per
+function keep memory bounded on big suites.
+"""
+from __future__ import annotations
+
+import dis
+import json
+import os
+import sys
+import threading
+import time
+
+CO_GENERATOR, CO_COROUTINE, CO_ITERABLE_COROUTINE, CO_ASYNC_GENERATOR = 0x20, 0x80, 0x100, 0x200
+CO_OPTIMIZED, CO_VARARGS, CO_VARKEYWORDS = 0x01, 0x04, 0x08
+_NOT_PLAIN = CO_GENERATOR | CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
+_RETURN_OPS = frozenset(dis.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in dis.opmap)
+_SCALARS = frozenset((type(None), bool, int, str, bytes))
+_CONTAINERS = frozenset((list, tuple, set, frozenset, dict))
+_TEST_PARTS = frozenset(("test", "tests", "testing", "conftest"))
+
+MAX_NODES = 400  # values bigger than this are not worth a test case
+MAX_REPR = 2000
+DEFAULT_CAP = 100  # distinct argument tuples recorded per function
+UNUSABLE_LIMIT = 200  # distinct unusable calls after which a function is switched off
+MAX_CONTAINED = 50
+
+
+def literal_repr(value, limit: int = MAX_REPR):
+    """repr(value) when value is built only from exact builtin literal types, else None.
+
+    Exact types (never subclasses) so that no user `__repr__` runs and the text reads
+    back with ast.literal_eval; nan/inf have no literal form and are refused.
+    """
+    budget = [MAX_NODES]
+    if not _is_literal(value, budget, 0):
+        return None
+    try:
+        text = repr(value)
+    except Exception:  # e.g. an int past the str-conversion digit limit
+        return None
+    return text if len(text) <= limit else None
+
+
+def _is_literal(x, budget, depth) -> bool:
+    budget[0] -= 1
+    if budget[0] < 0 or depth > 20:
+        return False
+    t = type(x)
+    if t in _SCALARS:
+        return True
+    if t is float:
+        return x == x and x not in (float("inf"), float("-inf"))
+    if t is complex:
+        return _is_literal(x.real, budget, depth) and _is_literal(x.imag, budget, depth)
+    if t in _CONTAINERS:
+        if t is dict:
+            return all(_is_literal(k, budget, depth + 1) and _is_literal(v, budget, depth + 1) for k, v in x.items())
+        return all(_is_literal(e, budget, depth + 1) for e in x)
+    return False
+
+
+def is_test_module(name: str) -> bool:
+    for part in name.split("."):
+        if part in _TEST_PARTS or part.startswith("test_") or part.endswith("_test") or part.endswith("_tests"):
+            return True
+    return False
+
+
+class _Skip:
+    """Why a code object is not recorded (one shared instance per reason)."""
+
+    __slots__ = ("reason", "own")
+
+    def __init__(self, reason: str, own: bool):
+        self.reason, self.own = reason, own
+
+
+class _Function:
+    """What is known and recorded about one of the project's functions."""
+
+    __slots__ = ("code", "module", "qualname", "kind", "pos", "kwonly", "varargs", "varkw", "calls", "records",
+                 "skips", "unusable", "full")
+
+    def __init__(self, code, module: str, qualname: str, kind: str):
+        self.code, self.module, self.qualname, self.kind = code, module, qualname, kind
+        n_pos, n_kw = code.co_argcount, code.co_kwonlyargcount
+        names = code.co_varnames
+        self.pos = names[:n_pos]
+        self.kwonly = names[n_pos:n_pos + n_kw]
+        i = n_pos + n_kw
+        self.varargs = names[i] if code.co_flags & CO_VARARGS else None
+        i += 1 if self.varargs else 0
+        self.varkw = names[i] if code.co_flags & CO_VARKEYWORDS else None
+        if kind == "classmethod":
+            self.pos = self.pos[1:]  # cls is bound by the class, not passed by the caller
+        self.calls = 0
+        self.records: dict = {}  # (args repr, kwargs repr) -> record dict, or None when unusable
+        self.skips: dict[str, int] = {}
+        self.unusable = 0
+        self.full = False
+
+    def skip(self, reason: str) -> None:
+        self.skips[reason] = self.skips.get(reason, 0) + 1
+
+    def to_json(self) -> dict:
+        return {
+            "module": self.module, "qualname": self.qualname, "kind": self.kind,
+            "file": self.code.co_filename, "lineno": self.code.co_firstlineno, "calls": self.calls,
+            "skipped": dict(self.skips), "records": [r for r in list(self.records.values()) if r is not None],
+        }
+
+
+class Tracer:
+    """Start with `start()`, stop with `stop()`, then `write(path)` or `result()`."""
+
+    def __init__(self, packages, cap: int = DEFAULT_CAP, workdir: str | None = None, engine: str | None = None):
+        self.packages = frozenset(p for p in packages if p)
+        self.cap = cap
+        self.workdir = os.path.realpath(workdir) if workdir else None
+        if engine is None:
+            engine = "monitoring" if hasattr(sys, "monitoring") else "setprofile"
+        self.engine = engine
+        self.states: dict = {}  # code -> _Function | _Skip
+        self.pending: dict = {}  # frame -> (function, key, arg objects, args repr, kwargs repr)
+        self.calls_seen = 0
+        self.contained: list[dict] = []
+        self.tests: dict[str, int] = {}
+        self.started = self.elapsed = 0.0
+        self._skip_reasons: dict[tuple[str, bool], _Skip] = {}
+        self._tool = None
+        self._profile = None
+
+    # ---- deciding what a code object is ---------------------------------------------------
+    def _skip(self, reason: str, own: bool) -> _Skip:
+        key = (reason, own)
+        s = self._skip_reasons.get(key)
+        if s is None:
+            s = self._skip_reasons[key] = _Skip(reason, own)
+        return s
+
+    def _classify(self, code, frame):
+        module = frame.f_globals.get("__name__") or ""
+        top = module.partition(".")[0]
+        if top not in self.packages or is_test_module(module):
+            state = self._skip("not own", False)
+        else:
+            state = self._classify_own(code, frame.f_globals, module)
+        self.states[code] = state
+        return state
+
+    def _classify_own(self, code, module_globals: dict, module: str):
+        name = code.co_name
+        if name.startswith("<"):
+            return self._skip("lambda" if name == "<lambda>" else "module or comprehension", True)
+        if name.startswith("__") and name.endswith("__"):
+            return self._skip("dunder", True)
+        if code.co_flags & _NOT_PLAIN:
+            return self._skip("generator" if code.co_flags & (CO_GENERATOR | CO_ASYNC_GENERATOR) else "coroutine",
+                              True)
+        qualname = getattr(code, "co_qualname", name)
+        if "<locals>" in qualname:
+            return self._skip("nested", True)
+        if not code.co_flags & CO_OPTIMIZED:
+            return self._skip("class body", True)  # functions' code is optimised; class bodies' is not
+        if _code_of(module_globals.get(name)) is code:
+            return _Function(code, module, name, "function")
+        for obj in list(module_globals.values()):
+            if isinstance(obj, type) and getattr(obj, "__module__", None) == module:
+                for attr, member in list(vars(obj).items()):
+                    if isinstance(member, (staticmethod, classmethod)) and _code_of(member.__func__) is code:
+                        kind = "staticmethod" if isinstance(member, staticmethod) else "classmethod"
+                        return _Function(code, module, f"{obj.__qualname__}.{attr}", kind)
+                    if _code_of(member) is code:
+                        return self._skip("method", True)
+        if "." in qualname:
+            return self._skip("method", True)
+        # Python 3.10 has no co_qualname: a function found nowhere by name is most likely nested.
+        return self._skip("not reachable by name" if hasattr(code, "co_qualname") else "nested", True)
+
+    # ---- the two halves of a call ----------------------------------------------------------
+    def _enter(self, fn: _Function, frame) -> None:
+        fn.calls += 1
+        self.calls_seen += 1
+        if fn.full:
+            return
+        local = frame.f_locals
+        try:
+            args = [local[n] for n in fn.pos]
+            if fn.varargs:
+                args.extend(local[fn.varargs])
+            kwargs = {n: local[n] for n in fn.kwonly}
+            if fn.varkw:
+                kwargs.update(local[fn.varkw])
+        except (KeyError, TypeError):
+            fn.skip("unreadable args")
+            return
+        args = tuple(args)
+        a_text, k_text = literal_repr(args), literal_repr(kwargs)
+        if a_text is None or k_text is None:
+            fn.skip("nonliteral_args")
+            return
+        key = (a_text, k_text)
+        record = fn.records.get(key, False)
+        if record is not False:
+            if record is not None:
+                record["n"] += 1
+            return
+        if len(fn.records) - fn.unusable >= self.cap:
+            fn.full = True
+            return
+        self.pending[frame] = (fn, key, args, kwargs)
+
+    def _exit(self, frame, value, raised: bool, exc=None) -> None:
+        fn, key, args, kwargs = self.pending.pop(frame)
+        if literal_repr(args) != key[0] or literal_repr(kwargs) != key[1]:
+            fn.skip("mutates_args")
+            self._unusable(fn, key)
+            return
+        record = {"a": key[0], "k": key[1], "n": 1}
+        if raised:
+            record["x"] = type(exc).__name__ if exc is not None else None
+            if exc is not None:
+                try:
+                    record["m"] = str(exc)[:200]
+                except Exception:
+                    record["m"] = ""
+        else:
+            r_text = literal_repr(value)
+            if r_text is None:
+                fn.skip("nonliteral_result")
+                self._unusable(fn, key)
+                return
+            record["r"] = r_text
+        fn.records[key] = record
+
+    def _unusable(self, fn: _Function, key) -> None:
+        fn.records[key] = None
+        fn.unusable += 1
+        if fn.unusable >= UNUSABLE_LIMIT and fn.unusable == len(fn.records):
+            fn.full = True  # nothing usable so far: stop paying for it
+
+    # ---- engine: sys.setprofile (Python < 3.12) -------------------------------------------
+    def _make_profile(self):
+        """The profile function, as a closure over locals: it runs on every call and return
+        of every function (C ones too), so each attribute lookup saved counts."""
+        states, pending, classify, enter, exit_ = self.states, self.pending, self._classify, self._enter, self._exit
+        function_class, return_ops = _Function, _RETURN_OPS
+
+        def profile(frame, event, arg):
+            if event == "call":
+                state = states.get(frame.f_code)
+                if state is None:
+                    state = classify(frame.f_code, frame)
+                if state.__class__ is function_class:
+                    enter(state, frame)
+            elif event == "return" and pending and frame in pending:
+                raised = frame.f_code.co_code[frame.f_lasti] not in return_ops
+                exit_(frame, arg, raised)
+
+        return profile
+
+    # ---- engine: sys.monitoring (Python >= 3.12) ------------------------------------------
+    def _m_start(self, code, offset):
+        state = self.states.get(code)
+        if state is None:
+            state = self._classify(code, sys._getframe(1))
+            if state.__class__ is _Function:
+                ev = sys.monitoring.events
+                sys.monitoring.set_local_events(self._tool, code, ev.PY_RETURN)
+        if state.__class__ is not _Function:
+            return sys.monitoring.DISABLE
+        if state.full:  # recorded enough: this function costs nothing from now on
+            sys.monitoring.set_local_events(self._tool, code, 0)
+            return sys.monitoring.DISABLE
+        self._enter(state, sys._getframe(1))
+        return None
+
+    def _m_return(self, code, offset, value):
+        if self.pending:
+            frame = sys._getframe(1)
+            if frame in self.pending:
+                self._exit(frame, value, False)
+
+    def _m_unwind(self, code, offset, exc):
+        if self.pending:
+            frame = sys._getframe(1)
+            if frame in self.pending:
+                self._exit(frame, None, True, exc)
+
+    # ---- containment report ----------------------------------------------------------------
+    def _audit(self, event, args):
+        if event == "open":
+            path, mode, flags = args
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+            if writing and isinstance(path, (str, bytes)) and not self._inside(path):
+                self._contain("write outside the work directory", os.fsdecode(path))
+        elif event == "socket.connect":
+            address = args[1]
+            if not isinstance(address, (str, bytes)):  # AF_UNIX paths are local
+                self._contain("network connection", repr(address))
+        elif event == "socket.getaddrinfo":
+            host = args[0]
+            if isinstance(host, (str, bytes)) and not _is_ip(os.fsdecode(host)):
+                self._contain("network lookup", repr(host))
+        elif event in ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "shutil.rmtree"):
+            path = args[0]
+            if isinstance(path, (str, bytes)) and not self._inside(path):
+                self._contain(f"{event} outside the work directory", os.fsdecode(path))
+
+    def _inside(self, path) -> bool:
+        if self.workdir is None:
+            return True
+        full = os.path.realpath(os.fsdecode(path))
+        return full == self.workdir or full.startswith(self.workdir + os.sep) or full.startswith("/dev/")
+
+    def _contain(self, what: str, detail: str) -> None:
+        if len(self.contained) < MAX_CONTAINED:
+            self.contained.append({"event": what, "detail": detail[:200]})
+
+    # ---- start / stop ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Install the tracer and start recording."""
+        self.started = time.perf_counter()
+        if self.workdir is not None:
+            sys.addaudithook(self._audit)  # cannot be removed; the process ends after the suite
+        if self.engine == "monitoring":
+            mon = sys.monitoring
+            for tool in (mon.PROFILER_ID, 3, 4):
+                if mon.get_tool(tool) is None:
+                    self._tool = tool
+                    break
+            else:
+                raise RuntimeError("no free sys.monitoring tool id")
+            mon.use_tool_id(self._tool, "sftset-trace")
+            ev = mon.events
+            mon.register_callback(self._tool, ev.PY_START, self._m_start)
+            mon.register_callback(self._tool, ev.PY_RETURN, self._m_return)
+            mon.register_callback(self._tool, ev.PY_UNWIND, self._m_unwind)
+        else:
+            self._profile = self._make_profile()
+        self.resume()
+
+    def resume(self) -> None:
+        """Record again after pause() (runners pause between tests: their own code is not of interest)."""
+        if self.engine == "monitoring":
+            if self._tool is not None:
+                ev = sys.monitoring.events
+                sys.monitoring.set_events(self._tool, ev.PY_START | ev.PY_UNWIND)
+        elif self._profile is not None:
+            threading.setprofile(self._profile)
+            sys.setprofile(self._profile)
+
+    def pause(self) -> None:
+        if self.engine == "monitoring":
+            if self._tool is not None:
+                sys.monitoring.set_events(self._tool, 0)
+        else:
+            sys.setprofile(None)
+            threading.setprofile(None)
+
+    def stop(self) -> None:
+        self.pause()
+        if self.engine == "monitoring" and self._tool is not None:
+            mon = sys.monitoring
+            for code, state in list(self.states.items()):
+                if state.__class__ is _Function:
+                    mon.set_local_events(self._tool, code, 0)
+            mon.free_tool_id(self._tool)
+            self._tool = None
+        self._profile = None
+        self.pending.clear()
+        self.elapsed = time.perf_counter() - self.started
+
+    def result(self) -> dict:
+        functions, skipped = [], {}
+        for state in list(self.states.values()):  # list() first: tracing may add states meanwhile
+            if state.__class__ is _Function:
+                functions.append(state.to_json())
+            elif state.own:
+                skipped[state.reason] = skipped.get(state.reason, 0) + 1
+        functions.sort(key=lambda f: (f["module"], f["qualname"]))
+        return {
+            "format": 1, "engine": self.engine, "python": ".".join(map(str, sys.version_info[:3])),
+            "packages": sorted(self.packages), "tests": dict(self.tests), "calls_seen": self.calls_seen,
+            "elapsed_s": round(self.elapsed, 3), "contained": self.contained, "skipped_functions": skipped,
+            "functions": functions,
+        }
+
+    def write(self, path: str) -> None:
+        tmp = f"{path}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(self.result(), fh, separators=(",", ":"))
+        os.replace(tmp, path)
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _code_of(obj):
+    """The code object behind a function, following functools.wraps chains."""
+    for _ in range(5):
+        code = getattr(obj, "__code__", None)
+        if code is not None:
+            return code
+        obj = getattr(obj, "__wrapped__", None)
+        if obj is None:
+            return None
+    return None
+
+
+def from_environment() -> Tracer | None:
+    """The tracer the suite runner asked for through SFTSET_TRACE_* variables (None when absent)."""
+    out = os.environ.get("SFTSET_TRACE_OUT")
+    if not out:
+        return None
+    packages = os.environ.get("SFTSET_TRACE_PACKAGES", "").split(",")
+    cap = int(os.environ.get("SFTSET_TRACE_CAP", DEFAULT_CAP))
+    engine = os.environ.get("SFTSET_TRACE_ENGINE") or None
+    return Tracer(packages, cap=cap, workdir=os.environ.get("SFTSET_TRACE_WORKDIR") or None, engine=engine)

@@ -1,0 +1,441 @@
+"""Validate candidates in the sandbox executor, choose and measure their tests, make the records.
+
+For every candidate, all in `sftset.sandbox.Executor` (calls mode, never in our process):
+  1. the reference runs the pool of recorded calls in RUNS fresh processes: it must
+     give the same outcomes every time (else "non-deterministic") and the outcomes the
+     trace saw (else "depends on time/env/files" or "differs from the traced run"),
+     within the time limit (else "too slow");
+  2. hypothesis proposes inputs shaped like the recorded ones (generate.py); those with
+     the same outcome in RUNS runs may become `generated` tests;
+  3. mutants of the body (mutation.py) run on all those inputs; the tests kept are
+     the recorded calls (at most MAX_TESTS) and generated ones (at most max_generated)
+     that tell most mutants from the reference, then varied outcomes; the kill rate is
+     that of the kept tests;
+  4. coverage.py measures line and branch coverage of the reference body by the kept
+     tests, and the rendered `check(candidate)` of the finished record must pass.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Any, Callable
+
+from ..record import Problem, RecordError
+from .build import MAX_RAISES, MAX_TESTS, MIN_TESTS, PUBLIC_TESTS, Candidate
+from .generate import generate_calls
+from .literals import canon, parse
+from .mutation import mutants
+
+_ENVIRONMENT_RE = re.compile(
+    r"\b(time|datetime|date|random|uuid|secrets|environ|getenv|open|pathlib|Path|os\.path|glob|socket|locale|"
+    r"platform|argv|tempfile|getcwd|listdir|scandir|stat)\b")
+# Exceptions that, raised in isolation where the traced run returned, say "needs its environment".
+_ENVIRONMENT_ERRORS = {"ImportError", "ModuleNotFoundError", "FileNotFoundError", "PermissionError", "OSError",
+                       "IsADirectoryError", "NotADirectoryError", "ConnectionError", "TimeoutError", "NameError"}
+MAX_STALE_FRACTION = 0.25  # calls that may differ from the trace (made while a test had patched module state)
+
+# Appended to every program validation runs (never to the record): once the program has
+# loaded, opening a file outside the interpreter's own folders and the scratch folder, listing
+# folders or starting processes raises PermissionError. A function that reads a file the
+# sandbox happens to see (an absolute path from a test) then differs from its trace and is
+# dropped as depending on files, instead of passing by luck.
+GUARD = """
+
+def _sftset_guard():
+    import os, sys
+    allowed = tuple(sorted({os.path.realpath(p) for p in [sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                                           os.getcwd(), *sys.path] if p}))
+    blocked = {"os.listdir", "os.scandir", "glob.glob", "subprocess.Popen", "os.system", "os.posix_spawn",
+               "os.exec", "os.fork", "os.remove", "os.rename", "shutil.rmtree", "socket.connect"}
+
+    def hook(event, args):
+        if event == "open":
+            path = args[0]
+            if isinstance(path, int) or os.path.realpath(os.fsdecode(path)).startswith(allowed):
+                return
+            raise PermissionError("validation: the function opened " + repr(path))
+        if event in blocked:
+            raise PermissionError("validation: the function used " + event)
+
+    sys.addaudithook(hook)
+
+
+_sftset_guard()
+del _sftset_guard
+"""
+
+
+@dataclass
+class ValidationSettings:
+    runs: int = 3
+    max_call_s: float = 0.05  # mean time per call of the reference (20 calls: 1 s)
+    job_time_s: float = 20.0
+    memory_mb: int = 1024
+    problem_time_s: float = 3.0
+    generate: int = 30  # inputs proposed by hypothesis
+    max_generated: int = 10  # generated tests kept
+    max_mutants: int = 30
+    min_kill_rate: float = 0.0  # problems whose kept tests kill fewer mutants are dropped ("weak tests")
+    workers: int | None = None
+
+
+@dataclass
+class Outcome:
+    candidate: Candidate
+    kept: bool
+    reason: str = ""
+    detail: str = ""
+    problem: Problem | None = None
+    coverage: dict[str, Any] = field(default_factory=dict)
+    kill_rate: float | None = None
+
+
+def validate(candidates: list[Candidate], settings: ValidationSettings, executor=None,
+             on_progress: Callable[[int], None] | None = None) -> list[Outcome]:
+    """Judge every candidate; returns one Outcome each, in the same order."""
+    if not candidates:
+        return []
+    if executor is None:
+        from ..sandbox import Executor
+
+        with Executor(workers=settings.workers) as ex:
+            return validate(candidates, settings, ex, on_progress)
+    state = [_State(c) for c in candidates]
+    _reference_runs(executor, state, settings, on_progress)
+    _mutant_runs(executor, [s for s in state if s.alive], settings, on_progress)
+    _finish(executor, [s for s in state if s.alive], settings, on_progress)
+    return [s.outcome() for s in state]
+
+
+class _State:
+    def __init__(self, c: Candidate):
+        self.c = c
+        self.alive = True
+        self.reason = self.detail = ""
+        self.pool: list[dict] = [dict(t) for t in c.tests]  # recorded calls that passed step 1
+        self.generated: list[dict] = []  # deterministic generated cases
+        self.tests: list[dict] = []  # the kept tests
+        self.call_s = 0.0
+        self.coverage: dict[str, Any] = {}
+        self.kill_rate: float | None = None
+        self.mutant_programs: list[str] = []
+        self.kills: list[set[int] | None] = []  # per mutant: indexes (pool + generated) that kill it; None: job-level
+        self.chosen: list[int] = []  # indexes into pool + generated of the kept tests
+        self.mutants = self.killed = self.stale_calls = 0
+        self.problem: Problem | None = None
+
+    def drop(self, reason: str, detail: str = "") -> None:
+        if self.alive:
+            self.alive, self.reason, self.detail = False, reason, detail[:300]
+
+    def outcome(self) -> Outcome:
+        if not self.alive:
+            return Outcome(self.c, False, self.reason, self.detail, None, self.coverage, self.kill_rate)
+        return Outcome(self.c, True, "", "", self.problem, self.coverage, self.kill_rate)
+
+
+def _calls(cases: list[dict]) -> list[tuple[str, str]]:
+    return [(t["args"], t.get("kwargs", "{}")) for t in cases]
+
+
+def _job(key, program: str, entry_point: str, calls, time_s: float, memory_mb: int, coverage: bool = False):
+    from ..sandbox import Job
+
+    return Job(key=key, program=program + GUARD, entry_point=entry_point, calls=calls, time_s=time_s,
+               memory_mb=memory_mb, coverage=coverage)
+
+
+def _run(executor, jobs: list, on_progress) -> dict:
+    out = {}
+    for v in executor.run(jobs):
+        out[v.key] = v
+        if on_progress:
+            on_progress(1)
+    return out
+
+
+def outcome_key(output: dict):
+    """A comparable form of one call's outcome in the sandbox."""
+    if "value" in output:
+        try:
+            return ("value", canon(parse(output["value"])))
+        except ValueError:
+            return ("unsupported",)
+    if "raises" in output:
+        return ("raises", output["raises"])
+    return ("unsupported",)
+
+
+def expected_key(case: dict):
+    if "expected" in case:
+        return ("value", canon(parse(case["expected"])))
+    return ("raises", case["raises"])
+
+
+# ---- 1 + 2: the reference on recorded and generated inputs --------------------------------------------
+def _reference_runs(executor, state: list[_State], settings: ValidationSettings, on_progress) -> None:
+    jobs = []
+    for i, s in enumerate(state):
+        for r in range(settings.runs):
+            jobs.append(_job((i, "rec", r), s.c.program, s.c.entry_point, _calls(s.pool), settings.job_time_s,
+                             settings.memory_mb))
+    verdicts = _run(executor, jobs, on_progress)
+    for i, s in enumerate(state):
+        _judge_reference(s, [verdicts[(i, "rec", r)] for r in range(settings.runs)], settings)
+    if settings.max_generated <= 0:
+        return
+    # Generated inputs only for the survivors, with a time limit scaled to the reference's speed:
+    # a drawn input can be far bigger than any recorded one.
+    jobs, proposed = [], {}
+    for i, s in enumerate(state):
+        if not s.alive:
+            continue
+        proposed[i] = generate_calls(s.pool, settings.generate)
+        time_s = _mutant_time(s, settings, len(proposed[i]))
+        for r in range(settings.runs if proposed[i] else 0):
+            jobs.append(_job((i, "gen", r), s.c.program, s.c.entry_point, proposed[i], time_s, settings.memory_mb))
+    verdicts = _run(executor, jobs, on_progress)
+    for i, calls in proposed.items():
+        if calls:
+            _keep_generated(state[i], calls, [verdicts[(i, "gen", r)] for r in range(settings.runs)])
+
+
+def _judge_reference(s: _State, runs: list, settings: ValidationSettings) -> None:
+    for v in runs:
+        if v.status == "timeout":
+            return s.drop("too slow", v.detail)
+        if v.status == "memory":
+            return s.drop("too much memory", v.detail)
+        if v.status != "passed" or v.outputs is None:
+            if "Error" in v.detail and ("load" in v.detail or "NameError" in v.detail or "Import" in v.detail):
+                return s.drop("does not load", v.detail)
+            return s.drop("crashes in isolation", f"{v.status}: {v.detail}")
+    s.call_s = max(v.duration_s for v in runs) / max(1, len(s.pool))
+    if s.call_s > settings.max_call_s:
+        return s.drop("too slow", f"{s.call_s:.3f}s per call")
+    per_run = [[outcome_key(o) for o in v.outputs] for v in runs]
+    for j in range(len(s.pool)):
+        if len({run[j] for run in per_run}) > 1:
+            return s.drop("non-deterministic", f"call {s.pool[j]['args'][:80]} gave different outcomes in fresh runs")
+    stale, environmental = [], []
+    for j, (case, got) in enumerate(zip(s.pool, per_run[0])):
+        if got == ("unsupported",):
+            return s.drop("result not a literal", f"call {case['args'][:80]}")
+        if "raises" in case and s.c.unknown_raises and case["raises"] == "Exception" and got[0] == "raises":
+            case["raises"] = got[1]  # the tracer saw only that it raised (setprofile): name it now
+            continue
+        if got != expected_key(case):
+            stale.append(j)
+            if got[0] == "raises" and got[1] in _ENVIRONMENT_ERRORS:
+                environmental.append(j)
+    if not stale:
+        return None
+    # A few calls that differ, in a function stable across fresh runs, were made while a test had
+    # changed module state (a patched table, say): those calls go, the function stays. When many
+    # differ, or one fails for want of a module or a file, the function depends on its environment.
+    if not environmental and len(stale) <= MAX_STALE_FRACTION * len(s.pool) and len(s.pool) - len(stale) >= MIN_TESTS:
+        s.stale_calls = len(stale)
+        s.pool = [t for j, t in enumerate(s.pool) if j not in set(stale)]
+        return None
+    j = (environmental or stale)[0]
+    case, shown = s.pool[j], runs[0].outputs[j]
+    if environmental and shown.get("raises") in ("ImportError", "ModuleNotFoundError"):
+        reason = "needs a third-party module"
+    elif environmental or _ENVIRONMENT_RE.search(s.c.program):
+        reason = "depends on time/env/files"
+    else:
+        reason = "differs from the traced run"
+    return s.drop(reason, f"{len(stale)} of {len(s.pool)} calls differ, e.g. {case['args'][:80]}: traced "
+                          f"{case.get('expected', case.get('raises'))!s:.60}, isolated "
+                          f"{shown.get('value', shown.get('raises'))!s:.60}")
+
+
+def _keep_generated(s: _State, proposed: list[tuple[str, str]], runs: list) -> None:
+    if any(v.status != "passed" or v.outputs is None for v in runs):
+        return  # an input that hangs or crashes the reference only costs us the generated tests
+    per_run = [[outcome_key(o) for o in v.outputs] for v in runs]
+    raised = {t["raises"] for t in s.pool if "raises" in t}
+    for j, (args, kwargs) in enumerate(proposed):
+        keys = {run[j] for run in per_run}
+        if len(keys) != 1:
+            continue
+        key = keys.pop()
+        if key[0] == "unsupported" or (key[0] == "raises" and key[1] not in raised):
+            continue  # an exception the function was never seen raising: probably an input it is not for
+        case: dict[str, Any] = {"args": args}
+        if kwargs != "{}":
+            case["kwargs"] = kwargs
+        if key[0] == "value":
+            case["expected"] = runs[0].outputs[j]["value"]
+        else:
+            case["raises"] = key[1]
+        case["split"] = "generated"
+        s.generated.append(case)
+
+
+# ---- 3: mutants, and the tests that tell them apart -----------------------------------------------
+def _mutant_runs(executor, state: list[_State], settings: ValidationSettings, on_progress) -> None:
+    jobs = []
+    for s in state:
+        c = s.c
+        s.mutant_programs = [src for _, src in mutants(c.program, c.entry_point, settings.max_mutants, c.task_id)]
+        calls = _calls(s.pool + s.generated)
+        for k, program in enumerate(s.mutant_programs):
+            jobs.append(_job((id(s), "mut", k), program, c.entry_point, calls, _mutant_time(s, settings, len(calls)),
+                             settings.memory_mb))
+    verdicts = _run(executor, jobs, on_progress)
+    for s in state:
+        expected = [expected_key(t) for t in s.pool + s.generated]
+        s.kills = []
+        for k in range(len(s.mutant_programs)):
+            v = verdicts[(id(s), "mut", k)]
+            if v.status != "passed" or v.outputs is None or len(v.outputs) != len(expected):
+                s.kills.append(None)  # the whole job failed: decided again with the kept tests
+                continue
+            s.kills.append({j for j, (o, e) in enumerate(zip(v.outputs, expected)) if outcome_key(o) != e})
+        _choose_tests(s, settings)
+        if len({expected_key(t) for t in s.tests}) == 1:
+            case = s.tests[0]
+            s.drop("constant output", f"every test expects {case.get('expected', case.get('raises'))!s:.80}")
+
+
+def _mutant_time(s: _State, settings: ValidationSettings, n_calls: int) -> float:
+    return min(settings.job_time_s, max(2.0, 5 * s.call_s * n_calls + 1.0))
+
+
+def _choose_tests(s: _State, settings: ValidationSettings) -> None:
+    """Recorded calls, then generated ones, that kill the most mutants not yet killed; then varied outcomes."""
+    n_pool = len(s.pool)
+    cases = s.pool + s.generated
+    killed: set[int] = set()
+
+    def pick(indexes: list[int], limit: int) -> list[int]:
+        chosen: list[int] = []
+        raises = 0
+        candidates = list(indexes)
+        while len(chosen) < limit:  # greedy: the call that kills most mutants still alive
+            best, gain = None, 0
+            for j in candidates:
+                g = sum(1 for m, ks in enumerate(s.kills) if ks is not None and m not in killed and j in ks)
+                if g > gain and not ("raises" in cases[j] and raises >= MAX_RAISES):
+                    best, gain = j, g
+            if best is None:
+                break
+            chosen.append(best)
+            candidates.remove(best)
+            raises += "raises" in cases[best]
+            killed.update(m for m, ks in enumerate(s.kills) if ks is not None and best in ks)
+        seen = {expected_key(cases[j]) for j in chosen}
+        for want_new in (True, False):  # then varied outcomes, then the rest in order
+            for j in candidates:
+                if len(chosen) >= limit:
+                    break
+                if j in chosen or (want_new and expected_key(cases[j]) in seen):
+                    continue
+                if "raises" in cases[j] and raises >= MAX_RAISES:
+                    continue
+                chosen.append(j)
+                raises += "raises" in cases[j]
+                seen.add(expected_key(cases[j]))
+        return chosen
+
+    recorded = pick(list(range(n_pool)), MAX_TESTS)
+    generated = pick(list(range(n_pool, len(cases))), settings.max_generated)
+    s.tests = [dict(cases[j]) for j in sorted(recorded)] + [dict(cases[j]) for j in generated]
+    s.chosen = sorted(recorded) + generated
+
+
+# ---- 4: coverage, the kill rate of the kept tests, and the finished record -------------------------
+def _finish(executor, state: list[_State], settings: ValidationSettings, on_progress) -> None:
+    from ..sandbox import Job
+
+    jobs = []
+    for s in state:
+        c = s.c
+        calls = _calls(s.tests)
+        jobs.append(_job((id(s), "cov"), c.program, c.entry_point, calls, settings.job_time_s, settings.memory_mb,
+                         coverage=True))
+        for k, ks in enumerate(s.kills):
+            if ks is None:  # job-level failure on the whole pool: try again on the kept tests
+                jobs.append(_job((id(s), "mut", k), s.mutant_programs[k], c.entry_point, calls,
+                                 _mutant_time(s, settings, len(calls)), settings.memory_mb))
+        for j, case in enumerate(s.tests):
+            if case.get("split") != "generated":
+                case["split"] = "public" if j < PUBLIC_TESTS else "hidden"
+        try:
+            s.problem = Problem.from_dict(_record(s, settings))
+        except RecordError as exc:
+            s.drop("invalid record", str(exc))
+            continue
+        jobs.append(Job(key=(id(s), "check"), program=c.program + GUARD, entry_point=c.entry_point, test=s.problem.test,
+                        time_s=settings.problem_time_s * 3, memory_mb=settings.memory_mb))
+    verdicts = _run(executor, jobs, on_progress)
+    for s in state:
+        if not s.alive:
+            continue
+        v = verdicts[(id(s), "cov")]
+        s.coverage = body_coverage(v.coverage, s.c.body_lines()) if v.status == "passed" else {}
+        chosen = set(s.chosen)
+        expected = [expected_key(t) for t in s.tests]
+        killed = 0
+        for k, ks in enumerate(s.kills):
+            if ks is not None:
+                killed += bool(ks & chosen)
+                continue
+            mv = verdicts[(id(s), "mut", k)]
+            killed += mv.status != "passed" or mv.outputs is None or [outcome_key(o) for o in mv.outputs] != expected
+        s.mutants, s.killed = len(s.kills), killed
+        s.kill_rate = round(killed / s.mutants, 4) if s.mutants else None
+        s.problem = Problem.from_dict(_record(s, settings))  # now with coverage and kill rate in meta
+        check = verdicts[(id(s), "check")]
+        if check.status != "passed":
+            s.drop("fails its rendered check", f"{check.status}: {check.detail}")
+        elif s.kill_rate is not None and s.kill_rate < settings.min_kill_rate:
+            s.drop("weak tests", f"kill rate {s.kill_rate:.2f} below {settings.min_kill_rate:.2f}")
+
+
+def _record(s: _State, settings: ValidationSettings) -> dict[str, Any]:
+    c = s.c
+    meta = dict(c.meta)
+    meta.update({
+        "coverage": {k: v for k, v in s.coverage.items() if k != "missing_lines"} or None,
+        "kill_rate": s.kill_rate, "mutants": s.mutants, "mutants_killed": s.killed,
+        "recorded_tests": sum(1 for t in s.tests if t.get("split") != "generated"),
+        "generated_tests": sum(1 for t in s.tests if t.get("split") == "generated"),
+        "usable_calls": len(s.pool), "stale_calls_dropped": s.stale_calls,
+        "reference_call_s": round(s.call_s, 5), "validation_runs": settings.runs,
+    })
+    return {
+        "task_id": c.task_id, "source": "ci", "kind": "function", "prompt": c.prompt, "entry_point": c.entry_point,
+        "canonical_solution": c.solution, "tests": s.tests, "checker": c.checker,
+        "limits": {"time_s": settings.problem_time_s, "memory_mb": settings.memory_mb},
+        "provenance": c.provenance, "flags": list(c.flags), "meta": meta,
+    }
+
+
+def body_coverage(report: dict | None, span: tuple[int, int]) -> dict[str, Any]:
+    """Line and branch coverage of the lines in `span` (the reference body) from coverage.py's report."""
+    if not report:
+        return {}
+    first, last = span
+    inside = lambda line: first <= line <= last  # noqa: E731
+    executed = {n for n in report.get("executed_lines", []) if inside(n)}
+    missing = {n for n in report.get("missing_lines", []) if inside(n)}
+    taken = [b for b in report.get("executed_branches", []) if inside(b[0])]
+    missed = [b for b in report.get("missing_branches", []) if inside(b[0])]
+    lines = len(executed) / (len(executed) + len(missing)) if executed or missing else None
+    branches = len(taken) / (len(taken) + len(missed)) if taken or missed else None
+    return {"lines": None if lines is None else round(lines, 4),
+            "branches": None if branches is None else round(branches, 4),
+            "missing_lines": sorted(n - first + 1 for n in missing)}
+
+
+def medians(outcomes: list[Outcome]) -> dict[str, float | None]:
+    kept = [o for o in outcomes if o.kept]
+    lines = [o.coverage.get("lines") for o in kept if o.coverage.get("lines") is not None]
+    branches = [o.coverage.get("branches") for o in kept if o.coverage.get("branches") is not None]
+    kills = [o.kill_rate for o in kept if o.kill_rate is not None]
+    return {"coverage_lines": round(median(lines), 4) if lines else None,
+            "coverage_branches": round(median(branches), 4) if branches else None,
+            "kill_rate": round(median(kills), 4) if kills else None}

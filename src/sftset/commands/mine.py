@@ -1,0 +1,67 @@
+NAME = "mine"
+HELP = "trace projects' own test suites into function-level problems (the CI miner)"
+DESCRIPTION = """
+Mine each TARGET (a local path, a git URL, or pypi:NAME[==VERSION] for the sdist): set
+it up the way its CI does (GitHub workflows, tox.ini, noxfile.py, .travis.yml, pytest
+settings) in its own virtualenv, run its test suite in the sandbox (no network, time
+and memory limits) with a tracer that records calls to the project's own functions,
+and turn functions seen with at least 3 literal calls into problems. Every problem is
+validated in the sandbox (3 fresh runs, same outcomes as traced), gets generated
+tests from hypothesis, and has its tests' coverage and mutation kill rate measured.
+Kept problems go to the state store (and to --out as JSONL); a report per target
+says what was run, traced, kept, and why the rest was dropped.
+With no TARGET, mines the targets of ci_mining/targets.toml (or [mine] targets).
+Targets already mined with the same settings are skipped unless --force.
+"""
+EXAMPLE = """
+build-sft-set mine pypi:inflection==0.5.1 --out inflection.jsonl
+build-sft-set mine ./my-project https://github.com/owner/repo.git
+build-sft-set mine            # the default targets
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("targets", nargs="*", metavar="TARGET", help="path, git URL, or pypi:NAME[==VERSION]")
+    parser.add_argument("--out", metavar="FILE", help="also write the problems kept in this run as JSONL")
+    parser.add_argument("--report", metavar="FILE", help="write the per-target reports as JSON")
+    parser.add_argument("--python", metavar="PY", help="interpreter for the targets' virtualenvs (default: this one)")
+    parser.add_argument("--workers", type=int, metavar="N", help="sandbox workers for validation (default: one per core)")
+    parser.add_argument("--suite-time", dest="suite_time", type=float, metavar="S",
+                        help="time limit of a traced test suite in seconds (default 900)")
+    parser.add_argument("--engine", choices=("monitoring", "setprofile"),
+                        help="tracing engine (default: sys.monitoring on Python >= 3.12, else sys.setprofile)")
+    parser.add_argument("--max-mutants", dest="max_mutants", type=int, metavar="N",
+                        help="mutants tried per problem (default 30)")
+    parser.add_argument("--max-generated", dest="max_generated", type=int, metavar="N",
+                        help="hypothesis-generated tests kept per problem (default 10; 0 turns generation off)")
+    parser.add_argument("--work-dir", dest="work_dir", metavar="DIR",
+                        help="sources, virtualenvs and traces (default: <curated>/ci_work)")
+    parser.add_argument("--force", action="store_true", help="mine again targets already mined")
+
+
+def run(ctx) -> int:
+    import json
+
+    from ..ci_mining.report import render_table
+    from ..ci_mining.stage import configured_targets, mine_targets, settings_from, summary
+    from ..ci_mining.targets import parse_target
+    from ..jsonl import write_jsonl_atomic
+    from ..progress import log
+
+    args = ctx.args
+    targets = [(parse_target(t), {}) for t in args.targets] if args.targets else configured_targets(ctx)
+    settings = settings_from(ctx)
+    reports, kept, failures = mine_targets(ctx, targets, settings)
+    print(render_table(reports))
+    if args.out:
+        problems = kept
+        if not problems:  # a rerun that skipped everything: the stored problems of these targets
+            packages = {r.package for r in reports if r.package}
+            problems = [p for p in ctx.store.problems("ci") if p.provenance.get("package") in packages]
+        n = write_jsonl_atomic(args.out, (p.to_dict() for p in problems))
+        log.info("wrote %d problems to %s", n, args.out)
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as fh:
+            json.dump({"summary": summary(reports, failures), "targets": [r.to_dict() for r in reports]}, fh,
+                      indent=2)
+    return 1 if failures else 0

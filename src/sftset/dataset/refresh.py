@@ -1,0 +1,209 @@
+"""Scheduled refresh: one at a time, resumable, and never a half-published version.
+
+- A lock (`<curated>/.refresh.lock`, fcntl `flock`) stops a second refresh while one runs. The file
+  also holds the owner's pid and start time: the kernel drops the flock when its process dies, so
+  a lock file left by a killed refresh is recognised as stale, reported, and taken over.
+- Publishing is journalled: `<curated>/.refresh-pending` names the version before its folder is
+  renamed into place, and is removed once `latest` points at it. A refresh killed in between is
+  finished by the next one (it points `latest` at the complete version); one killed earlier left
+  only a hidden `.partial-*` folder, which the next refresh removes.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import re
+import shutil
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import WorkFailed
+from ..progress import log
+from .export import is_complete, point_latest
+
+LOCK_NAME = ".refresh.lock"
+JOURNAL_NAME = ".refresh-pending"
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+class RefreshBusy(WorkFailed):
+    """Another refresh holds the lock."""
+
+
+@dataclass
+class LockInfo:
+    pid: int
+    host: str
+    started_at: str
+    command: str
+
+    @classmethod
+    def parse(cls, text: str) -> "LockInfo | None":
+        try:
+            data = json.loads(text)
+            return cls(int(data["pid"]), str(data.get("host", "")), str(data.get("started_at", "")),
+                       str(data.get("command", "")))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+class RefreshLock:
+    """`with RefreshLock(root, "refresh"):` -- raises RefreshBusy when another process holds it."""
+
+    def __init__(self, root: Path, command: str = "refresh"):
+        self.path = Path(root) / LOCK_NAME
+        self.command = command
+        self.fd: int | None = None
+        self.took_over: LockInfo | None = None  # the stale owner, when there was one
+
+    def acquire(self) -> "RefreshLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = LockInfo.parse(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
+            os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            who = (f"pid {holder.pid} on {holder.host}: {holder.command}, started {holder.started_at}"
+                   if holder else "another process")
+            raise RefreshBusy(f"another refresh is running ({who}); lock {self.path}; try again later") from None
+        previous = LockInfo.parse(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
+        if previous is not None and previous.pid != os.getpid():
+            # We got the flock, so its owner is gone: the file is what a killed run left behind.
+            state = "no longer running" if not pid_alive(previous.pid) else "running but not holding the lock"
+            log.warning("taking over a stale refresh lock: pid %d (%s), started %s", previous.pid, state,
+                        previous.started_at)
+            self.took_over = previous
+        info = {"pid": os.getpid(), "host": socket.gethostname(),
+                "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "command": self.command}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+        os.fsync(fd)
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            os.ftruncate(self.fd, 0)  # an empty lock file is a clean release
+        finally:
+            os.close(self.fd)  # closing drops the flock
+            self.fd = None
+
+    def __enter__(self) -> "RefreshLock":
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+# ---- the publishing journal ------------------------------------------------------------------
+
+def write_journal(root: Path, version: str) -> None:
+    tmp = root / f"{JOURNAL_NAME}.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump({"version": version, "pid": os.getpid()}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / JOURNAL_NAME)
+
+
+def clear_journal(root: Path) -> None:
+    try:
+        os.unlink(root / JOURNAL_NAME)
+    except FileNotFoundError:
+        pass
+
+
+# Hidden leftovers of a killed run end in its pid: partial version folders, `latest` and journal temporaries.
+_LEFTOVERS = (re.compile(r"^\.partial-.+-(\d+)$"), re.compile(r"^\.latest-(\d+)$"),
+              re.compile(r"^\.refresh-pending\.(\d+)$"))
+
+
+def recover(root: Path) -> dict[str, Any]:
+    """Finish or undo what a killed refresh left (call with the lock held). Returns what was done."""
+    done: dict[str, Any] = {}
+    journal = root / JOURNAL_NAME
+    if journal.exists():
+        try:
+            version = json.loads(journal.read_text(encoding="utf-8"))["version"]
+        except (ValueError, KeyError, OSError):
+            version = None
+        target = root / version if isinstance(version, str) and version else None
+        if target is not None and target.is_dir() and is_complete(target):
+            link = root / "latest"
+            if not (link.is_symlink() and os.readlink(link) == version):
+                point_latest(root, version)
+                log.warning("finished publishing %s, which an interrupted refresh had written", version)
+                done["published"] = version
+        clear_journal(root)
+    removed = []
+    for entry in sorted(root.iterdir()) if root.exists() else []:
+        m = next((m for m in (p.match(entry.name) for p in _LEFTOVERS) if m), None)
+        if m and not pid_alive(int(m.group(1))):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry.name)
+    if removed:
+        log.info("removed leftovers of interrupted runs: %s", ", ".join(removed))
+        done["removed"] = removed
+    return done
+
+
+# ---- the refresh itself ----------------------------------------------------------------------
+
+def run_refresh(ctx, settings, *, source: str = "all", collect: bool = True, version: str | None = None,
+                force: bool = False):
+    """Collect (only new and changed work), filter, assemble and publish a version with a changelog.
+
+    Returns the Publication (its `path` is None when nothing changed and `force` is off).
+    """
+    from ..pipeline import _collect_stages, _later_stages
+    from .export import new_version_name
+    from .publish import publish_from_store
+
+    root = ctx.curated_dir
+    _ = ctx.store  # opened (or refused) before the lock file is made
+    with RefreshLock(root, f"refresh --source {source}"):
+        recover(root)
+        run_id = ctx.store.start_run(f"refresh --source {source}")
+        per_stage: dict[str, Any] = {}
+        status = "failed"
+        try:
+            if collect:
+                for name, stage in _collect_stages(source) + _later_stages():
+                    log.info("stage %s", name)
+                    per_stage[name] = stage(ctx, source) or {}
+            name = version or new_version_name(root)
+            write_journal(root, name)  # from here on, a killed run is finished by the next one
+            pub = publish_from_store(ctx, settings, version=name, config={"source": source},
+                                     per_stage=per_stage, update_latest=False, skip_unchanged=not force)
+            if pub.path is not None:
+                point_latest(root, name)
+            clear_journal(root)
+            status = "ok" if pub.path is not None else "unchanged"
+        finally:
+            ctx.store.finish_run(run_id, status, per_stage)
+    failures = sum(int(s.get("failures", 0)) for s in per_stage.values() if isinstance(s, dict))
+    return pub, failures

@@ -1,0 +1,123 @@
+"""`scrapers/sources.toml`: which sites and datasets `--source contests` and a refresh collect.
+
+Every table is one site (`[codeforces]`, `[aoj]`, ...) or dataset (`[apps]`, `[taco]`, ...);
+`[defaults]` holds values every table inherits. A bad file is reported as one line naming the
+file, the line and the key.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from ..errors import InputError
+from . import DATASETS, SITES
+
+# key -> (type, default)
+SOURCE_KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
+    "enabled": (bool, True),
+    "ids": (list, None),
+    "contests": (str, None),
+    "limit": (int, None),
+    "path": (str, None),
+    "min_interval_s": ((int, float), None),
+    "refresh_after_days": ((int, float), 30),
+    "max_case_bytes": (int, 1 << 20),
+    "max_hidden": (int, 100),
+    "max_generated": (int, 20),
+}
+URL_KEY = re.compile(r"^([a-z]+)_url$")  # base_url -> "web", api_url -> "api", dat_url -> "dat"
+
+
+@dataclass
+class SourceSpec:
+    name: str
+    local: bool  # a dataset on disk (or Kattis packages) rather than a web judge
+    settings: dict[str, Any] = field(default_factory=dict)
+    base_urls: dict[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> Any:
+        return self.settings.get(key, SOURCE_KEYS[key][1])
+
+
+def _line_of(path: Path, table: str, key: str | None) -> int | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    current = None
+    for n, line in enumerate(lines, 1):
+        text = line.strip()
+        head = re.match(r"^\[\s*([^\[\]]+?)\s*\]", text)
+        if head:
+            current = head.group(1).strip('"')
+            if key is None and current == table:
+                return n
+        elif current == table and key and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", text):
+            return n
+    return None
+
+
+def load_sources(path: Path) -> list[SourceSpec]:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("sources file not found", str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise InputError(f"invalid TOML ({str(exc).split(' (at')[0]})", str(path), int(m.group(1)) if m else None) from None
+    defaults = data.pop("defaults", {})
+    specs = []
+    for table, values in [("defaults", defaults)] + list(data.items()):
+        if not isinstance(values, dict):
+            raise InputError("must be a table", str(path), _line_of(path, table, None), table)
+        if table != "defaults" and table not in SITES and table not in DATASETS:
+            known = ", ".join(sorted(set(SITES) | set(DATASETS)))
+            raise InputError(f"unknown site or dataset (known: {known})", str(path), _line_of(path, table, None), table)
+        settings: dict[str, Any] = {}
+        urls: dict[str, str] = {}
+        for key, value in values.items():
+            where = (str(path), _line_of(path, table, key), f"{table}.{key}")
+            m = URL_KEY.match(key)
+            if m and table != "defaults":
+                if not isinstance(value, str) or not re.match(r"^https?://", value):
+                    raise InputError(f"must be an http(s) URL, got {value!r}", *where)
+                urls["web" if m.group(1) == "base" else m.group(1)] = value
+                continue
+            if key not in SOURCE_KEYS:
+                raise InputError(f"unknown key (known: {', '.join(sorted(SOURCE_KEYS))}, *_url)", *where)
+            typ = SOURCE_KEYS[key][0]
+            if isinstance(value, bool) and typ is not bool or not isinstance(value, typ):
+                raise InputError(f"wrong type {type(value).__name__}", *where)
+            if key == "ids" and not all(isinstance(v, str) for v in value):
+                raise InputError("must be a list of strings", *where)
+            settings[key] = value
+        if table == "defaults":
+            defaults = settings
+            continue
+        local = table in DATASETS and (table not in SITES or "path" in settings)
+        specs.append(SourceSpec(table, local, {**defaults, **settings}, urls))
+    return specs
+
+
+def find_sources_file(ctx) -> Path:
+    """--sources > [scrape] sources in sftset.toml > ./scrapers/sources.toml > the checkout's copy."""
+    flag = getattr(ctx.args, "sources", None)
+    configured = ctx.config.resolve(flag, "scrape", "sources", None, str)
+    if configured:
+        return Path(configured)
+    here = Path("scrapers") / "sources.toml"
+    if here.is_file():
+        return here
+    bundled = Path(__file__).resolve().parents[3] / "scrapers" / "sources.toml"
+    if bundled.is_file():
+        return bundled
+    raise InputError("no scrapers/sources.toml here; give --sources FILE or set [scrape] sources in sftset.toml")

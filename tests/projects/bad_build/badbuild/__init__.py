@@ -1,0 +1,1 @@
+"""Never importable: setup.py fails first."""

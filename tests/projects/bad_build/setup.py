@@ -1,0 +1,1 @@
+raise SystemExit("this project does not build (a test case for the CI miner)")

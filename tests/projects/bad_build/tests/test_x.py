@@ -1,0 +1,5 @@
+from badbuild import *
+
+
+def test_nothing():
+    assert True

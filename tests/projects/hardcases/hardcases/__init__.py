@@ -1,0 +1,1 @@
+"""Hard cases for the CI miner."""

@@ -1,0 +1,5 @@
+"""A package with a syntax error."""
+
+
+def half(x)
+    return x / 2

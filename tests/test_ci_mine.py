@@ -1,0 +1,125 @@
+"""`build-sft-set mine` end to end: the hard-case project, bad targets, a unittest suite, and (slow) a real sdist."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sftset.store import StateStore
+
+PROJECTS = Path(__file__).parent / "projects"
+
+
+@pytest.fixture(scope="module")
+def hardcases(tmp_path_factory):
+    """Mine tests/projects/hardcases once (sandboxed suite, validation in the executor)."""
+    import os
+
+    from sftset.cli import main
+
+    work = tmp_path_factory.mktemp("mine")
+    old = os.getcwd()
+    os.chdir(work)
+    try:
+        rc = main(["-q", "mine", str(PROJECTS / "hardcases"), "--out", "out.jsonl", "--report", "report.json",
+                   "--workers", "2", "--max-mutants", "15"])
+    finally:
+        os.chdir(old)
+    report = json.loads((work / "report.json").read_text())
+    problems = [json.loads(line) for line in (work / "out.jsonl").read_text().splitlines()]
+    return {"rc": rc, "work": work, "report": report["targets"][0], "summary": report["summary"],
+            "problems": {p["entry_point"]: p for p in problems}}
+
+
+def test_hardcases_kept(hardcases):
+    assert hardcases["rc"] == 0
+    kept = set(hardcases["problems"])
+    assert {"clamp", "count_vowels", "words", "parse_int", "fib", "add_suffix", "no_doc", "outer", "square",
+            "is_balanced", "describe", "normalise_space"} == kept
+    r = hardcases["report"]
+    assert r["status"] == "ok" and r["isolation"] == "full" and r["runner"] == "pytest"
+    assert r["tests_run"] == 37 and r["problems_kept"] == len(kept) and r["no_docstring"] == 1
+    assert r["median_coverage_lines"] == 1.0 and r["median_kill_rate"] >= 0.9
+    fib = hardcases["problems"]["fib"]
+    assert fib["provenance"]["package"] == "hardcases" and fib["provenance"]["license"] == "MIT"
+    assert fib["provenance"]["path"] == "hardcases/core.py"
+    parse_int = hardcases["problems"]["parse_int"]
+    assert any(t.get("raises") == "ValueError" for t in parse_int["tests"])
+    assert any(t["split"] == "generated" for t in parse_int["tests"])
+
+
+def test_hardcases_dropped_with_reasons(hardcases):
+    r = hardcases["report"]
+    assert r["drops"] == {"mutates its arguments": 1, "arguments not literals": 1, "non-deterministic": 2,
+                          "needs its class": 1, "too slow": 1, "depends on time/env/files": 1}
+    assert "append_item" in r["drop_examples"]["mutates its arguments"]
+    assert "read_setting" in r["drop_examples"]["depends on time/env/files"]
+    skipped = r["skipped_functions"]
+    for reason in ("generator", "coroutine", "lambda", "nested", "dunder", "method"):
+        assert skipped.get(reason), reason
+
+
+def test_hardcases_network_and_writes_contained(hardcases):
+    events = {e["event"] for e in hardcases["report"]["contained"]}
+    assert events == {"network connection", "write outside the work directory"}
+    assert not (hardcases["work"] / "curated" / "ci_work" / "hardcases" / "escaped-by-hardcases.txt").exists()
+    assert not Path("/tmp/escaped-by-hardcases.txt").exists()
+
+
+def test_hardcases_in_store_and_rerun_skips(hardcases):
+    import os
+
+    from sftset.cli import main
+
+    with StateStore(hardcases["work"] / "curated" / "state.sqlite") as store:
+        stored = {p.entry_point for p in store.problems("ci")}
+        assert stored == set(hardcases["problems"])
+        assert store.verdict("ci/hardcases/hardcases.core.fib", "mine")["status"] == "kept"
+    old = os.getcwd()
+    os.chdir(hardcases["work"])
+    try:  # a local path is mined again, but the unchanged source is recognised after fetching
+        assert main(["-q", "mine", str(PROJECTS / "hardcases"), "--report", "again.json", "--workers", "2",
+                     "--max-mutants", "15"]) == 0
+    finally:
+        os.chdir(old)
+    again = json.loads((hardcases["work"] / "again.json").read_text())["targets"][0]
+    assert again["status"] == "skipped"
+
+
+def test_bad_targets_and_unittest(tmp_path, run_cli):
+    rc = run_cli("mine", PROJECTS / "bad_build", PROJECTS / "no_tests", PROJECTS / "syntax_error",
+                 PROJECTS / "hangs", PROJECTS / "unittest_only", "--suite-time", "6", "--report", "r.json",
+                 "--workers", "2", "--max-mutants", "10").rc
+    assert rc == 0  # bad targets are reported, not failures
+    reports = {Path(t["target"]).name: t for t in json.loads((tmp_path / "r.json").read_text())["targets"]}
+    assert {k: (v["status"], v["reason"]) for k, v in reports.items()} == {
+        "bad_build": ("dropped", "does not build"), "no_tests": ("dropped", "no tests"),
+        "syntax_error": ("dropped", "syntax errors"), "hangs": ("dropped", "suite timed out"),
+        "unittest_only": ("ok", ""),
+    }
+    ok = reports["unittest_only"]
+    assert ok["runner"] == "unittest" and ok["tests_run"] == 3 and ok["problems_kept"] == 2
+    assert ok["ci_sources"] == [".github/workflows/tests.yml"]
+
+
+@pytest.mark.network_pypi
+def test_missing_package(run_cli, tmp_path):
+    assert run_cli("mine", "pypi:this-package-does-not-exist-sftset==1.0", "--report", "r.json").rc == 0
+    (report,) = json.loads((tmp_path / "r.json").read_text())["targets"]
+    assert (report["status"], report["reason"]) == ("dropped", "missing package")
+
+
+@pytest.mark.slow
+@pytest.mark.network_pypi
+def test_inflection_from_pypi(run_cli, tmp_path):
+    result = run_cli("mine", "pypi:inflection==0.5.1", "--out", "p.jsonl", "--report", "r.json", "--workers", "2")
+    assert result.rc == 0, result.err
+    (report,) = json.loads((tmp_path / "r.json").read_text())["targets"]
+    assert report["status"] == "ok" and report["version"] == "0.5.1" and report["license"] == "MIT"
+    assert report["tests_run"] == 455 and report["problems_kept"] >= 10
+    assert report["median_kill_rate"] >= 0.9
+    problems = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    underscore = next(p for p in problems if p["entry_point"] == "underscore")
+    assert underscore["provenance"]["url"] == "https://pypi.org/project/inflection/0.5.1/"
+    assert "import re" in underscore["prompt"]
