@@ -276,11 +276,11 @@ def test_readme_quick_start_is_two_one_line_commands_and_ci_runs_the_second():
     quick = readme_blocks("sh")[:2]
     assert quick == [
         "python3 -m venv .venv && . .venv/bin/activate && pip install -e . && build-sft-set --source ci",
-        "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' && python -m pytest -q",
+        "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test,ray]' && python -m pytest -q",
     ]
     ci = (REPO / ".ci" / "run").read_text()
     assert "set -euo pipefail" in ci and "-m venv" in ci
-    assert "\npip install -e '.[test]'\n" in ci and "\npython -m pytest -q\n" in ci
+    assert "\npip install -e '.[test,ray]'\n" in ci and "\npython -m pytest -q\n" in ci
     assert '"$status" -eq 5' in ci
     assert "ci" in pipeline.SOURCES
 

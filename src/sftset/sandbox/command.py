@@ -75,7 +75,10 @@ def run_isolated(
                 env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
                 timeout=time_s + 60, start_new_session=True,
             )
-        report = json.loads(Path(spec["report"]).read_text()) if os.path.exists(spec["report"]) else {}
+        try:
+            report = json.loads(Path(spec["report"]).read_text())
+        except (OSError, ValueError):
+            raise RuntimeError(f"the sandbox launcher failed (exit {proc.returncode}): {_tail(err_path)[-500:]}") from None
         return CommandResult(
             returncode=report.get("returncode", proc.returncode),
             stdout=_tail(out_path), stderr=_tail(err_path),
@@ -111,7 +114,8 @@ def _launch(spec_path: str) -> None:
                 for name in dirnames + filenames:
                     os.lchown(os.path.join(dirpath, name), uid, uid)
         if features["mountns"]:
-            host.expose_paths(spec["writable"] + spec["readable"] + [p for p in sys.path if os.path.isdir(p)], notes)
+            host.expose_paths(spec["writable"] + spec["readable"] + [p for p in sys.path if os.path.isdir(p)], notes,
+                              writable=spec["writable"])
     os.makedirs(spec["env"]["HOME"], exist_ok=True)
     if root:
         os.chown(spec["env"]["HOME"], uid, uid)

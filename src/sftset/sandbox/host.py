@@ -96,8 +96,11 @@ def enter_private_namespaces(notes: list[str], tmp_mode: str = "0711", keep: lis
             mount("none", "/", None, MS_REC | MS_PRIVATE)
             # Folders we must still see below a shadowed one (a workdir in /tmp): hold
             # them open, and bind them back onto the fresh tmpfs afterwards.
-            held = {p: os.open(p, os.O_PATH) for p in keep
-                    if any(p == d or p.startswith(d + "/") for d in SHADOWED_DIRS) and os.path.exists(p)}
+            shadowed = sorted({p for p in keep if any(p == d or p.startswith(d + "/") for d in SHADOWED_DIRS)
+                               and os.path.exists(p)}, key=len)
+            outermost = [p for i, p in enumerate(shadowed)
+                         if not any(p.startswith(q.rstrip("/") + "/") for q in shadowed[:i])]
+            held = {p: os.open(p, os.O_PATH) for p in outermost}
             for path in SHADOWED_DIRS:
                 if os.path.isdir(path) and not os.path.islink(path):
                     # 0711: a sample reaches its own scratch folder below and writes nothing
@@ -106,9 +109,9 @@ def enter_private_namespaces(notes: list[str], tmp_mode: str = "0711", keep: lis
             for path, fd in held.items():
                 if os.path.isdir(f"/proc/self/fd/{fd}"):
                     os.makedirs(path, exist_ok=True)
-                else:
+                elif not os.path.lexists(path):
                     os.makedirs(os.path.dirname(path), exist_ok=True)
-                    open(path, "a").close()
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
                 mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
                 os.close(fd)
         except OSError as exc:
@@ -117,7 +120,7 @@ def enter_private_namespaces(notes: list[str], tmp_mode: str = "0711", keep: lis
     return features
 
 
-def expose_paths(paths: list[str], notes: list[str]) -> None:
+def expose_paths(paths: list[str], notes: list[str], writable: list[str] = ()) -> None:
     """Let a dropped uid reach `paths` (e.g. the interpreter and its import path), and
     nothing else of a private home. Call inside a private mount namespace.
 
@@ -131,6 +134,8 @@ def expose_paths(paths: list[str], notes: list[str]) -> None:
         parts = os.path.abspath(entry).split(os.sep)
         for i in range(2, len(parts)):
             folder = os.sep.join(parts[:i])
+            if any(folder == w or folder.startswith(w.rstrip("/") + "/") for w in writable):
+                break  # handed to the sandbox uid already
             if not os.stat(folder).st_mode & 0o001:
                 closed.setdefault(folder, set()).add(parts[i])
                 break
@@ -145,7 +150,8 @@ def expose_paths(paths: list[str], notes: list[str]) -> None:
                 target = os.path.join(folder, child)
                 os.mkdir(target)
                 mount(os.path.join(stage, child), target, None, MS_BIND | MS_REC)
-                mount("none", target, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+                if not any(w == target or w.startswith(target + "/") for w in writable):
+                    mount("none", target, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
         except OSError as exc:
             notes.append(f"could not expose {folder} to samples ({exc.strerror})")
 
