@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--source", choices=SOURCES, help="run the whole pipeline for these problems")
     _common(parser, suppress=False)
+    from . import executors
+
+    executors.add_arguments(parser)  # where --source runs its heavy stages
     sub = parser.add_subparsers(dest="command", metavar="<command>", title="commands")
     for mod in _commands():
         p = sub.add_parser(

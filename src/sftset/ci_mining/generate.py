@@ -135,7 +135,24 @@ def generate_calls(tests: list[dict], count: int = 20) -> list[tuple[str, str]]:
             found.append(pair)
 
     try:
-        collect()
+        with _no_local_constants():
+            collect()
     except Exception:  # a strategy hypothesis cannot draw from: no generated inputs
         return found
     return found
+
+
+def _no_local_constants():
+    """Hypothesis mixes string constants from modules loaded in this process into what it
+    draws, so the same call would give other inputs after another import (and differ
+    between a local run and a Ray worker). Turn that off where the private hook exists."""
+    from contextlib import nullcontext
+    from unittest import mock
+
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - other hypothesis layouts
+        return nullcontext()
+    if not hasattr(providers, "_get_local_constants") or not hasattr(providers, "Constants"):
+        return nullcontext()
+    return mock.patch.object(providers, "_get_local_constants", lambda: providers.Constants())

@@ -109,6 +109,10 @@ def mine_targets(ctx, targets: list[tuple[Target, dict[str, Any]]], settings: Mi
     """Mine each target and store what is kept. Returns (reports, problems kept now, failures)."""
     from ..sandbox import Executor
 
+    from .. import executors
+
+    if executors.choose(ctx)["kind"] != "local":
+        return _mine_spread(ctx, targets, settings)
     reports: list[TargetReport] = []
     kept: list[Problem] = []
     failures = 0
@@ -135,6 +139,34 @@ def mine_targets(ctx, targets: list[tuple[Target, dict[str, Any]]], settings: Mi
                 kept += problems
                 if report.status == "ok":
                     log.info("%s: kept %d problems", target.spec, len(problems))
+            reports.append(report)
+    return reports, kept, failures
+
+
+def _mine_spread(ctx, targets, settings: MineSettings) -> tuple[list[TargetReport], list[Problem], int]:
+    """One target per worker of a cluster (`--executor ray`); the results are stored here."""
+    from dataclasses import replace
+
+    from .. import executors
+    from ..executors.mining import mine_targets as spread
+
+    reports: list[TargetReport] = []
+    kept: list[Problem] = []
+    failures = 0
+    pairs = [(t, replace(settings, suite_time_s=float(o["suite_time_s"])) if "suite_time_s" in o else settings)
+             for t, o in targets]
+    with executors.from_args(ctx) as ex:
+        for target, result in spread(pairs, settings, ex):
+            if not result.ok:
+                failures += 1
+                log.error("%s: failed: %s", target.spec, result.error)
+                reports.append(TargetReport(target=target.spec, status="dropped", reason="internal error",
+                                            detail=str(result.error)[:300]))
+                continue
+            report, problems, mined = result.value
+            if mined:
+                _store(ctx.store, report, problems)
+                kept += problems
             reports.append(report)
     return reports, kept, failures
 

@@ -24,6 +24,9 @@ def add_arguments(parser) -> None:
     from ..sampling import add_sampling_arguments
 
     add_sampling_arguments(parser)
+    from .. import executors
+
+    executors.add_arguments(parser)
     g = parser.add_argument_group("filter (also [filter] in sftset.toml)")
     g.add_argument("--reruns", type=int, help="reruns of passing samples and the reference (default 3)")
     g.add_argument("--min-pass-rate", type=float, metavar="R", help="drop problems solved by fewer than R of samples")

@@ -21,6 +21,9 @@ build-sft-set mine            # the default targets
 
 
 def add_arguments(parser) -> None:
+    from .. import executors
+
+    executors.add_arguments(parser)
     parser.add_argument("targets", nargs="*", metavar="TARGET", help="path, git URL, or pypi:NAME[==VERSION]")
     parser.add_argument("--out", metavar="FILE", help="also write the problems kept in this run as JSONL")
     parser.add_argument("--report", metavar="FILE", help="write the per-target reports as JSON")

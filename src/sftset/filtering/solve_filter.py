@@ -41,6 +41,7 @@ class FilterOptions:
     sample_only: bool = False
     redo: bool = False
     group_size: int = 64              # problems sampled, executed and judged together
+    executor: dict[str, Any] | None = None  # sftset.executors.choose(ctx): local pool or Ray
 
 
 class SolveFilter:
@@ -155,9 +156,9 @@ class SolveFilter:
     # ---- 2. executing -----------------------------------------------------------------
     def _executor_(self):
         if self._executor is None:
-            from ..sandbox import Executor
+            from .. import executors
 
-            self._executor = Executor(workers=self.opt.workers)
+            self._executor = executors.make(workers=self.opt.workers, **(self.opt.executor or {}))
         return self._executor
 
     @staticmethod

@@ -60,6 +60,8 @@ def _rate(ctx, flag: Any, key: str) -> float | None:
 
 
 def options_from_context(ctx, n: int | None) -> FilterOptions:
+    from .. import executors
+
     args = ctx.args
     cfg = ctx.config
     band = Band(_rate(ctx, getattr(args, "min_pass_rate", None), "min_pass_rate"),
@@ -77,7 +79,7 @@ def options_from_context(ctx, n: int | None) -> FilterOptions:
     return FilterOptions(
         n=n, reruns=reruns, band=band, keep_solutions=keep, workers=workers,
         sample_only=bool(getattr(args, "sample_only", False)), redo=bool(getattr(args, "redo", False)),
-        group_size=group_size,
+        group_size=group_size, executor=executors.choose(ctx),
     )
 
 
