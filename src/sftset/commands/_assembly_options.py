@@ -3,6 +3,9 @@ from __future__ import annotations
 
 
 def add_assembly_arguments(parser) -> None:
+    from .. import executors
+
+    executors.add_arguments(parser)  # --executor ray computes near-dedup MinHash on the cluster
     group = parser.add_argument_group("what goes into the version")
     group.add_argument("--format", action="append", metavar="NAME",
                        help="write only these formats: humaneval, sft_prompt_completion, sft_messages "

@@ -42,6 +42,7 @@ class AssemblySettings:
     validation_fraction: float | None = DEFAULT_VALIDATION_FRACTION
     formats: tuple[str, ...] | None = None  # None: all
     report: bool = True
+    spread: tuple[tuple[str, Any], ...] | None = None  # executors.choose(ctx) when not local: MinHash on Ray
 
     @classmethod
     def from_context(cls, ctx) -> "AssemblySettings":
@@ -79,6 +80,7 @@ class AssemblySettings:
             near=NearDupSettings(threshold=threshold),
             validation_fraction=fraction, formats=tuple(formats) if formats else None,
             report=not flag("no_report") and cfg.resolve(None, "export", "report", True, bool),
+            spread=_spread(ctx),
         )
 
     def to_config(self) -> dict[str, Any]:
@@ -123,6 +125,16 @@ class Assembly:
 
     def __post_init__(self) -> None:
         self._by_task = {d.task_id: d for d in self.drops}
+
+
+def _spread(ctx) -> tuple[tuple[str, Any], ...] | None:
+    if getattr(ctx.args, "executor", None) is None and getattr(ctx.args, "ray_address", None) is None \
+            and ctx.config.get("executor", "kind", "local") == "local" and not ctx.config.get("ray", "address"):
+        return None
+    from .. import executors
+
+    chosen = executors.choose(ctx)
+    return tuple(sorted(chosen.items())) if chosen["kind"] != "local" else None
 
 
 def _key(*parts: str) -> str:
@@ -220,7 +232,8 @@ def assemble(
     # A benchmark kept as itself stays whole (HumanEval/56 and /61 are near-duplicates of each
     # other); anything else that resembles it was dropped as contaminated above.
     exempt = [p for p in survivors if dec.is_exempt(p)]
-    final, dups = dedup([p for p in survivors if not dec.is_exempt(p)], settings.near, near=settings.near_dedup)
+    final, dups = dedup([p for p in survivors if not dec.is_exempt(p)], settings.near, near=settings.near_dedup,
+                        spread=dict(settings.spread) if settings.spread else None)
     final = sorted(final + exempt, key=lambda p: task_order(p.task_id))
     dup_of = {d.task_id: d for d in dups}
     for p in survivors:

@@ -365,12 +365,23 @@ def greedy_near_duplicates(sig: np.ndarray, nonempty: np.ndarray, threshold: flo
 
 
 def near_duplicates(
-    problems: Sequence[Problem], settings: NearDupSettings = NearDupSettings(), *, text_of=None
+    problems: Sequence[Problem], settings: NearDupSettings = NearDupSettings(), *, text_of=None, spread=None
 ) -> list[Duplicate]:
-    """Near-dedup of `problems`, which must already be ranked strongest first."""
+    """Near-dedup of `problems`, which must already be ranked strongest first.
+
+    `spread` (a dict for sftset.executors.make) computes the signatures on a cluster; they
+    are the same arrays as computed here."""
     text_of = text_of or near_dup_text
-    hasher = MinHasher(settings.num_perm, settings.ngram, settings.seed)
-    sig, nonempty = hasher.signatures([text_of(p) for p in problems])
+    texts = [text_of(p) for p in problems]
+    if spread:
+        from .. import executors
+        from ..executors.minhash import signatures
+
+        with executors.make(**spread) as ex:
+            sig, nonempty = signatures(texts, num_perm=settings.num_perm, ngram=settings.ngram, seed=settings.seed,
+                                       executor=ex)
+    else:
+        sig, nonempty = MinHasher(settings.num_perm, settings.ngram, settings.seed).signatures(texts)
     return [Duplicate(problems[i].task_id, "near", problems[j].task_id, sim)
             for i, j, sim in greedy_near_duplicates(sig, nonempty, settings.threshold)]
 
@@ -381,7 +392,7 @@ def near_dup_text(p: Problem) -> str:
 
 
 def dedup(problems: Iterable[Problem], settings: NearDupSettings = NearDupSettings(),
-          *, near: bool = True) -> tuple[list[Problem], list[Duplicate]]:
+          *, near: bool = True, spread=None) -> tuple[list[Problem], list[Duplicate]]:
     """Run the three passes; returns (kept in natural task order, drops)."""
     ranked = rank(problems)
     drops: list[Duplicate] = []
@@ -403,7 +414,7 @@ def dedup(problems: Iterable[Problem], settings: NearDupSettings = NearDupSettin
         else:
             survivors.append(p)
     if near and len(survivors) > 1:
-        near_drops = near_duplicates(survivors, settings)
+        near_drops = near_duplicates(survivors, settings, spread=spread)
         gone = {d.task_id for d in near_drops}
         survivors = [p for p in survivors if p.task_id not in gone]
         drops += near_drops
