@@ -44,7 +44,11 @@ class Worker:
         self.slot = slot
         self.checks_fd = checks_fd
         self.notes: list[str] = []
-        self.features = host.enter_private_namespaces(self.notes)
+        # The interpreter's import path stays visible even where it lies below a shadowed
+        # folder (a virtualenv or checkout in /tmp, as in CI): later imports need it.
+        import_dirs = [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p)]
+        self.features = host.enter_private_namespaces(
+            self.notes, keep=[p for p in import_dirs if p not in host.SHADOWED_DIRS])
         host.set_subreaper()
         host.die_with_parent()
         self.root = os.geteuid() == 0 and not self.features["userns"]
