@@ -21,6 +21,41 @@ from .errors import InputError
 CONFIG_NAME = "sftset.toml"
 
 
+def load_toml(path: Path, missing: str = "file not found") -> dict[str, Any]:
+    """Read a TOML file (settings, site lists, targets); errors are one line naming file and line."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError(missing, str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        if line is None:  # Python < 3.14 puts "(at line N, column M)" in the message
+            m = re.search(r"line (\d+)", str(exc))
+            line = int(m.group(1)) if m else None
+        raise InputError(f"invalid TOML ({str(exc).split(' (at')[0]})", str(path), line) from None
+
+
+def toml_line_of(path: Path, table: str | None, key: str | None) -> int | None:
+    """Best-effort line of `key` inside `[table]` (top level when table is None; the table's
+    header when key is None), for error messages."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    current = None
+    for lineno, line in enumerate(lines, 1):
+        text = line.strip()
+        header = re.match(r"^\[\s*([^\[\]]+?)\s*\]", text)
+        if header:
+            current = header.group(1).strip('"')
+            if key is None and current == table:
+                return lineno
+        elif key is not None and current == table and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", text):
+            return lineno
+    return None
+
+
 class Config:
     def __init__(self, data: dict[str, Any] | None = None, path: Path | None = None):
         self.data = data or {}
@@ -34,15 +69,7 @@ class Config:
             if explicit:
                 raise InputError("config file not found", str(candidate))
             return cls({}, None)
-        try:
-            with open(candidate, "rb") as fh:
-                data = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None)
-            if line is None:  # Python < 3.14 puts "(at line N, column M)" in the message
-                m = re.search(r"line (\d+)", str(exc))
-                line = int(m.group(1)) if m else None
-            raise InputError(f"invalid TOML ({str(exc).split(' (at')[0]})", str(candidate), line) from None
+        data = load_toml(candidate)
         return cls(data, candidate)
 
     def section(self, name: str) -> dict[str, Any]:
@@ -55,19 +82,7 @@ class Config:
         """Best-effort line number of `key` inside `[section]` (top level when None), for error messages."""
         if self.path is None:
             return None
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except OSError:
-            return None
-        current = None
-        for lineno, line in enumerate(lines, 1):
-            text = line.strip()
-            header = re.match(r"^\[\s*([^\[\]]+?)\s*\]", text)
-            if header:
-                current = header.group(1).strip('"')
-            elif current == section and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", text):
-                return lineno
-        return None
+        return toml_line_of(self.path, section, key)
 
     def get(self, section: str, key: str, default: Any = None) -> Any:
         return self.section(section).get(key, default)

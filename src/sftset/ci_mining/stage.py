@@ -8,16 +8,11 @@ kept get a "dropped" verdict. Targets already mined with the same settings are s
 """
 from __future__ import annotations
 
-import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
+from ..config import load_toml
 from ..errors import InputError
 from ..progress import log
 from ..record import Problem
@@ -31,12 +26,7 @@ DEFAULT_TARGETS = Path(__file__).with_name("targets.toml")
 
 def load_targets(path: Path) -> list[tuple[Target, dict[str, Any]]]:
     """Targets listed in a targets file ([[target]] spec = "...")."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("targets file not found", str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"invalid TOML ({str(exc).split(' (at')[0]})", str(path)) from None
+    data = load_toml(path, "targets file not found")
     entries = data.get("target", [])
     if not isinstance(entries, list) or not entries:
         raise InputError("no [[target]] entries", str(path), field="target")

@@ -7,16 +7,11 @@ file, the line and the key.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
+from ..config import load_toml, toml_line_of
 from ..errors import InputError
 from . import DATASETS, SITES
 
@@ -47,45 +42,21 @@ class SourceSpec:
         return self.settings.get(key, SOURCE_KEYS[key][1])
 
 
-def _line_of(path: Path, table: str, key: str | None) -> int | None:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    current = None
-    for n, line in enumerate(lines, 1):
-        text = line.strip()
-        head = re.match(r"^\[\s*([^\[\]]+?)\s*\]", text)
-        if head:
-            current = head.group(1).strip('"')
-            if key is None and current == table:
-                return n
-        elif current == table and key and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", text):
-            return n
-    return None
-
-
 def load_sources(path: Path) -> list[SourceSpec]:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("sources file not found", str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise InputError(f"invalid TOML ({str(exc).split(' (at')[0]})", str(path), int(m.group(1)) if m else None) from None
+    data = load_toml(path, "sources file not found")
     defaults = data.pop("defaults", {})
     specs = []
     for table, values in [("defaults", defaults)] + list(data.items()):
         if not isinstance(values, dict):
-            raise InputError("must be a table", str(path), _line_of(path, table, None), table)
+            raise InputError("must be a table", str(path), toml_line_of(path, table, None), table)
         if table != "defaults" and table not in SITES and table not in DATASETS:
             known = ", ".join(sorted(set(SITES) | set(DATASETS)))
-            raise InputError(f"unknown site or dataset (known: {known})", str(path), _line_of(path, table, None), table)
+            raise InputError(f"unknown site or dataset (known: {known})", str(path), toml_line_of(path, table, None), table)
         settings: dict[str, Any] = {}
         urls: dict[str, str] = {}
         for key, value in values.items():
-            where = (str(path), _line_of(path, table, key), f"{table}.{key}")
+            where = (str(path), toml_line_of(path, table, key), f"{table}.{key}")
             m = URL_KEY.match(key)
             if m and table != "defaults":
                 if not isinstance(value, str) or not re.match(r"^https?://", value):
