@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..errors import InputError
+from ..jsonl import read_jsonl
 from .base import ParseError
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".parquet", ".arrow")
@@ -44,18 +46,10 @@ def iter_rows(path: Path) -> Iterator[tuple[str, int, dict[str, Any]]]:
 def _rows_of(f: Path) -> Iterator[dict[str, Any]]:
     name = f.name
     if name.endswith((".jsonl", ".jsonl.gz")):
-        opener = gzip.open if name.endswith(".gz") else open
-        with opener(f, "rt", encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ParseError(f"{f}:{lineno}: invalid JSON ({exc.msg})") from None
-                if not isinstance(row, dict):
-                    raise ParseError(f"{f}:{lineno}: expected a JSON object")
-                yield row
+        try:
+            yield from read_jsonl(f)
+        except InputError as exc:  # a bad dump is one item's failure here, not the run's
+            raise ParseError(str(exc)) from None
     elif name.endswith((".json", ".json.gz")):
         opener = gzip.open if name.endswith(".gz") else open
         with opener(f, "rt", encoding="utf-8") as fh:
