@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
-from ..sandbox.api import Job, Verdict
+from ..sandbox.api import Job, Verdict, run_in_order
 
 DEFAULT_RETRIES = 2
 
@@ -58,10 +58,7 @@ class Spreader:
 
     def run_all(self, jobs: Iterable[Job]) -> list[Verdict]:
         """Verdicts in the order of the jobs (job keys may be anything, even repeated)."""
-        jobs = list(jobs)
-        keyed = [Job(**{**job.__dict__, "key": i}) for i, job in enumerate(jobs)]
-        by_pos = {v.key: v for v in self.run(keyed)}
-        return [Verdict(**{**by_pos[i].__dict__, "key": jobs[i].key}) for i in range(len(jobs))]
+        return run_in_order(self.run, jobs)
 
     def map_all(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[ItemResult]:
         """ItemResults in the order of the items."""

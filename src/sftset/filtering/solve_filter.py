@@ -163,11 +163,9 @@ class SolveFilter:
 
     @staticmethod
     def _job(p: Problem, key: Any, completion: str):
-        from ..sandbox import Job
+        from ..evaluation import sample_job
 
-        limits = p.limits or {}
-        return Job(key=key, program=p.prompt + completion, entry_point=p.entry_point, test=p.test, prompt=p.prompt,
-                   time_s=float(limits.get("time_s", 3)), memory_mb=int(limits.get("memory_mb", 1024)))
+        return sample_job(p, completion, key)
 
     def _execute(self, group: list[tuple[Problem, int]]) -> None:
         jobs = []

@@ -57,3 +57,12 @@ class IsolationReport:
     level: str
     features: dict[str, bool] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+
+def run_in_order(run, jobs) -> list[Verdict]:
+    """Verdicts in the order of `jobs`, from a `run(jobs)` that yields them as they finish.
+    Job keys may be anything, even repeated: jobs are re-keyed by position for the run."""
+    jobs = list(jobs)
+    keyed = [Job(**{**job.__dict__, "key": i}) for i, job in enumerate(jobs)]
+    by_pos = {v.key: v for v in run(keyed)}
+    return [Verdict(**{**by_pos[i].__dict__, "key": jobs[i].key}) for i in range(len(jobs))]

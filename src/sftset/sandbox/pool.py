@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from . import wire
-from .api import IsolationReport, Job, Verdict
+from .api import IsolationReport, Job, Verdict, run_in_order
 
 _SFTSET_PARENT = str(Path(__file__).resolve().parents[2])
 _WORKER_CODE = (
@@ -184,14 +184,7 @@ class Executor:
 
     def run_all(self, jobs: Iterable[Job]) -> list[Verdict]:
         """Verdicts in the order of the jobs."""
-        jobs = list(jobs)
-        index = {id(job): i for i, job in enumerate(jobs)}
-        by_pos: dict[int, Verdict] = {}
-        keyed = [Job(**{**job.__dict__, "key": i}) for i, job in enumerate(jobs)]
-        for v in self.run(keyed):
-            by_pos[v.key] = v
-        del index
-        return [Verdict(**{**by_pos[i].__dict__, "key": jobs[i].key}) for i in range(len(jobs))]
+        return run_in_order(self.run, jobs)
 
     def _feed(self, queue: deque) -> None:
         # Keep two batches in flight per worker: one running, one waiting in its pipe.
