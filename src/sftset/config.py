@@ -56,6 +56,22 @@ def toml_line_of(path: Path, table: str | None, key: str | None) -> int | None:
     return None
 
 
+def find_reviewed_file(ctx, flag: Any, section: str, key: str, relpath: str, flag_name: str = "") -> Path:
+    """A reviewed data file (scrapers/sources.toml, ci_mining/targets.toml): the flag >
+    `[section] key` in sftset.toml > ./relpath > the copy in this checkout."""
+    configured = ctx.config.resolve(flag, section, key, None, str)
+    if configured:
+        return Path(configured)
+    here = Path(relpath)
+    if here.is_file():
+        return here
+    bundled = Path(__file__).resolve().parents[2] / relpath
+    if bundled.is_file():
+        return bundled
+    named = f"give {flag_name} FILE or " if flag_name else ""
+    raise InputError(f"no {relpath} here; {named}set [{section}] {key} in sftset.toml")
+
+
 class Config:
     def __init__(self, data: dict[str, Any] | None = None, path: Path | None = None):
         self.data = data or {}

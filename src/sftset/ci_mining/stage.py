@@ -1,7 +1,7 @@
 """The CI miner as a pipeline stage: `mine_stage(ctx, source) -> stats`, and the shared set-up.
 
 Targets come from `[mine] targets` in sftset.toml, else from the file named by
-`[mine] targets_file`, else from the packaged ci_mining/targets.toml. Each target is
+`[mine] targets_file`, else from ./ci_mining/targets.toml (the project's reviewed list). Each target is
 mined in turn (see miner.py); kept problems go to the state store with a "mine"
 verdict, and problems an earlier run kept from the same package that are no longer
 kept get a "dropped" verdict. Targets already mined with the same settings are skipped.
@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from ..config import load_toml
+from ..config import find_reviewed_file, load_toml
 from ..errors import InputError
 from ..progress import log
 from ..record import Problem
@@ -20,9 +20,6 @@ from .miner import MineSettings, mine_or_skip
 from .report import TargetReport, render_table
 from .targets import Target, parse_target
 from .validate import ValidationSettings
-
-DEFAULT_TARGETS = Path(__file__).with_name("targets.toml")
-
 
 def load_targets(path: Path) -> list[tuple[Target, dict[str, Any]]]:
     """Targets listed in a targets file ([[target]] spec = "...")."""
@@ -58,8 +55,7 @@ def configured_targets(ctx) -> list[tuple[Target, dict[str, Any]]]:
             raise InputError("must be a list of TARGET strings", str(ctx.config.path),
                              ctx.config.line_of("mine", "targets"), "mine.targets")
         return [(parse_target(t), {}) for t in listed]
-    path = ctx.config.resolve(None, "mine", "targets_file", None, str)
-    return load_targets(Path(path) if path else DEFAULT_TARGETS)
+    return load_targets(find_reviewed_file(ctx, None, "mine", "targets_file", "ci_mining/targets.toml"))
 
 
 def settings_from(ctx) -> MineSettings:

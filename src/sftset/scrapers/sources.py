@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import load_toml, toml_line_of
+from ..config import find_reviewed_file, load_toml, toml_line_of
 from ..errors import InputError
 from . import DATASETS, SITES
 
@@ -81,14 +81,5 @@ def load_sources(path: Path) -> list[SourceSpec]:
 
 def find_sources_file(ctx) -> Path:
     """--sources > [scrape] sources in sftset.toml > ./scrapers/sources.toml > the checkout's copy."""
-    flag = getattr(ctx.args, "sources", None)
-    configured = ctx.config.resolve(flag, "scrape", "sources", None, str)
-    if configured:
-        return Path(configured)
-    here = Path("scrapers") / "sources.toml"
-    if here.is_file():
-        return here
-    bundled = Path(__file__).resolve().parents[3] / "scrapers" / "sources.toml"
-    if bundled.is_file():
-        return bundled
-    raise InputError("no scrapers/sources.toml here; give --sources FILE or set [scrape] sources in sftset.toml")
+    return find_reviewed_file(ctx, getattr(ctx.args, "sources", None), "scrape", "sources", "scrapers/sources.toml",
+                              "--sources")
