@@ -126,12 +126,13 @@ tracer.write(sys.argv[3])
 
 
 def _pythons():
-    found = [(sys.executable, "")]
+    """Each interpreter with its default engine and with setprofile; 3.12+ also with settrace."""
+    found = [(sys.executable, ""), (sys.executable, "setprofile")]
     for version in ("3.10", "3.12", "3.13"):
         for exe in sorted(PYENV.glob(f"{version}.*/bin/python{version}")):
-            found.append((str(exe), ""))
+            found += [(str(exe), ""), (str(exe), "setprofile")]
             if version >= "3.12":
-                found.append((str(exe), "setprofile"))
+                found.append((str(exe), "settrace"))
             break
     return found
 
@@ -152,7 +153,8 @@ def test_trace(runtime, python, engine, tmp_path):
     subprocess.run([python, str(runtime / "driver.py"), str(runtime / "runtime"), str(runtime / "mod"), str(out),
                     engine], check=True, timeout=60)
     trace = json.loads(out.read_text())
-    expected_engine = engine or ("monitoring" if trace["python"] >= "3.12" else "setprofile")
+    expected_engine = engine or ("monitoring" if tuple(map(int, trace["python"].split(".")[:2])) >= (3, 12)
+                                 else "settrace")
     assert trace["engine"] == expected_engine
     fns = {f["qualname"]: f for f in trace["functions"]}
     assert set(fns) == {"add", "fail", "push", "fib", "outer", "make_obj", "takes_obj", "K.st", "K.cm", "in_thread"}
@@ -180,7 +182,7 @@ def test_raised_exception_recorded(runtime, tmp_path):
         import sys
         sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])
         from sftset_trace.tracer import Tracer
-        t = Tracer(["mod"]); t.start()
+        t = Tracer(["mod"], engine=sys.argv[4] or None); t.start()
         import mod
         for x in (-1, 1, -2):
             try:
@@ -190,15 +192,14 @@ def test_raised_exception_recorded(runtime, tmp_path):
         t.stop(); t.write(sys.argv[3])
     '''))
     for python, engine in _pythons():
-        if engine:
-            continue
         out = tmp_path / "t.json"
-        subprocess.run([python, str(script), str(runtime / "runtime"), str(runtime / "mod"), str(out)], check=True,
-                       timeout=60)
+        subprocess.run([python, str(script), str(runtime / "runtime"), str(runtime / "mod"), str(out), engine],
+                       check=True, timeout=60)
         trace = json.loads(out.read_text())
+        assert trace["engine"] == engine or not engine
         records = {r["a"]: r for r in trace["functions"][0]["records"]}
         assert records["(1,)"]["r"] == "1"
-        if trace["engine"] == "monitoring":
+        if trace["engine"] in ("monitoring", "settrace"):
             assert records["(-1,)"]["x"] == "ValueError" and records["(-1,)"]["m"] == "negative"
         else:  # setprofile sees that it raised, not what: validation names it
             assert "x" in records["(-1,)"] and records["(-1,)"]["x"] is None

@@ -32,7 +32,7 @@ class MineSettings:
     suite_time_s: float = 900.0
     suite_memory_mb: int = 4096
     cap: int = 100  # distinct calls recorded per function
-    engine: str | None = None  # monitoring | setprofile (default: by Python version)
+    engine: str | None = None  # monitoring | settrace | setprofile (default: by Python version)
     use_uv: bool | None = None
     force: bool = False
     validation: ValidationSettings = field(default_factory=ValidationSettings)

@@ -7,10 +7,15 @@ target's work directory as the package `sftset_trace`.
 
 Engines: `sys.monitoring` on Python >= 3.12 (code objects that are not interesting
 are switched off after their first call, so they cost nothing afterwards), and
-`sys.setprofile` + `threading.setprofile` before that. With setprofile the raised
-exception is not visible at the frame's exit, only *that* it raised (the last
-instruction is not a return); such records say `"x": null` and validation fills in
-the exception's name from the reference run.
+`sys.settrace` + `threading.settrace` before that: the global trace function sees
+each Python call and returns a local one (without line events) only for a call being
+recorded, so C calls and uninteresting frames cost one check each. `sys.setprofile`
+(`--engine setprofile`) works too but also pays for every C call, which made
+regex-heavy suites 3x slower on 3.11. With setprofile the raised exception is not
+visible at the frame's exit, only *that* it raised (the last instruction is not a
+return); such records say `"x": null` and validation fills in the exception's name
+from the reference run. A suite that installs its own trace function (a debugger's
+tests) displaces the settrace engine for as long as it holds it.
 
 What is recorded, per function (module-level functions, static methods and class
 methods of the project's own modules, never its tests):
@@ -44,6 +49,8 @@ MAX_REPR = 2000
 DEFAULT_CAP = 100  # distinct argument tuples recorded per function
 UNUSABLE_LIMIT = 200  # distinct unusable calls after which a function is switched off
 MAX_CONTAINED = 50
+_AUDITED = frozenset(("open", "socket.connect", "socket.getaddrinfo", "os.remove", "os.rename", "os.rmdir", "os.mkdir",
+                      "shutil.rmtree"))
 
 
 def literal_repr(value, limit: int = MAX_REPR):
@@ -139,9 +146,10 @@ class Tracer:
         self.cap = cap
         self.workdir = os.path.realpath(workdir) if workdir else None
         if engine is None:
-            engine = "monitoring" if hasattr(sys, "monitoring") else "setprofile"
+            engine = "monitoring" if hasattr(sys, "monitoring") else "settrace"
         self.engine = engine
         self.states: dict = {}  # code -> _Function | _Skip
+        self.own_modules: dict = {}  # module __name__ -> bool
         self.pending: dict = {}  # frame -> (function, key, arg objects, args repr, kwargs repr)
         self.calls_seen = 0
         self.contained: list[dict] = []
@@ -159,10 +167,15 @@ class Tracer:
             s = self._skip_reasons[key] = _Skip(reason, own)
         return s
 
+    def _is_own_module(self, module) -> bool:
+        """Is `module` (a __name__) one of the project's own, non-test modules? Cached."""
+        own = isinstance(module, str) and module.partition(".")[0] in self.packages and not is_test_module(module)
+        self.own_modules[module] = own
+        return own
+
     def _classify(self, code, frame):
         module = frame.f_globals.get("__name__") or ""
-        top = module.partition(".")[0]
-        if top not in self.packages or is_test_module(module):
+        if not self._is_own_module(module):
             state = self._skip("not own", False)
         else:
             state = self._classify_own(code, frame.f_globals, module)
@@ -265,10 +278,17 @@ class Tracer:
         """The profile function, as a closure over locals: it runs on every call and return
         of every function (C ones too), so each attribute lookup saved counts."""
         states, pending, classify, enter, exit_ = self.states, self.pending, self._classify, self._enter, self._exit
+        own_modules, is_own_module = self.own_modules, self._is_own_module
         function_class, return_ops = _Function, _RETURN_OPS
 
+        # frame.f_code raises an audit event (and the containment hook is Python code), so
+        # frames of other modules are turned away by their module name before it is read.
         def profile(frame, event, arg):
             if event == "call":
+                module = frame.f_globals.get("__name__")
+                own = own_modules.get(module)
+                if not (own or (own is None and is_own_module(module))):
+                    return
                 state = states.get(frame.f_code)
                 if state is None:
                     state = classify(frame.f_code, frame)
@@ -279,6 +299,44 @@ class Tracer:
                 exit_(frame, arg, raised)
 
         return profile
+
+    # ---- engine: sys.settrace (Python < 3.12, the default there) -------------------------
+    def _make_trace(self):
+        """The global trace function: called at each Python frame's start (never for C
+        calls); a frame being recorded gets a local function for its return/exception."""
+        states, pending, classify, enter, exit_ = self.states, self.pending, self._classify, self._enter, self._exit
+        own_modules, is_own_module = self.own_modules, self._is_own_module
+        function_class, return_ops = _Function, _RETURN_OPS
+        raised_in: dict = {}  # frame -> the last exception seen in it
+
+        def local(frame, event, arg):
+            if event == "exception":
+                raised_in[frame] = arg[1]
+            elif event == "return":
+                exc = raised_in.pop(frame, None)
+                if frame in pending:
+                    raised = frame.f_code.co_code[frame.f_lasti] not in return_ops
+                    exit_(frame, arg, raised, exc if raised else None)
+            return local
+
+        def trace(frame, event, arg):
+            if event != "call":
+                return None
+            module = frame.f_globals.get("__name__")  # before f_code: see _make_profile
+            own = own_modules.get(module)
+            if not (own or (own is None and is_own_module(module))):
+                return None
+            state = states.get(frame.f_code)
+            if state is None:
+                state = classify(frame.f_code, frame)
+            if state.__class__ is function_class:
+                enter(state, frame)
+                if frame in pending:
+                    frame.f_trace_lines = False
+                    return local
+            return None
+
+        return trace
 
     # ---- engine: sys.monitoring (Python >= 3.12) ------------------------------------------
     def _m_start(self, code, offset):
@@ -310,6 +368,8 @@ class Tracer:
 
     # ---- containment report ----------------------------------------------------------------
     def _audit(self, event, args):
+        if event not in _AUDITED:  # called for every audit event in the process: be quick
+            return
         if event == "open":
             path, mode, flags = args
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
@@ -358,6 +418,8 @@ class Tracer:
             mon.register_callback(self._tool, ev.PY_START, self._m_start)
             mon.register_callback(self._tool, ev.PY_RETURN, self._m_return)
             mon.register_callback(self._tool, ev.PY_UNWIND, self._m_unwind)
+        elif self.engine == "settrace":
+            self._profile = self._make_trace()
         else:
             self._profile = self._make_profile()
         self.resume()
@@ -368,6 +430,9 @@ class Tracer:
             if self._tool is not None:
                 ev = sys.monitoring.events
                 sys.monitoring.set_events(self._tool, ev.PY_START | ev.PY_UNWIND)
+        elif self._profile is not None and self.engine == "settrace":
+            threading.settrace(self._profile)
+            sys.settrace(self._profile)
         elif self._profile is not None:
             threading.setprofile(self._profile)
             sys.setprofile(self._profile)
@@ -376,6 +441,9 @@ class Tracer:
         if self.engine == "monitoring":
             if self._tool is not None:
                 sys.monitoring.set_events(self._tool, 0)
+        elif self.engine == "settrace":
+            sys.settrace(None)
+            threading.settrace(None)
         else:
             sys.setprofile(None)
             threading.setprofile(None)

@@ -31,8 +31,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workers", type=int, metavar="N", help="sandbox workers for validation (default: one per core)")
     parser.add_argument("--suite-time", dest="suite_time", type=float, metavar="S",
                         help="time limit of a traced test suite in seconds (default 900)")
-    parser.add_argument("--engine", choices=("monitoring", "setprofile"),
-                        help="tracing engine (default: sys.monitoring on Python >= 3.12, else sys.setprofile)")
+    parser.add_argument("--engine", choices=("monitoring", "settrace", "setprofile"),
+                        help="tracing engine (default: sys.monitoring on Python >= 3.12, else sys.settrace; "
+                             "setprofile also pays for every C call)")
     parser.add_argument("--max-mutants", dest="max_mutants", type=int, metavar="N",
                         help="mutants tried per problem (default 30)")
     parser.add_argument("--max-generated", dest="max_generated", type=int, metavar="N",
