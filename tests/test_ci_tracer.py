@@ -165,8 +165,8 @@ def test_trace(runtime, python, engine, tmp_path):
     assert len(fail["records"]) == 5  # the cap
     assert fns["push"]["records"] == [] and fns["push"]["skipped"] == {"mutates_args": 1}
     assert sorted(r["a"] for r in fns["fib"]["records"]) == ["(0,)", "(1,)", "(2,)", "(3,)", "(4,)"]
-    assert fns["takes_obj"]["skipped"] == {"nonliteral_args": 1}
-    assert fns["make_obj"]["skipped"] == {"nonliteral_result": 1}
+    assert fns["takes_obj"]["skipped"] == {"nonliteral_args": 1} and fns["takes_obj"]["nonliteral_types"] == ["object"]
+    assert fns["make_obj"]["skipped"] == {"nonliteral_result": 1} and fns["make_obj"]["nonliteral_types"] == ["object"]
     assert fns["K.st"]["kind"] == "staticmethod" and fns["K.st"]["records"][0]["r"] == "-4"
     assert fns["K.cm"]["kind"] == "classmethod" and fns["K.cm"]["records"][0]["a"] == "(5,)"  # cls left out
     assert fns["in_thread"]["records"][0]["r"] == "101"  # threads are traced too

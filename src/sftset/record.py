@@ -5,12 +5,13 @@ A record is plain data. `Problem.from_dict` validates and names the first bad fi
 """
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+from .values import READ_ERRORS, read_value
 
 KINDS = ("function", "stdio")
 SPLITS = ("public", "hidden", "generated")
@@ -168,8 +169,8 @@ def _literal(text: Any, where: str) -> Any:
     if not isinstance(text, str):
         raise RecordError(where, "must be a string holding a Python literal")
     try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return read_value(text)
+    except READ_ERRORS:
         raise RecordError(where, f"not a Python literal: {text[:60]!r}") from None
 
 

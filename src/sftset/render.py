@@ -2,7 +2,8 @@
 
 The rendered code must run unchanged in HumanEval's harness
 (`prompt + completion + "\\n" + test + "\\n" + f"check({entry_point})"`), so it is
-plain Python with no imports beyond the standard library.
+plain Python with no imports beyond the standard library; test values are read with
+the reader of values.py, embedded (literals, dates, Decimal, Fraction; never eval).
 
 It does not trust what the candidate returns: results are reduced to a canonical tree
 of exact builtin types (`type(x) is int`, never `isinstance`) before comparing, so an
@@ -15,12 +16,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .values import READER
+
 if TYPE_CHECKING:  # pragma: no cover
     from .record import Problem
 
 # Helpers shared by every rendered check. Names carry a prefix so that they never
 # clash with a solution's own names.
-HELPERS = r'''
+HELPERS = READER + r'''
+
 def _sftset_canon(x, depth=0):
     """Reduce x to a tree of (type name, value) pairs over exact builtin types."""
     if depth > 100:
@@ -28,6 +32,11 @@ def _sftset_canon(x, depth=0):
     t = type(x)
     if x is None or t is bool or t is int or t is str or t is bytes or t is complex:
         return (t.__name__, x)
+    if t in _SFTSET_VALUE_TYPES:  # dates, Decimal, Fraction: exact type, then repr
+        tz = getattr(x, "tzinfo", None)
+        if tz is not None and type(tz) is not _sftset_datetime.timezone:
+            raise AssertionError("result has an unsupported tzinfo " + type(tz).__qualname__)
+        return (t.__name__, repr(x))
     if t is float:
         return ("float", "nan" if x != x else x)
     if t is list or t is tuple:
@@ -81,15 +90,13 @@ def _sftset_same(got, want, checker):
 
 
 def _sftset_call(candidate, args, kwargs, expected, checker):
-    import ast
-    a, k, want = ast.literal_eval(args), ast.literal_eval(kwargs), ast.literal_eval(expected)
+    a, k, want = _sftset_read(args), _sftset_read(kwargs), _sftset_read(expected)
     got = candidate(*a, **k)
     assert _sftset_same(got, want, checker), "candidate" + args + " returned " + repr(got)[:200] + ", expected " + expected[:200]
 
 
 def _sftset_raises(candidate, args, kwargs, name):
-    import ast
-    a, k = ast.literal_eval(args), ast.literal_eval(kwargs)
+    a, k = _sftset_read(args), _sftset_read(kwargs)
     try:
         candidate(*a, **k)
     except Exception as exc:  # compared by name (the class may be the project's own); subclasses count, as in pytest.raises

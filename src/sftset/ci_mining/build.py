@@ -96,7 +96,8 @@ def build_one(fn: dict, project: ProjectSource, target: Target) -> Candidate:
     try:
         tests, unknown = select_tests(fn.get("records", []))
     except Drop as drop:
-        raise Drop(_why_too_few(fn), drop.detail) from None
+        types = fn.get("nonliteral_types")
+        raise Drop(_why_too_few(fn), drop.detail + (f"; saw {', '.join(types)}" if types else "")) from None
     module = project.module(fn["module"])
     if module is None:
         raise Drop("source not found", fn["module"])

@@ -9,7 +9,11 @@ reference runs on it later in the sandbox, and only deterministic outcomes becom
 """
 from __future__ import annotations
 
+import datetime as datetime_module
 import string
+from datetime import timedelta
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -70,6 +74,8 @@ def _like(t: type, values: list, depth: int) -> st.SearchStrategy | None:
         items = [e for v in values for e in v]
         inner = strategy_for(items, depth + 1) if items else st.integers(0, 9)
         return st.lists(inner, max_size=max(len(v) for v in values) + 2).map(tuple)
+    if t in _VALUE_STRATEGIES:
+        return _VALUE_STRATEGIES[t](values)
     if t is dict:
         keys = [k for v in values for k in v]
         vals = [x for v in values for x in v.values()]
@@ -78,6 +84,54 @@ def _like(t: type, values: list, depth: int) -> st.SearchStrategy | None:
         return st.dictionaries(strategy_for(keys, depth + 1), strategy_for(vals, depth + 1),
                                max_size=max(len(v) for v in values) + 2)
     return None
+
+
+def _dates(values: list) -> st.SearchStrategy:
+    lo, hi = min(values), max(values)
+    span = max(hi - lo, timedelta(days=30))
+    low = lo - span if lo - datetime_module.date.min > span else datetime_module.date.min
+    high = hi + span if datetime_module.date.max - hi > span else datetime_module.date.max
+    return st.dates(low, high)
+
+
+def _datetimes(values: list) -> st.SearchStrategy | None:
+    if any(v.tzinfo is not None for v in values):
+        return None  # aware ones: only those observed
+    lo, hi = min(values), max(values)
+    span = max(hi - lo, timedelta(days=30))
+    try:
+        return st.datetimes(lo - span, hi + span)
+    except OverflowError:
+        return st.datetimes()
+
+
+def _decimals(values: list) -> st.SearchStrategy:
+    lo, hi = min(values), max(values)
+    span = max(hi - lo, Decimal(10))
+    places = max(0, max(-v.as_tuple().exponent for v in values))
+    return st.decimals(lo - span, hi + span, places=min(places, 12), allow_nan=False, allow_infinity=False)
+
+
+def _fractions(values: list) -> st.SearchStrategy:
+    lo, hi = min(values), max(values)
+    span = max(hi - lo, Fraction(10))
+    return st.fractions(lo - span, hi + span, max_denominator=max(10, max(v.denominator for v in values)))
+
+
+def _timedeltas(values: list) -> st.SearchStrategy:
+    lo, hi = min(values), max(values)
+    span = max(hi - lo, timedelta(days=1))
+    try:
+        return st.timedeltas(lo - span, hi + span)
+    except OverflowError:
+        return st.timedeltas()
+
+
+_VALUE_STRATEGIES = {
+    datetime_module.date: _dates, datetime_module.datetime: _datetimes, datetime_module.timedelta: _timedeltas,
+    datetime_module.time: lambda values: st.times() if all(v.tzinfo is None for v in values) else None,
+    Decimal: _decimals, Fraction: _fractions,
+}
 
 
 def _hashable(items: list) -> bool:

@@ -1,22 +1,24 @@
-"""Literal values as test data: read back from repr, compare with exact types.
+"""Test values (literals, and the dates/Decimal/Fraction of sftset.values) as test data:
+read back from repr, compare with exact types.
 
 `1`, `1.0` and `True` compare equal in Python but are different answers for a test,
 and a set's repr depends on the hash seed; so outcomes are compared as canonical
-trees (type name, value), sets and dict items sorted.
+trees (type name, value), sets and dict items sorted; value types by their repr.
 """
 from __future__ import annotations
 
-import ast
 from typing import Any
+
+from ..values import READ_ERRORS, is_value_type, read_value
 
 _MISSING = object()
 
 
 def parse(text: str) -> Any:
-    """ast.literal_eval, or _MISSING when the text is not a literal."""
+    """The value of a value text, or _MISSING when the text is not one."""
     try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return read_value(text)
+    except READ_ERRORS:
         return _MISSING
 
 
@@ -41,6 +43,8 @@ def canon(x: Any, depth: int = 0):
         return (t.__name__, x)
     if t is float:
         return ("float", "nan" if x != x else x)
+    if is_value_type(x):
+        return (t.__name__, repr(x))
     if t in (list, tuple):
         return (t.__name__, tuple(canon(e, depth + 1) for e in x))
     if t in (set, frozenset):

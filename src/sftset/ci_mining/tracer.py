@@ -29,12 +29,15 @@ function keep memory bounded on big suites.
 """
 from __future__ import annotations
 
+import datetime
 import dis
 import json
 import os
 import sys
 import threading
 import time
+from decimal import Decimal
+from fractions import Fraction
 
 CO_GENERATOR, CO_COROUTINE, CO_ITERABLE_COROUTINE, CO_ASYNC_GENERATOR = 0x20, 0x80, 0x100, 0x200
 CO_OPTIMIZED, CO_VARARGS, CO_VARKEYWORDS = 0x01, 0x04, 0x08
@@ -42,6 +45,8 @@ _NOT_PLAIN = CO_GENERATOR | CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENE
 _RETURN_OPS = frozenset(dis.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in dis.opmap)
 _SCALARS = frozenset((type(None), bool, int, str, bytes))
 _CONTAINERS = frozenset((list, tuple, set, frozenset, dict))
+_VALUE_TYPES = frozenset((datetime.date, datetime.datetime, datetime.time, datetime.timedelta, datetime.timezone,
+                          Decimal, Fraction))
 _TEST_PARTS = frozenset(("test", "tests", "testing", "conftest"))
 
 MAX_NODES = 400  # values bigger than this are not worth a test case
@@ -54,10 +59,11 @@ _AUDITED = frozenset(("open", "socket.connect", "socket.getaddrinfo", "os.remove
 
 
 def literal_repr(value, limit: int = MAX_REPR):
-    """repr(value) when value is built only from exact builtin literal types, else None.
+    """repr(value) when value is built only from exact builtin literal types and the
+    standard-library value types of sftset.values (dates, Decimal, Fraction), else None.
 
     Exact types (never subclasses) so that no user `__repr__` runs and the text reads
-    back with ast.literal_eval; nan/inf have no literal form and are refused.
+    back with sftset.values.read_value; nan/inf have no literal form and are refused.
     """
     budget = [MAX_NODES]
     if not _is_literal(value, budget, 0):
@@ -84,6 +90,12 @@ def _is_literal(x, budget, depth) -> bool:
         if t is dict:
             return all(_is_literal(k, budget, depth + 1) and _is_literal(v, budget, depth + 1) for k, v in x.items())
         return all(_is_literal(e, budget, depth + 1) for e in x)
+    if t in _VALUE_TYPES:  # the same rule as sftset.values.is_value_type (this module stands alone)
+        if t is Decimal:
+            return x.is_finite()
+        if t is datetime.datetime or t is datetime.time:
+            return x.tzinfo is None or type(x.tzinfo) is datetime.timezone
+        return True
     return False
 
 
@@ -107,7 +119,7 @@ class _Function:
     """What is known and recorded about one of the project's functions."""
 
     __slots__ = ("code", "module", "qualname", "kind", "pos", "kwonly", "varargs", "varkw", "calls", "records",
-                 "skips", "unusable", "full")
+                 "skips", "unusable", "full", "foreign")
 
     def __init__(self, code, module: str, qualname: str, kind: str):
         self.code, self.module, self.qualname, self.kind = code, module, qualname, kind
@@ -126,15 +138,22 @@ class _Function:
         self.skips: dict[str, int] = {}
         self.unusable = 0
         self.full = False
+        self.foreign: dict[str, None] = {}  # names of the non-literal types seen (a few, for the report)
 
-    def skip(self, reason: str) -> None:
-        self.skips[reason] = self.skips.get(reason, 0) + 1
+    def skip(self, reason: str, values=()) -> None:
+        n = self.skips[reason] = self.skips.get(reason, 0) + 1
+        if n <= 20 and len(self.foreign) < 5:  # name what was not a literal, on the first few calls only
+            for v in values:
+                if literal_repr(v) is None:
+                    t = type(v)
+                    self.foreign[t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"] = None
 
     def to_json(self) -> dict:
         return {
             "module": self.module, "qualname": self.qualname, "kind": self.kind,
             "file": self.code.co_filename, "lineno": self.code.co_firstlineno, "calls": self.calls,
-            "skipped": dict(self.skips), "records": [r for r in list(self.records.values()) if r is not None],
+            "skipped": dict(self.skips), "nonliteral_types": list(self.foreign)[:5],
+            "records": [r for r in list(self.records.values()) if r is not None],
         }
 
 
@@ -231,7 +250,7 @@ class Tracer:
         args = tuple(args)
         a_text, k_text = literal_repr(args), literal_repr(kwargs)
         if a_text is None or k_text is None:
-            fn.skip("nonliteral_args")
+            fn.skip("nonliteral_args", (*args, *kwargs.values()))
             return
         key = (a_text, k_text)
         record = fn.records.get(key, False)
@@ -261,7 +280,7 @@ class Tracer:
         else:
             r_text = literal_repr(value)
             if r_text is None:
-                fn.skip("nonliteral_result")
+                fn.skip("nonliteral_result", (value,))
                 self._unusable(fn, key)
                 return
             record["r"] = r_text

@@ -8,9 +8,9 @@ returns, on a pipe the sample does not hold.
 """
 from __future__ import annotations
 
-import ast
 import builtins
 
+from ..values import read_value
 from . import wire
 
 
@@ -200,7 +200,7 @@ def _run_calls(job: dict, candidate: Candidate) -> dict:
     outputs = []
     try:
         for args_text, kwargs_text in job["calls"]:
-            args, kwargs = ast.literal_eval(args_text), ast.literal_eval(kwargs_text or "{}")
+            args, kwargs = read_value(args_text), read_value(kwargs_text or "{}")
             try:
                 value = candidate(*args, **kwargs)
             except SampleGone:

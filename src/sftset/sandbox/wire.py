@@ -1,10 +1,13 @@
 """Values and messages that cross a process boundary: framed JSON, and a tagged encoding
 of Python values that keeps exact builtin types (tuple vs list, set vs frozenset,
-int vs bool vs float, nan and inf) and refuses everything else.
+int vs bool vs float, nan and inf) and the standard-library value types of
+sftset.values (dates, Decimal, Fraction), and refuses everything else.
 
 The decoder runs in trusted processes on bytes an untrusted sample wrote, so it only
-builds builtins from JSON (no eval, no pickle) and bounds size and depth.
-Only the standard library is imported: samples run next to this module.
+builds builtins from JSON and value types through values.read_value (no eval, no
+pickle), and bounds size and depth.
+Only the standard library (and sftset.values, which uses only it) is imported: samples
+run next to this module.
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import json
 import math
 import os
 import struct
+
+from ..values import READ_ERRORS, is_value_type, read_value
 
 MAX_MESSAGE = 64 << 20
 MAX_DEPTH = 200
@@ -55,6 +60,8 @@ def encode(x, depth=0):
         return ["z", [encode(e, depth + 1) for e in x]]
     if t is dict:
         return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in x.items()]]
+    if is_value_type(x):
+        return ["v", repr(x)]
     raise Unsupported(f"a value of type {t.__qualname__} cannot leave the sandbox")
 
 
@@ -99,6 +106,17 @@ def decode(node, depth=0):
                 raise WireError("malformed dict item")
             out[decode(pair[0], depth + 1)] = decode(pair[1], depth + 1)
         return out
+    if tag == "v":
+        text = _checked_str(node[1])
+        if len(text) > 1000:
+            raise WireError("value text too long")
+        try:
+            value = read_value(text)
+        except READ_ERRORS:
+            raise WireError("malformed value text") from None
+        if not is_value_type(value):
+            raise WireError("not a value type")
+        return value
     raise WireError(f"unknown tag {tag!r}")
 
 
@@ -109,15 +127,15 @@ def _checked_str(value):
 
 
 def to_literal(value) -> str:
-    """repr() that ast.literal_eval reads back; nan/inf have no literal form."""
+    """repr() that values.read_value reads back; nan/inf have no literal form."""
     if type(value) is float and (math.isnan(value) or math.isinf(value)):
         raise Unsupported("nan and inf have no Python literal")
     t = type(value)
-    if t is frozenset:
-        raise Unsupported("frozenset has no Python literal")
+    if is_value_type(value):
+        return repr(value)
     if t is set and not value:
-        return "set()"  # literal_eval reads set() back
-    if t in (list, tuple, set):
+        return "set()"
+    if t in (list, tuple, set, frozenset):
         for e in value:
             to_literal(e)
     elif t is dict:
