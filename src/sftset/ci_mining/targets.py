@@ -2,22 +2,26 @@
 
 `parse_target(spec)` checks the spelling (bad input is an InputError); `fetch(target,
 dest)` lays the project's source tree under `dest/src` and raises TargetFailed with a
-short reason when it cannot (no such package, clone failed, bad archive). Archives are
-unpacked with links, devices and members that would escape refused. Note that
-`pip download` of an sdist prepares its metadata, which runs the project's build
-backend (as installing it does): see venv.py on what runs outside the sandbox.
+short reason when it cannot (no such package, clone failed, bad archive). An sdist is
+found through the index's JSON simple API (PEP 691; `$PIP_INDEX_URL`, else PyPI),
+downloaded and checked against the index's sha256: no project code runs to get it
+(`pip download` would run the build backend to prepare metadata). Archives are
+unpacked with links, devices and members that would escape refused.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
+
+from packaging.version import InvalidVersion, Version
 
 from ..errors import InputError
 
@@ -26,6 +30,10 @@ _GIT_RE = re.compile(r"^(git\+)?((https?|ssh|git|file)://.+|[\w.-]+@[\w.-]+:.+)$
 _COPY_IGNORE = shutil.ignore_patterns(".git", ".hg", ".tox", ".nox", ".venv", "venv", "__pycache__", "*.pyc",
                                       "build", "dist", "node_modules", ".mypy_cache", ".pytest_cache")
 FETCH_TIMEOUT_S = 300
+DEFAULT_INDEX = "https://pypi.org/simple"
+MAX_SDIST_BYTES = 512 << 20
+_SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+_SDIST_SUFFIXES = (".tar.gz", ".zip")
 
 
 class TargetFailed(Exception):
@@ -104,19 +112,10 @@ def _fetch_sdist(target: Target, dest: Path, src: Path) -> Fetched:
     downloads = dest / "sdist"
     if downloads.exists():
         shutil.rmtree(downloads)
-    requirement = target.location + (f"=={target.version}" if target.version else "")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps",
-           "--disable-pip-version-check", "-q", "-d", str(downloads), requirement]
-    proc = _run(cmd, "download failed")
-    if proc.returncode != 0:
-        text = proc.stderr + proc.stdout
-        if "No matching distribution" in text or "Could not find a version" in text:
-            raise TargetFailed("missing package", f"no sdist of {requirement} on the package index")
-        raise TargetFailed("download failed", _last_line(text))
-    archives = [p for p in downloads.iterdir() if p.name.endswith((".tar.gz", ".tgz", ".zip", ".tar.bz2"))]
-    if len(archives) != 1:
-        raise TargetFailed("download failed", f"expected one sdist, got {[p.name for p in downloads.iterdir()]}")
-    archive = archives[0]
+    downloads.mkdir()
+    entry = _pick_sdist(target, _index_files(target.location))
+    archive = downloads / Path(entry["filename"]).name
+    _download(entry, archive)
     unpack = dest / "unpack"
     if unpack.exists():
         shutil.rmtree(unpack)
@@ -129,6 +128,91 @@ def _fetch_sdist(target: Target, dest: Path, src: Path) -> Fetched:
     url = f"https://pypi.org/project/{target.location}/{version}/" if version else \
         f"https://pypi.org/project/{target.location}/"
     return Fetched(src, version, None, url, None)
+
+
+def index_url() -> str:
+    return (os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX).rstrip("/")
+
+
+def _index_files(name: str) -> list[dict]:
+    """The file entries of a project's page on the index (absolute URLs)."""
+    import requests
+
+    page = f"{index_url()}/{re.sub(r'[-_.]+', '-', name).lower()}/"
+    try:
+        resp = requests.get(page, headers={"Accept": _SIMPLE_JSON}, timeout=60)
+    except requests.RequestException as exc:
+        raise TargetFailed("download failed", f"{page}: {exc}") from None
+    if resp.status_code == 404:
+        raise TargetFailed("missing package", f"no such package on the index: {name}")
+    if resp.status_code != 200 or not resp.headers.get("Content-Type", "").startswith(_SIMPLE_JSON):
+        raise TargetFailed("download failed", f"{page}: HTTP {resp.status_code} "
+                                              f"({resp.headers.get('Content-Type', 'no content type')})")
+    try:
+        files = resp.json()["files"]
+        return [{**f, "url": urljoin(resp.url, f["url"])} for f in files]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TargetFailed("download failed", f"{page}: not a PEP 691 answer ({exc})") from None
+
+
+def _pick_sdist(target: Target, files: list[dict]) -> dict:
+    """The pinned version's sdist, or the newest release's (not yanked, not a pre-release)."""
+    candidates = []
+    for f in files:
+        name = f.get("filename", "")
+        if not name.endswith(_SDIST_SUFFIXES):
+            continue
+        version = _parse_version(_version_from_archive(name, target.location))
+        if version is not None:
+            candidates.append((version, f))
+    if target.version:
+        wanted = _parse_version(target.version)
+        # a pinned version is taken even when yanked, as pip does for ==
+        found = [f for v, f in candidates if v == wanted or str(v) == target.version]
+        if not found:
+            raise TargetFailed("missing package", f"no sdist for version {target.version} of {target.location}")
+        return _prefer_tar(found)
+    released = [(v, f) for v, f in candidates if not f.get("yanked") and not v.is_prerelease]
+    if not released:
+        raise TargetFailed("missing package", f"no sdist of a release of {target.location} on the index")
+    newest = max(v for v, _ in released)
+    return _prefer_tar([f for v, f in released if v == newest])
+
+
+def _prefer_tar(files: list[dict]) -> dict:
+    return sorted(files, key=lambda f: not f["filename"].endswith(".tar.gz"))[0]
+
+
+def _download(entry: dict, archive: Path) -> None:
+    """Download one file entry to `archive`, checking its size and its sha256 from the index."""
+    import requests
+
+    expected = (entry.get("hashes") or {}).get("sha256")
+    if not expected:
+        raise TargetFailed("download failed", f"{entry['filename']}: the index gives no sha256")
+    digest, size = hashlib.sha256(), 0
+    try:
+        with requests.get(entry["url"], stream=True, timeout=60) as resp, open(archive, "wb") as fh:
+            if resp.status_code != 200:
+                raise TargetFailed("download failed", f"{entry['url']}: HTTP {resp.status_code}")
+            for chunk in resp.iter_content(1 << 16):
+                size += len(chunk)
+                if size > MAX_SDIST_BYTES:
+                    raise TargetFailed("download failed", f"{entry['filename']}: larger than {MAX_SDIST_BYTES} bytes")
+                digest.update(chunk)
+                fh.write(chunk)
+    except requests.RequestException as exc:
+        raise TargetFailed("download failed", f"{entry['url']}: {exc}") from None
+    if digest.hexdigest() != expected.lower():
+        archive.unlink(missing_ok=True)
+        raise TargetFailed("download failed", f"{entry['filename']}: sha256 does not match the index")
+
+
+def _parse_version(text: str | None) -> Version | None:
+    try:
+        return Version(text) if text else None
+    except InvalidVersion:
+        return None
 
 
 def unpack_archive(archive: Path, into: Path) -> None:

@@ -1,0 +1,3 @@
+def double(x):
+    """Twice x."""
+    return 2 * x

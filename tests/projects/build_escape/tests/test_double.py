@@ -1,0 +1,5 @@
+from buildescape import double
+
+
+def test_double():
+    assert double(2) == 4
