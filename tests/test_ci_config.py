@@ -125,3 +125,16 @@ def test_declared_test_extras_and_dependency_groups(project):
     })
     plan = read_plan(root)
     assert plan.extras == ["tests"] and plan.requirements == ["hypothesis>=6"]
+
+
+def test_pytest_settings_are_read_where_pytest_reads_them(project):
+    # semver 3.1.2 keeps its coverage options in .pytest.ini, which wins over pyproject.toml
+    root = project({
+        ".pytest.ini": "[pytest]\naddopts =\n    --import-mode=importlib\n    --no-cov-on-fail\n    --cov=semver\n"
+                       "    --doctest-modules\n    --doctest-report ndiff\n",
+        "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "--strict-markers"\n',
+        "tests/test_a.py": "def test(): pass\n",
+    })
+    plan = read_plan(root)
+    assert plan.runner == "pytest" and ".pytest.ini (pytest settings)" in plan.found_in
+    assert plan.pytest_addopts == "--import-mode=importlib --doctest-modules"

@@ -34,7 +34,7 @@ _TEST_EXTRAS = ("test", "tests", "testing")
 # pytest options (with their value, when they take one) that only change reporting or parallelism.
 _DROP_WITH_VALUE = {"--cov", "--cov-report", "--cov-config", "--cov-fail-under", "-n", "--numprocesses", "--dist",
                     "--junitxml", "--junit-xml", "--color", "--durations", "--benchmark-json", "--cov-branch",
-                    "--maxprocesses", "-p", "--basetemp", "--timeout", "--html", "--reruns"}
+                    "--maxprocesses", "-p", "--basetemp", "--timeout", "--html", "--reruns", "--doctest-report"}
 _DROP_FLAGS = {"--cov-append", "--no-cov", "--benchmark-skip", "--benchmark-disable", "--doctest-glob", "-v", "-vv",
                "-vvv", "-q", "-qq", "-s", "-x", "--exitfirst", "--verbose", "--quiet", "-rA", "-ra", "--strict",
                "--showlocals", "-l", "--codspeed", "--mypy", "--flake8", "--black", "--isort", "--ruff",
@@ -341,22 +341,33 @@ def _pytest_args(args: list[str], root: Path) -> list[str]:
 
 # ---- pytest settings and the fallback --------------------------------------------------------
 def _pytest_ini(root: Path) -> tuple[str, dict] | None:
-    pyproject = _toml(root / "pyproject.toml")
-    opts = pyproject.get("tool", {}).get("pytest", {}).get("ini_options")
+    """The settings pytest itself would use, in its order: pytest.ini and .pytest.ini (even
+    empty), pyproject.toml, tox.ini, setup.cfg."""
+    for name in ("pytest.ini", ".pytest.ini"):
+        if (root / name).is_file():
+            return name, _ini_section(root / name, "pytest") or {}
+    pytest_table = _toml(root / "pyproject.toml").get("tool", {}).get("pytest", {})
+    opts = pytest_table.get("ini_options")
     if isinstance(opts, dict):
         return "pyproject.toml", opts
-    for name, section in (("pytest.ini", "pytest"), ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
-        path = root / name
-        if not path.is_file():
-            continue
-        cfg = configparser.ConfigParser(interpolation=None, strict=False)
-        try:
-            cfg.read_string(path.read_text(encoding="utf-8", errors="replace"))
-        except configparser.Error:
-            continue
-        if cfg.has_section(section):
-            return name, dict(cfg[section])
+    if isinstance(pytest_table, dict) and pytest_table:  # pytest 9's native [tool.pytest]
+        return "pyproject.toml", pytest_table
+    for name, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+        found = _ini_section(root / name, section)
+        if found is not None:
+            return name, found
     return None
+
+
+def _ini_section(path: Path, section: str) -> dict | None:
+    if not path.is_file():
+        return None
+    cfg = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        cfg.read_string(path.read_text(encoding="utf-8", errors="replace"))
+    except configparser.Error:
+        return None
+    return dict(cfg[section]) if cfg.has_section(section) else None
 
 
 def _apply_pytest_settings(plan: TestPlan, root: Path) -> None:
@@ -374,7 +385,8 @@ def _apply_pytest_settings(plan: TestPlan, root: Path) -> None:
         except ValueError:
             tokens = addopts.split()
         kept = _pytest_args(tokens, root)
-        kept += [t for t in tokens if t.startswith("--doctest") and t not in kept]
+        kept += [t for t in tokens if t.startswith("--doctest") and t not in kept
+                 and t.split("=", 1)[0] not in _DROP_WITH_VALUE]
         if kept != tokens:
             plan.pytest_addopts = shlex.join(kept)
     plugins = opts.get("required_plugins")

@@ -121,5 +121,5 @@ def check_suite(run: SuiteRun, time_s: float) -> None:
 
 
 def _error_line(text: str, word: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if word in line]
+    lines = [line.strip() for line in text.splitlines() if word.lower() in line.lower()]
     return lines[-1][:300] if lines else ""
