@@ -3,7 +3,9 @@
 Each worker is a fresh interpreter started with a scrubbed environment; it forks a
 sample from its warm state for every job (see sftset.sandbox.worker). Jobs go out in
 batches and verdicts come back in batches; a worker that dies is replaced and its
-unfinished jobs are retried once.
+unfinished jobs are retried once. Batches are written to a worker by a thread of its
+own: a batch larger than the pipe must never block the loop that reads the worker's
+verdicts, or both sides wait on each other (big mined programs and outputs did that).
 """
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections import deque
+from queue import SimpleQueue
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -45,6 +49,25 @@ class _Worker:
             )
         self.inflight: deque[list[dict]] = deque()
         self.isolation: IsolationReport | None = None
+        self._outbox: SimpleQueue = SimpleQueue()
+        self._writer = threading.Thread(target=self._write_loop, name=f"sandbox-writer-{slot}", daemon=True)
+        self._writer.start()
+
+    def _write_loop(self) -> None:
+        """Send queued messages to the worker's stdin; None (or a dead worker) closes it."""
+        fd = self.proc.stdin.fileno()
+        while True:
+            msg = self._outbox.get()
+            if msg is None:
+                break
+            try:
+                wire.send(fd, msg)
+            except OSError:  # the worker died: the reading side notices and restarts it
+                break
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
 
     @property
     def out_fd(self) -> int:
@@ -52,16 +75,14 @@ class _Worker:
 
     def send_batch(self, jobs: list[dict]) -> None:
         self.inflight.append(jobs)
-        wire.send(self.proc.stdin.fileno(), {"type": "batch", "jobs": jobs})
+        self._outbox.put({"type": "batch", "jobs": jobs})
 
     def pending(self) -> int:
         return sum(len(b) for b in self.inflight)
 
     def stop(self) -> None:
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
+        self._outbox.put(None)
+        self._writer.join(timeout=10)
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -127,6 +148,7 @@ class Executor:
             w.proc.wait(timeout=5)
         except Exception:
             pass
+        w._outbox.put(None)  # its writer ends (a write to the dead pipe fails meanwhile)
         self._start_worker(w.slot)
         return lost
 
