@@ -138,3 +138,28 @@ def test_pytest_settings_are_read_where_pytest_reads_them(project):
     plan = read_plan(root)
     assert plan.runner == "pytest" and ".pytest.ini (pytest settings)" in plan.found_in
     assert plan.pytest_addopts == "--import-mode=importlib --doctest-modules"
+
+
+def test_list_addopts_keep_their_items_whole(project):
+    # packaging 26.4: addopts = [..., "-m", "not property"] must not become "-m not"
+    root = project({
+        "pyproject.toml": '[tool.pytest.ini_options]\naddopts = ["-r", "s", "--strict-markers", "-m", '
+                          '"not property", "--cov=x"]\n',
+        "tests/test_a.py": "def test(): pass\n",
+    })
+    assert read_plan(root).pytest_addopts == "--strict-markers -m 'not property'"
+
+
+def test_a_suite_that_collected_tests_but_ran_none_crashed():
+    from sftset.ci_mining.suite import SuiteRun, check_suite
+    from sftset.ci_mining.targets import TargetFailed
+
+    # nameparser 2.6.0's sdist: pytest collects 13142 tests, then stops on collection errors
+    trace = {"tests": {"collected": 13142, "passed": 0, "failed": 0, "skipped": 0, "errors": 0}, "functions": []}
+    run = SuiteRun("pytest", [], 2, False, 9.0, "full", trace, "ERROR tests/v2/x.py - FileNotFoundError: no data\n"
+                   "!!! Interrupted: 18 errors during collection !!!")
+    with pytest.raises(TargetFailed) as info:
+        check_suite(run, 900)
+    assert info.value.reason == "suite crashed" and "13142 tests collected, none ran" in info.value.detail
+    ran = {"tests": {**trace["tests"], "passed": 3}, "functions": []}
+    check_suite(SuiteRun("pytest", [], 1, False, 9.0, "full", ran, ""), 900)  # some ran: fine

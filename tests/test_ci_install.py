@@ -2,11 +2,15 @@
 through the JSON simple API (sha256 checked), wheels built in the sandbox, wheels-only installs."""
 from __future__ import annotations
 
+import ast
+import base64
 import hashlib
 import io
 import json
+import os
 import shutil
 import socket
+import subprocess
 import tarfile
 import threading
 import zipfile
@@ -14,10 +18,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
-from sftset.ci_mining.ci_config import TestPlan as Plan, read_plan
-from sftset.ci_mining.targets import TargetFailed, fetch, parse_target
-from sftset.ci_mining.venv import _named_requirements, build_requirements, default_python, prepare_env
+from sftset.ci_mining.ci_config import TestPlan as Plan
+from sftset.ci_mining.ci_config import read_plan
+from sftset.ci_mining.targets import TargetFailed, fetch, parse_target, pick_sdist_for
+from sftset.ci_mining.venv import _named_requirements, default_python, prepare_env
+from sftset.ci_mining.wheels import _requirements, build_requirements
 
 PROJECTS = Path(__file__).parent / "projects"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -37,22 +44,24 @@ def _sdist(name: str, version: str) -> bytes:
 
 @pytest.fixture
 def fake_index(monkeypatch):
-    """A PEP 691 index on 127.0.0.1 serving `fakepkg`; returns (routes, files) to adjust."""
+    """A PEP 691 index on 127.0.0.1 ($PIP_INDEX_URL); returns `publish` to add an sdist (`fakepkg` unless named)."""
     routes: dict[str, tuple[str, bytes]] = {}
-    files: list[dict] = []
+    pages: dict[str, list[dict]] = {}
 
-    def publish(version: str, *, sha256: str | None = None, yanked=False, data: bytes | None = None):
-        data = data if data is not None else _sdist("fakepkg", version)
-        name = f"fakepkg-{version}.tar.gz"
-        routes[f"/files/{name}"] = ("application/octet-stream", data)
-        files.append({"filename": name, "url": f"../../files/{name}", "yanked": yanked,
-                      "hashes": {"sha256": sha256 or hashlib.sha256(data).hexdigest()}})
+    def publish(version: str, *, sha256: str | None = None, yanked=False, data: bytes | None = None,
+                name: str = "fakepkg", filename: str | None = None):
+        data = data if data is not None else _sdist(name, version)
+        filename = filename or f"{name}-{version}.tar.gz"
+        routes[f"/files/{filename}"] = ("application/octet-stream", data)
+        pages.setdefault(name, []).append({"filename": filename, "url": f"../../files/{filename}", "yanked": yanked,
+                                           "hashes": {"sha256": sha256 or hashlib.sha256(data).hexdigest()}})
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
-            if self.path == "/simple/fakepkg/":
-                ctype, body = SIMPLE_JSON, json.dumps({"meta": {"api-version": "1.0"}, "name": "fakepkg",
-                                                       "files": files}).encode()
+            name = self.path.removeprefix("/simple/").rstrip("/")
+            if self.path.startswith("/simple/") and name in pages:
+                ctype, body = SIMPLE_JSON, json.dumps({"meta": {"api-version": "1.0"}, "name": name,
+                                                       "files": pages[name]}).encode()
             elif self.path in routes:
                 ctype, body = routes[self.path]
             else:
@@ -71,6 +80,7 @@ def fake_index(monkeypatch):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{server.server_address[1]}/simple/")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    publish.url = os.environ["PIP_INDEX_URL"]
     yield publish
     server.shutdown()
     server.server_close()
@@ -169,8 +179,6 @@ def test_build_runs_in_the_sandbox(tmp_path, listener):
     assert "(sandbox, full)" in (work / "install.log").read_text() and "'uid': 0" not in tried
     assert not (root / "build").exists()
 
-    import subprocess
-
     out = subprocess.run([str(env.python), "-c", "import buildescape, pytest; print(buildescape.__file__)"],
                          capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == str(root / "buildescape" / "__init__.py"), out.stderr  # the tree comes first
@@ -188,3 +196,138 @@ def test_failing_build_does_not_build(tmp_path):
         prepare_env(tmp_path / "work", root, Plan(), default_python())
     assert err.value.reason == "does not build"
     assert "this project does not build" in err.value.detail
+
+
+# ---- dependencies that have no wheel: built from their sdists, in the sandbox ---------------------
+DEP = "sftset-sdistonly-dep"
+
+
+def test_pick_sdist_for_a_specifier():
+    files = [{"filename": f"{DEP}-{v}.tar.gz", "yanked": v == "1.9"} for v in ("1.0", "1.5", "1.9", "2.0", "2.1rc1")]
+
+    def pick(spec: str) -> str:
+        return pick_sdist_for(DEP, SpecifierSet(spec), files)["filename"]
+
+    assert pick("<2") == f"{DEP}-1.5.tar.gz"  # 1.9 is yanked
+    assert pick("") == f"{DEP}-2.0.tar.gz"  # not the pre-release...
+    assert pick(">=2.1rc1") == f"{DEP}-2.1rc1.tar.gz"  # ...unless asked for
+    assert pick("==1.9") == f"{DEP}-1.9.tar.gz"  # a pin takes a yanked release
+    with pytest.raises(TargetFailed, match="no sdist of sftset-sdistonly-dep>3"):
+        pick(">3")
+
+
+def test_requirements_follow_markers_and_extras():
+    meta = ("Metadata-Version: 2.1\nName: x\nVersion: 1\nRequires-Dist: a>=1\n"
+            "Requires-Dist: b; python_version < '3'\nRequires-Dist: c; extra == 'cli'\n"
+            "Requires-Dist: d; sys_platform == 'linux' and extra == 'cli'\n")
+    env = {"python_version": "3.11", "sys_platform": "linux"}
+    assert [r.name for r in _requirements(meta, [], env)] == ["a"]
+    assert [r.name for r in _requirements(meta, ["cli"], env)] == ["a", "c", "d"]
+
+
+def _dep_sdist(version: str, setup: str | None = None) -> bytes:
+    """An sdist of the dependency in tests/projects/sdist_dep (its setup.py replaced by `setup` if given)."""
+    buf, base = io.BytesIO(), PROJECTS / "sdist_dep" / "dependency"
+    files = {p.relative_to(base).as_posix(): p.read_bytes() for p in base.rglob("*") if p.is_file()}
+    files["version.txt"] = version.encode()
+    if setup is not None:
+        files["setup.py"] = setup.encode()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for path, data in files.items():
+            info = tarfile.TarInfo(f"sftset_sdistonly_dep-{version}/{path}")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+@pytest.fixture
+def sdist_only(fake_index, monkeypatch):
+    """The fake index serves the dependency; uv looks there first, then on PyPI (pytest, setuptools)."""
+    monkeypatch.setenv("UV_EXTRA_INDEX_URL", fake_index.url)
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://pypi.org/simple")  # for pip, when uv is not used
+    return lambda version, **kw: fake_index(version, name=DEP, data=_dep_sdist(version, **kw))
+
+
+def _installed_version(env, name: str) -> str:
+    out = subprocess.run([str(env.python), "-c", f"import importlib.metadata as m; print(m.version({name!r}))"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    return out.stdout.strip()
+
+
+@pytest.mark.network_pypi
+def test_dependency_without_wheel_is_built_in_the_sandbox(tmp_path, sdist_only):
+    for version in ("1.0", "1.5", "2.0"):
+        sdist_only(version)
+    root = tmp_path / "project"
+    shutil.copytree(PROJECTS / "sdist_dep" / "project", root)
+    Path("/tmp/escaped-by-dep.txt").unlink(missing_ok=True)
+    work = tmp_path / "work"
+    env = prepare_env(work, root, read_plan(root), default_python())
+
+    assert env.notes == [f"built dependency {DEP} 1.5 from its sdist in the sandbox"]  # the newest below 2
+    (wheel,) = (work / "deps" / "wheels").glob("*/*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        tried = ast.literal_eval(zf.read("sdistonlydep/_build_report.py").decode().removeprefix("TRIED = "))
+    assert tried["uid"] not in (0, os.getuid())  # the sandbox's own user
+    assert tried["outside"] != "written" and not (work / "deps" / "escaped-by-dep.txt").exists()
+    assert not Path("/tmp/escaped-by-dep.txt").exists()
+    log = (work / "install.log").read_text()
+    assert log.count("(sandbox, full)") == 2  # the project's build and the dependency's
+    assert f"{DEP}<2 has no wheel that installs: building it from its sdist in the sandbox" in log
+    assert _installed_version(env, DEP) == "1.5" and _installed_version(env, "needsdep") == "1.0"
+
+    again = prepare_env(work, root, read_plan(root), default_python())  # unchanged: reused, not rebuilt
+    assert again.notes == env.notes and (work / "install.log").read_text() == log
+
+
+@pytest.mark.network_pypi
+def test_test_requirement_without_wheel_is_built(tmp_path, sdist_only):
+    sdist_only("1.0")
+    root = tmp_path / "project"
+    (root / "tests").mkdir(parents=True)  # no build files: only the test requirement is installed
+    env = prepare_env(tmp_path / "work", root, Plan(requirements=[DEP]), default_python())
+    assert f"built dependency {DEP} 1.0 from its sdist in the sandbox" in env.notes
+    assert _installed_version(env, DEP) == "1.0"
+
+
+def _wheel(name: str, version: str, requires: list[str]) -> tuple[str, bytes]:
+    """A pure-Python wheel (filename, bytes) with an empty package and these Requires-Dist."""
+    dist = f"{name.replace('-', '_')}-{version}"
+    files = {f"{name.replace('-', '_')}/__init__.py": b"",
+             f"{dist}.dist-info/METADATA": "".join([f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+                                                   *(f"Requires-Dist: {r}\n" for r in requires)]).encode(),
+             f"{dist}.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                                          b"Tag: py3-none-any\n"}
+    record = [f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},"
+              f"{len(data)}" for path, data in files.items()]
+    files[f"{dist}.dist-info/RECORD"] = ("\n".join(record) + f"\n{dist}.dist-info/RECORD,,\n").encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for path, data in files.items():
+            zf.writestr(path, data)
+    return f"{dist}-py3-none-any.whl", buf.getvalue()
+
+
+@pytest.mark.network_pypi
+def test_requirement_with_a_wheel_whose_dependency_has_none(tmp_path, fake_index, sdist_only):
+    sdist_only("1.0")
+    filename, data = _wheel("sftset-wheel-dep", "1.0", [DEP, "sftset-never-needed; python_version < '3'"])
+    fake_index("1.0", name="sftset-wheel-dep", filename=filename, data=data)
+    root = tmp_path / "project"
+    (root / "tests").mkdir(parents=True)
+    env = prepare_env(tmp_path / "work", root, Plan(requirements=["sftset-wheel-dep"]), default_python())
+    built = [n for n in env.notes if n.startswith("built dependency")]
+    assert built == [f"built dependency {DEP} 1.0 from its sdist in the sandbox"]  # sftset-wheel-dep has a wheel
+    assert _installed_version(env, "sftset-wheel-dep") == "1.0" and _installed_version(env, DEP) == "1.0"
+
+
+@pytest.mark.network_pypi
+def test_dependency_whose_sdist_does_not_build(tmp_path, sdist_only):
+    sdist_only("1.0", setup="raise SystemExit('this dependency does not build')\n")
+    root = tmp_path / "project"
+    shutil.copytree(PROJECTS / "sdist_dep" / "project", root)
+    with pytest.raises(TargetFailed) as err:
+        prepare_env(tmp_path / "work", root, read_plan(root), default_python())
+    assert err.value.reason == "install failed"
+    assert err.value.detail.startswith(f"dependency {DEP} has no wheel and its sdist does not build: ")
+    assert "this dependency does not build" in err.value.detail

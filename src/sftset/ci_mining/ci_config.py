@@ -377,13 +377,15 @@ def _apply_pytest_settings(plan: TestPlan, root: Path) -> None:
     where, opts = found
     plan.found_in.append(f"{where} (pytest settings)")
     addopts = opts.get("addopts")
-    if isinstance(addopts, list):
-        addopts = " ".join(addopts)
-    if isinstance(addopts, str) and addopts.strip():
+    tokens: list[str] = []
+    if isinstance(addopts, list):  # TOML: each item is one argument already ("-m", "not property")
+        tokens = [str(a) for a in addopts]
+    elif isinstance(addopts, str) and addopts.strip():
         try:
             tokens = shlex.split(addopts)
         except ValueError:
             tokens = addopts.split()
+    if tokens:
         kept = _pytest_args(tokens, root)
         kept += [t for t in tokens if t.startswith("--doctest") and t not in kept
                  and t.split("=", 1)[0] not in _DROP_WITH_VALUE]

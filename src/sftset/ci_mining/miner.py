@@ -19,7 +19,7 @@ from . import build
 from .ci_config import read_plan
 from .project import read_project
 from .report import TargetReport
-from .suite import check_suite, run_suite
+from .suite import check_suite, run_suite, tests_ran
 from .targets import Target, TargetFailed, fetch
 from .validate import ValidationSettings, medians, validate
 from .venv import default_python, prepare_env
@@ -110,7 +110,7 @@ def _mine(target: Target, settings: MineSettings, work: Path, report: TargetRepo
     report.notes += run.notes
     trace = run.trace or {}
     tests = trace.get("tests", {})
-    report.tests_run = int(tests.get("collected", 0) or 0)
+    report.tests_run = tests_ran(tests)
     report.tests_failed = int(tests.get("failed", 0) or 0) + int(tests.get("errors", 0) or 0)
     report.calls_seen = int(trace.get("calls_seen", 0))
     report.functions = len(trace.get("functions", []))

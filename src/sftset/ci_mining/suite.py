@@ -50,8 +50,9 @@ def suite_command(env: TargetEnv, plan: TestPlan, runner: str) -> list[str]:
     # needs no extra path exposed for the executable itself.
     python = "python"
     if runner == "pytest":
+        # An sdist often lacks a data file that one test module needs at import: run the rest.
         cmd = [python, "-m", "pytest", "-p", "sftset_trace.pytest_plugin", "-p", "no:cacheprovider", "-q",
-               "--color=no", "-o", "console_output_style=classic"]
+               "--color=no", "-o", "console_output_style=classic", "--continue-on-collection-errors"]
         if plan.pytest_addopts is not None:
             cmd += ["-o", f"addopts={plan.pytest_addopts}"]
         return cmd + list(plan.args)
@@ -118,6 +119,14 @@ def check_suite(run: SuiteRun, time_s: float) -> None:
         raise TargetFailed("suite crashed", _error_line(run.output_tail, "Error") or f"exit status {run.returncode}")
     if tests.get("collected") and tests.get("errors", 0) >= tests["collected"] and "SyntaxError" in run.output_tail:
         raise TargetFailed("syntax errors", _error_line(run.output_tail, "SyntaxError"))
+    if tests.get("collected") and not tests_ran(tests) and not run.timed_out:
+        why = _error_line(run.output_tail, "error") or f"exit status {run.returncode}"
+        raise TargetFailed("suite crashed", f"{tests['collected']} tests collected, none ran: {why}")
+
+
+def tests_ran(tests: dict) -> int:
+    """Tests that ran (passed, failed or skipped); collected is not ran (a usage error stops pytest first)."""
+    return sum(int(tests.get(k, 0) or 0) for k in ("passed", "failed", "skipped"))
 
 
 def _error_line(text: str, word: str) -> str:

@@ -5,7 +5,8 @@ dest)` lays the project's source tree under `dest/src` and raises TargetFailed w
 short reason when it cannot (no such package, clone failed, bad archive). An sdist is
 found through the index's JSON simple API (PEP 691; `$PIP_INDEX_URL`, else PyPI),
 downloaded and checked against the index's sha256: no project code runs to get it
-(`pip download` would run the build backend to prepare metadata). Archives are
+(`pip download` would run the build backend to prepare metadata). `fetch_sdist` gets a
+dependency's sdist the same way, for a build in the sandbox (wheels.py). Archives are
 unpacked with links, devices and members that would escape refused.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
+from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from ..errors import InputError
@@ -116,18 +118,38 @@ def _fetch_sdist(target: Target, dest: Path, src: Path) -> Fetched:
     entry = _pick_sdist(target, _index_files(target.location))
     archive = downloads / Path(entry["filename"]).name
     _download(entry, archive)
-    unpack = dest / "unpack"
-    if unpack.exists():
-        shutil.rmtree(unpack)
-    unpack_archive(archive, unpack)
-    entries = [p for p in unpack.iterdir()]
-    root = entries[0] if len(entries) == 1 and entries[0].is_dir() else unpack
-    shutil.move(str(root), src)
-    shutil.rmtree(unpack, ignore_errors=True)
+    _unpack_tree(archive, dest / "unpack", src)
     version = target.version or _version_from_archive(archive.name, target.location)
     url = f"https://pypi.org/project/{target.location}/{version}/" if version else \
         f"https://pypi.org/project/{target.location}/"
     return Fetched(src, version, None, url, None)
+
+
+def fetch_sdist(name: str, specifier: SpecifierSet, dest: Path) -> tuple[str, Path]:
+    """Download (sha256 checked) and unpack under `dest` the newest sdist of `name` that `specifier` allows.
+
+    Returns (version, source tree at dest/NAME-VERSION). Used for dependencies that have no wheel.
+    """
+    entry = pick_sdist_for(name, specifier, _index_files(name))
+    version = _version_from_archive(entry["filename"], name) or "unknown"
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = dest / Path(entry["filename"]).name
+    _download(entry, archive)
+    src = dest / f"{re.sub(r'[-_.]+', '-', name).lower()}-{version}"
+    _unpack_tree(archive, dest / "unpack", src)
+    return version, src
+
+
+def _unpack_tree(archive: Path, unpack: Path, src: Path) -> None:
+    """Unpack `archive` and move its single top folder (the sdist's tree) to `src`."""
+    for folder in (unpack, src):
+        if folder.exists():
+            shutil.rmtree(folder)
+    unpack_archive(archive, unpack)
+    entries = list(unpack.iterdir())
+    root = entries[0] if len(entries) == 1 and entries[0].is_dir() else unpack
+    shutil.move(str(root), src)
+    shutil.rmtree(unpack, ignore_errors=True)
 
 
 def index_url() -> str:
@@ -157,14 +179,7 @@ def _index_files(name: str) -> list[dict]:
 
 def _pick_sdist(target: Target, files: list[dict]) -> dict:
     """The pinned version's sdist, or the newest release's (not yanked, not a pre-release)."""
-    candidates = []
-    for f in files:
-        name = f.get("filename", "")
-        if not name.endswith(_SDIST_SUFFIXES):
-            continue
-        version = _parse_version(_version_from_archive(name, target.location))
-        if version is not None:
-            candidates.append((version, f))
+    candidates = _sdists(target.location, files)
     if target.version:
         wanted = _parse_version(target.version)
         # a pinned version is taken even when yanked, as pip does for ==
@@ -177,6 +192,33 @@ def _pick_sdist(target: Target, files: list[dict]) -> dict:
         raise TargetFailed("missing package", f"no sdist of a release of {target.location} on the index")
     newest = max(v for v, _ in released)
     return _prefer_tar([f for v, f in released if v == newest])
+
+
+def pick_sdist_for(name: str, specifier: SpecifierSet, files: list[dict]) -> dict:
+    """The newest sdist that `specifier` allows: not yanked (unless pinned with ==, as pip does),
+    not a pre-release unless the specifier names one."""
+    asks = bool(specifier.prereleases)  # explicit: an empty set would take pre-releases in recent `packaging`
+    allowed = [(v, f) for v, f in _sdists(name, files) if specifier.contains(v, prereleases=asks)]
+    released = [(v, f) for v, f in allowed if not f.get("yanked")]
+    if not released and any(s.operator in ("==", "===") for s in specifier):
+        released = allowed
+    if not released:
+        raise TargetFailed("missing package", f"no sdist of {name}{specifier} on the index")
+    newest = max(v for v, _ in released)
+    return _prefer_tar([f for v, f in released if v == newest])
+
+
+def _sdists(name: str, files: list[dict]) -> list[tuple[Version, dict]]:
+    """(version, entry) for each sdist of `name` among an index page's files."""
+    out = []
+    for f in files:
+        filename = f.get("filename", "")
+        if not filename.endswith(_SDIST_SUFFIXES):
+            continue
+        version = _parse_version(_version_from_archive(filename, name))
+        if version is not None:
+            out.append((version, f))
+    return out
 
 
 def _prefer_tar(files: list[dict]) -> dict:

@@ -1,0 +1,299 @@
+"""Wheels for a mined project's virtualenv, with no fetched code run outside the sandbox.
+
+Installs with network are wheels only (`--only-binary :all:`; installing a wheel runs
+no code). A tree is turned into a wheel by `pip wheel --no-build-isolation --no-index`
+inside the sandbox (no network, writes only to its scratch folders). A dependency (of
+the project or of a test requirement) that has no wheel on the index is built the same
+way: its sdist is fetched through the JSON API (targets.fetch_sdist), its build
+requirements installed wheels only, its wheel built in the sandbox under work/deps, and
+its own requirements handled alike (MAX_DEP_DEPTH levels at most).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from dataclasses import dataclass, field
+from email.parser import HeaderParser
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from .targets import TargetFailed, fetch_sdist
+
+INSTALL_TIMEOUT_S = 900
+BUILD_TIME_S = 300
+BUILD_MEMORY_MB = 2048
+WHEELS_ONLY = ["--only-binary", ":all:"]
+MAX_DEP_DEPTH = 3  # levels of dependencies without a wheel built from their sdists
+
+
+@dataclass
+class Deps:
+    """What building the dependencies that have no wheel needs, and what was built so far."""
+    work: Path  # the target's work/deps
+    venv: Path
+    prefix: str
+    log: Path
+    pip: list[str]  # the wheels-only install command
+    notes: list[str]
+    refs: dict[str, str | None] = field(default_factory=dict)  # name seen -> direct reference to the wheel built
+    failed: dict[str, TargetFailed] = field(default_factory=dict)  # name -> why it could not be provided
+    env: dict | None = None  # the venv interpreter's PEP 508 marker environment, read once
+
+    def marker_env(self) -> dict:
+        if self.env is None:
+            self.env = _marker_env(self.venv / "bin" / "python")
+        return self.env
+
+
+def install_from_sdists(deps: Deps, req: Requirement) -> None:
+    """Install a requirement that failed wheels only, building what has no wheel in the sandbox."""
+    refs = _provide(deps, [req], 1)
+    if step(deps.log, deps.pip + refs + [str(req)], None) != 0:
+        raise TargetFailed("install failed", "no wheel installs: " + tail(deps.log))
+
+
+def build_requirements(root: Path) -> list[str]:
+    """`[build-system] requires` from pyproject.toml; PEP 518's default without one."""
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(errors="replace"))
+    except (OSError, ValueError):
+        data = {}
+    requires = data.get("build-system", {}).get("requires")
+    if isinstance(requires, list) and all(isinstance(r, str) for r in requires):
+        return requires
+    return ["setuptools>=40.8.0", "wheel"]
+
+
+def build_wheel(src: Path, out: Path, tmp: Path, venv: Path, prefix: str, log: Path) -> Path:
+    """Build the wheel of the tree at `src` into `out` with its own backend, in the sandbox:
+    no network, writes only to `src`, `out` and the scratch folder `tmp`."""
+    from ..sandbox import run_isolated
+
+    for folder in (out, tmp):
+        if folder.exists():
+            shutil.rmtree(folder)
+    for folder in (out, tmp / "home", tmp / "tmp"):
+        folder.mkdir(parents=True)
+    cmd = [str(venv / "bin" / "python"), "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+           "--disable-pip-version-check", "-w", str(out), str(src)]
+    env = {"PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp / "home"),
+           "TMPDIR": str(tmp / "tmp"), "PIP_NO_INPUT": "1", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8",
+           "VIRTUAL_ENV": str(venv)}
+    had_build_dir = (src / "build").exists()
+    res = run_isolated(cmd, cwd=src, time_s=BUILD_TIME_S, memory_mb=BUILD_MEMORY_MB, env=env,
+                       writable=[src, out, tmp], readable=[venv, prefix])
+    if not had_build_dir:  # setuptools' build/ copy of the code is not the project's source
+        shutil.rmtree(src / "build", ignore_errors=True)
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(f"$ (sandbox, {res.isolation}) {' '.join(cmd)}\n{res.stdout}{res.stderr}"
+                 f"exit status {res.returncode}\n")
+    wheels = sorted(out.glob("*.whl"))
+    if res.timed_out:
+        raise TargetFailed("does not build", f"the build took longer than {BUILD_TIME_S}s")
+    if res.returncode != 0 or len(wheels) != 1:
+        raise TargetFailed("does not build", _last_useful(res.stdout + "\n" + res.stderr))
+    return wheels[0]
+
+
+def install_wheel(deps: Deps, wheel: Path, extras: list[str]) -> None:
+    """Install the project's wheel wheels only; failing that, build its dependencies that have no wheel, retry."""
+    if _install_refs(deps, [], wheel, extras):
+        return
+    _say(deps.log, f"{wheel.name} does not install wheels only: building its dependencies that have no wheel")
+    refs = _provide(deps, _wheel_requirements(wheel, extras, deps.marker_env()), 1)
+    if not _install_refs(deps, refs, wheel, extras):
+        raise TargetFailed("install failed", "the built wheel does not install: " + tail(deps.log))
+
+
+def _install_refs(deps: Deps, refs: list[str], wheel: Path, extras: list[str]) -> bool:
+    """Install the project's wheel (with `extras` if they install) next to the dependencies' wheels `refs`."""
+    name = wheel.name.split("-")[0]
+    if extras and step(deps.log, deps.pip + refs + [_ref(name, extras, wheel)], None) == 0:
+        return True
+    if step(deps.log, deps.pip + refs + [_ref(name, [], wheel)], None) != 0:
+        return False
+    if extras:
+        deps.notes.append(f"installed without extras {extras}")
+    return True
+
+
+def _provide(deps: Deps, reqs: list[Requirement], depth: int) -> list[str]:
+    """Make `reqs` installable: each is installed wheels only where it can be; one with no wheel is
+    built from its sdist in the sandbox, and its own requirements handled alike. Returns direct
+    references to the wheels built, to install together (a cycle among them installs at once)."""
+    refs: list[str] = []
+    for req in reqs:
+        key = canonicalize_name(req.name)
+        if key in deps.failed:
+            raise deps.failed[key]
+        if key in deps.refs:  # seen already (a cycle guard too)
+            refs += [deps.refs[key]] if deps.refs[key] else []
+            continue
+        deps.refs[key] = None
+        try:
+            refs += _provide_one(deps, req, key, depth)
+        except TargetFailed as exc:
+            deps.failed[key] = exc
+            raise
+    return list(dict.fromkeys(refs))
+
+
+def _provide_one(deps: Deps, req: Requirement, key: str, depth: int) -> list[str]:
+    plain, extras = _plain(req), sorted(req.extras)
+    if step(deps.log, deps.pip + [plain], None) == 0 or req.url:
+        return []  # installed; or a direct reference, not looked up on the index: the final install says why
+    if depth > MAX_DEP_DEPTH:
+        raise TargetFailed("install failed", f"dependency {req.name} has no wheel, {depth} levels down "
+                                             f"(at most {MAX_DEP_DEPTH} are built)")
+    if step(deps.log, deps.pip + ["--no-deps", plain], None) == 0:
+        # it has a wheel: one of its own requirements has none
+        meta = _installed_metadata(deps.venv, key)
+        return _provide(deps, _requirements(meta, extras, deps.marker_env()), depth + 1)
+    wheel = _build_dependency(deps, req)
+    deps.refs[key] = _ref(req.name, extras, wheel)
+    return [deps.refs[key]] + _provide(deps, _wheel_requirements(wheel, extras, deps.marker_env()), depth + 1)
+
+
+def _ref(name: str, extras: list[str], wheel: Path) -> str:
+    """A direct reference to a wheel file, so an index release of the same name and version is not taken instead."""
+    return f"{name}[{','.join(extras)}] @ {wheel.resolve().as_uri()}" if extras else \
+        f"{name} @ {wheel.resolve().as_uri()}"
+
+
+def _build_dependency(deps: Deps, req: Requirement) -> Path:
+    """Fetch the newest sdist that `req` allows, install its build requirements (wheels only) and
+    build its wheel in the sandbox, under work/deps."""
+    _say(deps.log, f"{_plain(req)} has no wheel that installs: building it from its sdist in the sandbox")
+    try:
+        version, src = fetch_sdist(req.name, req.specifier, deps.work)
+    except TargetFailed as exc:
+        raise TargetFailed("install failed", f"dependency {req.name} has no wheel and no sdist to build: "
+                                             f"{exc.detail}") from None
+    build_reqs = build_requirements(src)
+    if step(deps.log, deps.pip + build_reqs, None) != 0:
+        raise TargetFailed("install failed", f"dependency {req.name} has no wheel and its build requirements "
+                                             f"do not install: {tail(deps.log)}")
+    try:
+        wheel = build_wheel(src, deps.work / "wheels" / src.name, deps.work / "build-tmp", deps.venv, deps.prefix,
+                             deps.log)
+    except TargetFailed as exc:
+        raise TargetFailed("install failed", f"dependency {req.name} has no wheel and its sdist does not build: "
+                                             f"{exc.detail}") from None
+    deps.notes.append(f"built dependency {req.name} {version} from its sdist in the sandbox")
+    return wheel
+
+
+def _wheel_requirements(wheel: Path, extras: list[str], env: dict) -> list[Requirement]:
+    """The requirements a wheel's METADATA names that apply to this interpreter and these extras."""
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            name = next(n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
+            text = zf.read(name).decode("utf-8", "replace")
+    except (OSError, zipfile.BadZipFile, StopIteration):
+        return []
+    return _requirements(text, extras, env)
+
+
+def _installed_metadata(venv: Path, key: str) -> str:
+    """The METADATA of the distribution named `key` installed in the venv ("" if none is found)."""
+    for info in (venv / "lib").glob("python*/site-packages/*.dist-info"):
+        if canonicalize_name(info.name.split("-")[0]) == key and (info / "METADATA").is_file():
+            return (info / "METADATA").read_text(errors="replace")
+    return ""
+
+
+def _requirements(metadata: str, extras: list[str], env: dict) -> list[Requirement]:
+    out = []
+    for line in HeaderParser().parsestr(metadata).get_all("Requires-Dist") or []:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        # "" covers the requirements that name no extra
+        if req.marker is None or any(req.marker.evaluate({**env, "extra": e}) for e in ["", *extras]):
+            out.append(req)
+    return out
+
+
+def _plain(req: Requirement) -> str:
+    """`req` without its marker (already evaluated for the venv's interpreter)."""
+    copy = Requirement(str(req))
+    copy.marker = None
+    return str(copy)
+
+
+# PEP 508's environment markers, as the venv's interpreter sees them (-S: no .pth file of an installed package runs)
+_MARKER_ENV_SCRIPT = """\
+import json, os, platform, sys
+v = sys.implementation.version
+iv = f"{v.major}.{v.minor}.{v.micro}" + ("" if v.releaselevel == "final" else v.releaselevel[0] + str(v.serial))
+print(json.dumps({
+    "implementation_name": sys.implementation.name, "implementation_version": iv, "os_name": os.name,
+    "platform_machine": platform.machine(), "platform_python_implementation": platform.python_implementation(),
+    "platform_release": platform.release(), "platform_system": platform.system(),
+    "platform_version": platform.version(), "python_full_version": platform.python_version(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]), "sys_platform": sys.platform}))
+"""
+
+
+def _marker_env(python: Path) -> dict:
+    try:
+        out = subprocess.run([str(python), "-I", "-S", "-c", _MARKER_ENV_SCRIPT], capture_output=True, text=True,
+                             timeout=60, check=False)
+        return json.loads(out.stdout)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        raise TargetFailed("install failed", f"cannot read the marker environment of {python}: {exc}") from None
+
+
+def _say(log: Path, text: str) -> None:
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(f"# {text}\n")
+
+
+def step(log: Path, cmd: list[str], reason: str | None) -> int:
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(f"$ {' '.join(cmd)}\n")
+        fh.flush()
+        try:
+            proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                  timeout=INSTALL_TIMEOUT_S, env={**os.environ, "PIP_NO_INPUT": "1"})
+            code = proc.returncode
+        except subprocess.TimeoutExpired:
+            fh.write(f"timed out after {INSTALL_TIMEOUT_S}s\n")
+            code = -1
+        except OSError as exc:
+            fh.write(f"{exc}\n")
+            code = -1
+    if code != 0 and reason:
+        raise TargetFailed("install failed", f"{reason}: {tail(log)}")
+    return code
+
+
+def tail(log: Path) -> str:
+    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR") or "Error" in line or "error:" in line]
+    return (errors or lines or ["(no output)"])[-1][:300]
+
+
+def _last_useful(text: str) -> str:
+    """The line of a build's output that says why it failed: the backend's own last words if pip quoted them."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    quoted, inside = [], False
+    for line in lines:  # pip frames the backend's output: "[N lines of output]" ... "[end of output]"
+        if line.endswith("lines of output]"):
+            inside = True
+        elif line == "[end of output]":
+            inside = False
+        elif inside:
+            quoted.append(line)
+    errors = [line for line in lines if "Error" in line or line.startswith(("ERROR", "error:"))]
+    return (quoted or errors or lines or ["(no output)"])[-1][:300]

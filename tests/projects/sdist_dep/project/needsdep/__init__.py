@@ -1,0 +1,5 @@
+from sdistonlydep import twice
+
+
+def quadruple(x):
+    return twice(twice(x))
