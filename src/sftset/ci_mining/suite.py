@@ -9,6 +9,7 @@ only) is copied next to it as `sftset_trace` and found through PYTHONPATH.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +88,7 @@ def _run_once(env, root, run_dir, plan, runner, packages, trace, time_s, memory_
     }
     if trace:
         environ.update({"SFTSET_TRACE_OUT": str(trace_path), "SFTSET_TRACE_PACKAGES": ",".join(packages),
-                        "SFTSET_TRACE_WORKDIR": str(run_dir), "SFTSET_TRACE_CAP": str(cap)})
+                        "SFTSET_TRACE_WORKDIR": os.pathsep.join((str(run_dir), str(root))), "SFTSET_TRACE_CAP": str(cap)})
         if engine:
             environ["SFTSET_TRACE_ENGINE"] = engine
     cmd = suite_command(env, plan, runner)

@@ -163,7 +163,8 @@ class Tracer:
     def __init__(self, packages, cap: int = DEFAULT_CAP, workdir: str | None = None, engine: str | None = None):
         self.packages = frozenset(p for p in packages if p)
         self.cap = cap
-        self.workdir = os.path.realpath(workdir) if workdir else None
+        # the folders the suite may write to (os.pathsep-separated): its run folder and the source tree
+        self.workdirs = tuple(os.path.realpath(d) for d in workdir.split(os.pathsep) if d) if workdir else ()
         if engine is None:
             engine = "monitoring" if hasattr(sys, "monitoring") else "settrace"
         self.engine = engine
@@ -409,10 +410,10 @@ class Tracer:
                 self._contain(f"{event} outside the work directory", os.fsdecode(path))
 
     def _inside(self, path) -> bool:
-        if self.workdir is None:
+        if not self.workdirs:
             return True
         full = os.path.realpath(os.fsdecode(path))
-        return full == self.workdir or full.startswith(self.workdir + os.sep) or full.startswith("/dev/")
+        return full.startswith("/dev/") or any(full == d or full.startswith(d + os.sep) for d in self.workdirs)
 
     def _contain(self, what: str, detail: str) -> None:
         if len(self.contained) < MAX_CONTAINED:
@@ -422,7 +423,7 @@ class Tracer:
     def start(self) -> None:
         """Install the tracer and start recording."""
         self.started = time.perf_counter()
-        if self.workdir is not None:
+        if self.workdirs:
             sys.addaudithook(self._audit)  # cannot be removed; the process ends after the suite
         if self.engine == "monitoring":
             mon = sys.monitoring
