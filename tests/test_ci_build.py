@@ -173,3 +173,24 @@ def test_classmethod_header_rewritten(tmp_path):
     assert c.prompt == 'def make(a: int, b: str=\'x\') -> str:\n    """Doc."""\n'
     assert c.solution == "    return b * a\n"
     assert ast.parse(c.program)
+
+
+def test_lazy_annotations_stay_lazy_in_the_prompt(tmp_path):
+    # idna 3.20: `code: _ErrorCode | None` where _ErrorCode exists only for type checkers.
+    root = _write(tmp_path, {"m.py": '''
+        from __future__ import annotations
+
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from m2 import ErrorCode
+
+
+        def square(x: int, code: ErrorCode | None = None) -> int:
+            """Square x."""
+            return x * x
+    '''})
+    (c,) = _build(root, ["m"], _fn("m", "square")).candidates
+    assert c.prompt.startswith("from __future__ import annotations\n")
+    namespace: dict = {}
+    exec(compile(c.program + "\nassert square(3) == 9\n", "<program>", "exec", dont_inherit=True), namespace)

@@ -91,7 +91,7 @@ def _sftset_read(text):
 '''
 
 _namespace: dict[str, Any] = {"__name__": "sftset.values.reader"}
-exec(compile(READER, "<sftset value reader>", "exec"), _namespace)
+exec(compile(READER, "<sftset value reader>", "exec", dont_inherit=True), _namespace)
 
 VALUE_TYPES: tuple[type, ...] = _namespace["_SFTSET_VALUE_TYPES"]
 READ_ERRORS = (ValueError, SyntaxError, TypeError, ArithmeticError, MemoryError, RecursionError)

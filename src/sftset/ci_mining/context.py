@@ -288,6 +288,10 @@ class ContextBuilder:
         ctx = Context(future=list(self.future), imports=list(self.imports))
         # Modules a carried name came from go first (their statements run at import time).
         order = [m for m in self.order if m != self.module.name] + [self.module.name]
+        # Names only used in annotations were left out for such modules: they must stay unevaluated.
+        lazy = "from __future__ import annotations"
+        if lazy not in ctx.future and any(getattr(self.project.module(m), "future_annotations", False) for m in order):
+            ctx.future.append(lazy)
         for name in order:
             mod = self.project.module(name)
             previous = None

@@ -121,15 +121,15 @@ def _compile_check(name: str, check: dict) -> tuple:
     prompt_code = None
     if check.get("prompt"):
         try:
-            prompt_code = compile(check["prompt"], "<prompt>", "exec")
+            prompt_code = compile(check["prompt"], "<prompt>", "exec", dont_inherit=True)
         except SyntaxError:
             # A HumanEval-style prompt ends at the docstring, so it is a complete
             # function; one that stops at the signature needs a body to load.
             try:
-                prompt_code = compile(check["prompt"] + "\n    pass\n", "<prompt>", "exec")
+                prompt_code = compile(check["prompt"] + "\n    pass\n", "<prompt>", "exec", dont_inherit=True)
             except SyntaxError:
                 prompt_code = None
-    entry = (prompt_code, compile(check.get("test", ""), "<check>", "exec"))
+    entry = (prompt_code, compile(check.get("test", ""), "<check>", "exec", dont_inherit=True))
     if len(_compiled) > 256:
         _compiled.clear()
     if name:

@@ -402,7 +402,7 @@ def _serve_sample(job: dict, scratch: str, sock: int) -> None:
             cov = coverage.Coverage(data_file=None, branch=True, include=[filename])
             cov.start()
         namespace = {"__name__": "__sandbox__", "__builtins__": builtins}
-        exec(compile(program, filename, "exec"), namespace)
+        exec(compile(program, filename, "exec", dont_inherit=True), namespace)  # not this module's __future__ flags
         fn = namespace.get(job.get("entry_point") or "")
         if job.get("entry_point") and not callable(fn):
             raise NameError(f"the program does not define {job['entry_point']!r}")
