@@ -141,12 +141,8 @@ def _travis(root: Path) -> _Found | None:
 
 def _tox(root: Path) -> _Found | None:
     path = root / "tox.ini"
-    if not path.is_file():
-        return None
-    cfg = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        cfg.read_string(path.read_text(encoding="utf-8", errors="replace"))
-    except configparser.Error:
+    cfg = _read_ini(path)
+    if cfg is None:
         return None
     envs = [s for s in cfg.sections() if s == "testenv" or s.startswith("testenv:")]
     wanted = [s for s in envs if s == "testenv" or re.match(r"testenv:(py|pypy|test|unit)", s)] or envs
@@ -360,6 +356,12 @@ def _pytest_ini(root: Path) -> tuple[str, dict] | None:
 
 
 def _ini_section(path: Path, section: str) -> dict | None:
+    cfg = _read_ini(path)
+    return dict(cfg[section]) if cfg is not None and cfg.has_section(section) else None
+
+
+def _read_ini(path: Path) -> configparser.ConfigParser | None:
+    """An ini file as pytest and tox read it (no interpolation), or None when absent or unreadable."""
     if not path.is_file():
         return None
     cfg = configparser.ConfigParser(interpolation=None, strict=False)
@@ -367,7 +369,7 @@ def _ini_section(path: Path, section: str) -> dict | None:
         cfg.read_string(path.read_text(encoding="utf-8", errors="replace"))
     except configparser.Error:
         return None
-    return dict(cfg[section]) if cfg.has_section(section) else None
+    return cfg
 
 
 def _apply_pytest_settings(plan: TestPlan, root: Path) -> None:

@@ -97,12 +97,7 @@ def _dates(values: list) -> st.SearchStrategy:
 def _datetimes(values: list) -> st.SearchStrategy | None:
     if any(v.tzinfo is not None for v in values):
         return None  # aware ones: only those observed
-    lo, hi = min(values), max(values)
-    span = max(hi - lo, timedelta(days=30))
-    try:
-        return st.datetimes(lo - span, hi + span)
-    except OverflowError:
-        return st.datetimes()
+    return _around(values, timedelta(days=30), st.datetimes)
 
 
 def _decimals(values: list) -> st.SearchStrategy:
@@ -119,12 +114,17 @@ def _fractions(values: list) -> st.SearchStrategy:
 
 
 def _timedeltas(values: list) -> st.SearchStrategy:
+    return _around(values, timedelta(days=1), st.timedeltas)
+
+
+def _around(values: list, min_span, strategy) -> st.SearchStrategy:
+    """strategy(low, high) over the observed range widened on both sides; unbounded past the type's limits."""
     lo, hi = min(values), max(values)
-    span = max(hi - lo, timedelta(days=1))
+    span = max(hi - lo, min_span)
     try:
-        return st.timedeltas(lo - span, hi + span)
+        return strategy(lo - span, hi + span)
     except OverflowError:
-        return st.timedeltas()
+        return strategy()
 
 
 _VALUE_STRATEGIES = {
