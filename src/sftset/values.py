@@ -17,6 +17,8 @@ standard library (see render.py). This module runs that same text.
 """
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
 from typing import Any
 
 READER = r'''
@@ -108,10 +110,10 @@ def is_value_type(x: Any) -> bool:
     t = type(x)
     if t not in VALUE_TYPES:
         return False
-    if t.__name__ == "Decimal":
+    if t is Decimal:
         return x.is_finite()
-    if t.__name__ in ("datetime", "time"):
-        return x.tzinfo is None or type(x.tzinfo) is VALUE_TYPES[4]
+    if t is datetime.datetime or t is datetime.time:
+        return x.tzinfo is None or type(x.tzinfo) is datetime.timezone
     return True
 
 
