@@ -1,4 +1,4 @@
-"""The problem record: the one type every stage reads and writes (see shared/DESIGN.md).
+"""The problem record: the one type every stage reads and writes (see docs/design.md).
 
 A record is plain data. `Problem.from_dict` validates and names the first bad field;
 `to_dict`/`from_dict` round-trip through JSON unchanged.
