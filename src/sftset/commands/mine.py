@@ -47,14 +47,14 @@ def run(ctx) -> int:
     import json
 
     from ..ci_mining.report import render_table
-    from ..ci_mining.stage import configured_targets, mine_targets, settings_from, summary
+    from ..ci_mining.stage import configured_targets, mine_targets, settings_from_context, summary
     from ..ci_mining.targets import parse_target
     from ..jsonl import write_jsonl_atomic
     from ..progress import log
 
     args = ctx.args
+    settings = settings_from_context(ctx)
     targets = [(parse_target(t), {}) for t in args.targets] if args.targets else configured_targets(ctx)
-    settings = settings_from(ctx)
     reports, kept, failures = mine_targets(ctx, targets, settings)
     print(render_table(reports))
     if args.out:
