@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 from .dataset.export import new_version_name, point_latest
 from .dataset.lock import CuratedLock, clear_journal, recover, write_journal
 from .errors import InputError
-from .progress import log
+from .progress import log, plural
 
 SOURCES = ("ci", "contests", "all")
 
@@ -84,6 +84,9 @@ def run(ctx, settings, *, command: str, source: str | None = None, problems: Ite
                           executor=ctx.executors.get())
             if pub.path is not None:
                 point_latest(root, name)
+                unfiltered = sum("unfiltered" in p.flags for p in pub.assembly.problems)
+                if unfiltered:  # those the solve filter could not judge, among the exported ones
+                    log.info("%s exported marked unfiltered", plural(unfiltered, "problem"))
             clear_journal(root)
             status = "ok" if pub.path is not None else "unchanged"
         finally:

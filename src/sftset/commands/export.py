@@ -48,7 +48,7 @@ def run(ctx) -> int:
     from ..dataset.assemble import settings_from_context
     from ..jsonl import read_problems
     from ..orchestrator import run as run_stages
-    from ..progress import log
+    from ..progress import log, plural
 
     args = ctx.args
     settings = settings_from_context(ctx)
@@ -59,6 +59,6 @@ def run(ctx) -> int:
     pub = result.publication
     a = pub.assembly
     left_out = ", ".join(f"{k} {v}" for k, v in a.counts.most_common())
-    log.info("wrote %s: %d problems%s", pub.path, len(a.problems),
+    log.info("wrote %s: %s%s", pub.path, plural(len(a.problems), "problem"),
              f" ({sum(a.counts.values())} left out: {left_out})" if a.counts else "")
     return 0

@@ -34,7 +34,7 @@ def add_arguments(parser) -> None:
 def run(ctx) -> int:
     from ..dataset.assemble import settings_from_context
     from ..orchestrator import run as run_stages
-    from ..progress import log
+    from ..progress import log, plural
     from .export import check_version_name
 
     args = ctx.args
@@ -48,8 +48,8 @@ def run(ctx) -> int:
     if pub.path is None:
         log.info("no changes since %s", pub.changelog["previous"])
     elif pub.changelog["previous"] is None:
-        log.info("wrote %s: %d problems (the first version)", pub.path, len(pub.assembly.problems))
+        log.info("wrote %s: %s (the first version)", pub.path, plural(len(pub.assembly.problems), "problem"))
     else:
-        log.info("wrote %s: %d problems (%d added, %d removed, %d changed since %s)", pub.path,
-                 len(pub.assembly.problems), c["added"], c["removed"], c["changed"], pub.changelog["previous"])
+        log.info("wrote %s: %s (%d added, %d removed, %d changed since %s)", pub.path,
+                 plural(len(pub.assembly.problems), "problem"), c["added"], c["removed"], c["changed"], pub.changelog["previous"])
     return 1 if result.failures else 0

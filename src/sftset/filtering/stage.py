@@ -104,12 +104,11 @@ def filter_stage(ctx, source: str) -> dict[str, Any]:
     if not sampler_settings(ctx).configured:
         count = mark_unfiltered(ctx.store, problems)
         log.info("filter: no model or samples file configured ([sampling] in sftset.toml, or $SFTSET_MODEL_URL); "
-                 "%s carry the flag unfiltered (those that pass the export's checks are exported so marked)",
-                 plural(count, "problem"))
+                 "flagged %s unfiltered", plural(count, "problem"))
         return {"skipped": "no model or samples file configured", "unfiltered": count}
     stats = run_filter(ctx, problems)
     stats["unfiltered"] = mark_unfiltered(ctx.store, problems)
     if "server_error" in stats:
         log.error("filter: the model server is unavailable (%s); samples so far are stored, rerun to resume; "
-                  "%s carry the flag unfiltered", stats["server_error"], plural(stats["unfiltered"], "problem"))
+                  "flagged %s unfiltered", stats["server_error"], plural(stats["unfiltered"], "problem"))
     return stats
