@@ -21,7 +21,7 @@ from .config import Config
 from .context import Context
 from .errors import InputError, WorkFailed
 from .progress import log, plural, setup_logging
-from .store import StoreError
+from .store import StoreBusy, StoreError
 
 EXAMPLES = """\
 examples:
@@ -115,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
             return _run_source(ctx, args.source)
         parser.print_help(sys.stderr)
         return 2
+    except StoreBusy as exc:  # a healthy state file another run is writing: try again later
+        print(f"build-sft-set: {exc}", file=sys.stderr)
+        return 1
     except (InputError, StoreError) as exc:
         if verbosity > 0:  # the traceback on request, and still exit status 2
             traceback.print_exc()

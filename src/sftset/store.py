@@ -71,7 +71,11 @@ CREATE TABLE IF NOT EXISTS runs (
 
 
 class StoreError(RuntimeError):
-    """The state file cannot be used as it is (newer schema, corrupt, not SQLite, held by another process)."""
+    """The state file cannot be used as it is (newer schema, corrupt, not SQLite)."""
+
+
+class StoreBusy(StoreError):
+    """Another process holds the state file; it is healthy, try again later (exit status 1)."""
 
 
 FINAL = ("kept", "dropped")  # a judging stage's verdicts that settle a problem
@@ -151,7 +155,8 @@ def params_hash(params: dict[str, Any]) -> str:
 
 
 class StateStore:
-    def __init__(self, path: str | os.PathLike[str] = DEFAULT_PATH, *, busy_timeout_s: float = 30):
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_PATH, *, busy_timeout_s: float = 30,
+                 open_wait_s: float = 5):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         existed = self.path.exists() and self.path.stat().st_size > 0
@@ -159,7 +164,8 @@ class StateStore:
             # It holds hidden tests: owner-only, whatever the umask (SQLite gives -wal/-shm the same mode).
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
         try:
-            self.db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None,
+            # a short wait to open (a writer that keeps us out for long is reported), then the full one
+            self.db = sqlite3.connect(self.path, timeout=min(open_wait_s, busy_timeout_s), isolation_level=None,
                                       check_same_thread=False)
             if existed:
                 self._check_existing()
@@ -172,12 +178,13 @@ class StateStore:
                 self.db.execute(
                     "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
+            self.db.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         except sqlite3.DatabaseError as exc:
             self._close_quietly()
             if _busy(exc):  # a healthy file that another process is writing: never advise moving it
                 holders = _holders(self.path)
                 who = f"process {', '.join(map(str, holders))}" if holders else "another process"
-                raise StoreError(f"{self.path}: the state store is in use by {who} ({exc}); "
+                raise StoreBusy(f"{self.path}: the state store is in use by {who} ({exc}); "
                                  "try again when that run has finished") from None
             raise StoreError(f"{self.path}: not a usable state file ({exc}); move it aside to start afresh") from None
         except StoreError:
