@@ -282,15 +282,43 @@ def test_a_fresh_store_mines_targets_again(tmp_path):
         assert own.force
 
 
-@pytest.mark.parametrize("target, reason", [
-    ("bad_build", "does not build"),
-    ("file:///nonexistent/sftset-no-such-repo.git", None),
+@pytest.mark.parametrize("target, reason", [  # "does not build": tests/test_ci_mine.py::test_bad_targets_and_unittest
+    ("suite_crash", "suite crashed"),
+    ("file:///nonexistent/sftset-no-such-repo.git", "clone failed"),
 ])
 def test_a_failed_target_makes_mine_exit_1(run_cli, workdir, target, reason):
     spec = str(Path(__file__).parent / "projects" / target) if "/" not in target else target
     result = run_cli("mine", spec, "--report", "r.json", "--workers", "1")
     assert result.rc == 1, result.err
     (report,) = json.loads((workdir / "r.json").read_text())["targets"]
-    assert report["status"] == "dropped"
-    if reason:
-        assert report["reason"] == reason
+    assert (report["status"], report["reason"]) == ("dropped", reason)
+
+
+def test_executor_ray_without_an_address_starts_one_private_ray_per_run(run_cli, monkeypatch, workdir):
+    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'build-sft-set[ray]')")
+    starts = []
+    real_init = ray.init
+
+    def counting_init(*args, **kwargs):  # the real ray.init, counted
+        starts.append(kwargs.get("address"))
+        kwargs.setdefault("object_store_memory", 200 << 20)  # small: the machine is shared
+        return real_init(*args, **kwargs)
+
+    monkeypatch.setattr(ray, "init", counting_init)
+    seen = []
+
+    def stage(workers):
+        def run(ctx, source):
+            ex = ctx.executors.get(workers)  # another number of workers: another executor, the same Ray
+            seen.append((ex.kind, [r.value for r in ex.map_all(abs, [-1, -2])] if workers == 1 else None))
+            return {}
+        return run
+
+    monkeypatch.setattr(orchestrator, "collect_stages", lambda source: [("mine", stage(1))])
+    monkeypatch.setattr(orchestrator, "later_stages", lambda: [("filter", stage(2))])
+    (workdir / "sftset.toml").write_text("[ray]\nnum_cpus = 2\n")
+    result = run_cli("--source", "ci", "--executor", "ray", "-q")
+    assert result.rc == 0, result.err
+    assert seen == [("ray", [1, 2]), ("ray", None)]
+    assert starts == ["local"]  # one private Ray for both stages (and the MinHash of the export)
+    assert not ray.is_initialized()  # and it is gone when the run ends

@@ -351,11 +351,7 @@ class StateStore:
         ]
 
     def set_sample_result(self, problem_hash: str, model: str, phash: str, idx: int, status: str, detail: dict) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE samples SET status=?, detail=? WHERE problem_hash=? AND model=? AND params_hash=? AND idx=?",
-                (status, json.dumps(detail, sort_keys=True), problem_hash, model, phash, idx),
-            )
+        self.set_sample_results(model, phash, [(problem_hash, idx, status, detail)])
 
     def set_sample_results(self, model: str, phash: str, results: Iterable[tuple[str, int, str, dict]]) -> None:
         """Many (problem_hash, idx, status, detail) results in one transaction."""

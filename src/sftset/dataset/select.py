@@ -5,7 +5,7 @@ from collections import Counter
 from typing import Iterable
 
 from ..record import Problem
-from ..store import StateStore, dropped_elsewhere
+from ..store import dropped_elsewhere
 from .export import DEFAULT_EXCLUDED_FLAGS
 
 
@@ -31,8 +31,3 @@ def select_for_export(
         else:
             kept.append(p)
     return kept, drops
-
-
-def select_from_store(store: StateStore, sources: Iterable[str] | None = None, **kw) -> tuple[list[Problem], Counter]:
-    problems = store.problems(list(sources) if sources is not None else None)
-    return select_for_export(problems, store.verdicts(), **kw)
