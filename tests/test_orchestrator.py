@@ -310,7 +310,7 @@ def test_executor_ray_without_an_address_starts_one_private_ray_per_run(run_cli,
     def stage(workers):
         def run(ctx, source):
             ex = ctx.executors.get(workers)  # another number of workers: another executor, the same Ray
-            seen.append((ex.kind, [r.value for r in ex.map_all(abs, [-1, -2])] if workers == 1 else None))
+            seen.append((ex.kind, ex.workers, [r.value for r in ex.map_all(abs, [-1, -2])] if workers == 1 else None))
             return {}
         return run
 
@@ -319,6 +319,6 @@ def test_executor_ray_without_an_address_starts_one_private_ray_per_run(run_cli,
     (workdir / "sftset.toml").write_text("[ray]\nnum_cpus = 2\n")
     result = run_cli("--source", "ci", "--executor", "ray", "-q")
     assert result.rc == 0, result.err
-    assert seen == [("ray", [1, 2]), ("ray", None)]
+    assert seen == [("ray", 1, [1, 2]), ("ray", 2, None)]
     assert starts == ["local"]  # one private Ray for both stages (and the MinHash of the export)
     assert not ray.is_initialized()  # and it is gone when the run ends

@@ -156,7 +156,7 @@ def params_hash(params: dict[str, Any]) -> str:
 
 class StateStore:
     def __init__(self, path: str | os.PathLike[str] = DEFAULT_PATH, *, busy_timeout_s: float = 30,
-                 open_wait_s: float = 5):
+                 open_wait_s: float = 2):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         existed = self.path.exists() and self.path.stat().st_size > 0
