@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from sftset import orchestrator
-from sftset.record import Problem
 from sftset.store import StateStore
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "sftset"

@@ -154,7 +154,7 @@ def validate(data: dict[str, Any], path: Path) -> None:
             line = toml_line_of(path, table, key)
             if key not in keys:
                 hint = closest(key, keys)
-                raise InputError(f"unknown key" + (f"; did you mean {table}.{hint}?" if hint else
+                raise InputError("unknown key" + (f"; did you mean {table}.{hint}?" if hint else
                                  f"; [{table}] knows: {', '.join(sorted(keys))}"), str(path), line,
                                  f"{table}.{key}")
             if not _type_ok(value, keys[key]):
