@@ -54,7 +54,7 @@ def bench_execution(kind: str, workers: int, repeat: int) -> dict:
 
 def bench_mining(kind: str, workers: int, targets: list[str], work_dir: Path) -> dict:
     from sftset.ci_mining.miner import MineSettings
-    from sftset.executors.mining import mine_targets
+    from sftset.ci_mining.spread import mine_targets
 
     settings = MineSettings(work_dir=work_dir, force=True)
     with _make(kind, workers) as ex:
@@ -69,7 +69,7 @@ def bench_mining(kind: str, workers: int, targets: list[str], work_dir: Path) ->
 
 
 def bench_minhash(kind: str, workers: int, n_texts: int) -> dict:
-    from sftset.executors.minhash import signatures
+    from sftset.dataset.dedup import spread_signatures as signatures
     from sftset.humaneval import load_humaneval
 
     prompts = [p.prompt for p in load_humaneval()]

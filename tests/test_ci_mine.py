@@ -91,7 +91,7 @@ def test_bad_targets_and_unittest(tmp_path, run_cli):
     rc = run_cli("mine", PROJECTS / "bad_build", PROJECTS / "no_tests", PROJECTS / "syntax_error",
                  PROJECTS / "hangs", PROJECTS / "unittest_only", "--suite-time", "6", "--report", "r.json",
                  "--workers", "2", "--max-mutants", "10").rc
-    assert rc == 0  # bad targets are reported, not failures
+    assert rc == 1  # bad targets are reported, and the run says some work failed (issue 14: cron sees it)
     reports = {Path(t["target"]).name: t for t in json.loads((tmp_path / "r.json").read_text())["targets"]}
     assert {k: (v["status"], v["reason"]) for k, v in reports.items()} == {
         "bad_build": ("dropped", "does not build"), "no_tests": ("dropped", "no tests"),
@@ -105,7 +105,7 @@ def test_bad_targets_and_unittest(tmp_path, run_cli):
 
 @pytest.mark.network_pypi
 def test_missing_package(run_cli, tmp_path):
-    assert run_cli("mine", "pypi:this-package-does-not-exist-sftset==1.0", "--report", "r.json").rc == 0
+    assert run_cli("mine", "pypi:this-package-does-not-exist-sftset==1.0", "--report", "r.json").rc == 1
     (report,) = json.loads((tmp_path / "r.json").read_text())["targets"]
     assert (report["status"], report["reason"]) == ("dropped", "missing package")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sftset import cli, pipeline
+from sftset import cli, orchestrator as pipeline
 from sftset.errors import WorkFailed
 from sftset.record import Problem
 from sftset.store import StateStore
@@ -98,8 +98,8 @@ def test_exit_2_on_bad_usage(run_cli, argv):
 
 
 def test_exit_1_when_the_work_has_failures(run_cli, monkeypatch):
-    monkeypatch.setattr(pipeline, "_collect_stages", lambda source: [])
-    monkeypatch.setattr(pipeline, "_later_stages", lambda: [("filter", lambda ctx, src: {"failures": 2})])
+    monkeypatch.setattr(pipeline, "collect_stages", lambda source: [])
+    monkeypatch.setattr(pipeline, "later_stages", lambda: [("filter", lambda ctx, src: {"failures": 2})])
     assert run_cli("--source", "ci", "-q").rc == 1
 
 
@@ -107,8 +107,8 @@ def test_exit_1_on_work_failed(run_cli, monkeypatch):
     def stage(ctx, source):
         raise WorkFailed("3 of 10 repositories failed to build")
 
-    monkeypatch.setattr(pipeline, "_collect_stages", lambda source: [("mine", stage)])
-    monkeypatch.setattr(pipeline, "_later_stages", lambda: [])
+    monkeypatch.setattr(pipeline, "collect_stages", lambda source: [("mine", stage)])
+    monkeypatch.setattr(pipeline, "later_stages", lambda: [])
     result = run_cli("--source", "ci", "-q")
     assert result.rc == 1 and "3 of 10 repositories failed" in result.err
     with StateStore(Path("curated") / "state.sqlite") as store:
@@ -129,8 +129,8 @@ def test_pipeline_runs_stages_then_exports(run_cli, monkeypatch, handwritten_rec
         ctx.store.set_verdict(first, "filter", "dropped", "no sample passed")
         return {"dropped": 1}
 
-    monkeypatch.setattr(pipeline, "_collect_stages", lambda source: [("mine", collect)])
-    monkeypatch.setattr(pipeline, "_later_stages", lambda: [("filter", filter_)])
+    monkeypatch.setattr(pipeline, "collect_stages", lambda source: [("mine", collect)])
+    monkeypatch.setattr(pipeline, "later_stages", lambda: [("filter", filter_)])
     result = run_cli("--source", "all", "-q")
     assert result.rc == 0, result.err
     assert seen == [("mine", "all"), ("filter", "all")]
@@ -144,8 +144,8 @@ def test_pipeline_runs_stages_then_exports(run_cli, monkeypatch, handwritten_rec
 
 def test_source_ci_runs_with_the_stages_that_exist(run_cli, monkeypatch):
     # Without network stages (none may be built yet) the run still completes and writes a version.
-    monkeypatch.setattr(pipeline, "_collect_stages", lambda source: [])
-    monkeypatch.setattr(pipeline, "_later_stages", lambda: [])
+    monkeypatch.setattr(pipeline, "collect_stages", lambda source: [])
+    monkeypatch.setattr(pipeline, "later_stages", lambda: [])
     assert run_cli("--source", "ci", "-q").rc == 0
     assert (Path("curated") / "latest" / "manifest.json").exists()
 
@@ -292,9 +292,10 @@ def test_readme_config_example_is_valid(run_cli, workdir, jsonl_file, handwritte
     assert (workdir / "curated" / "r" / "manifest.json").exists()
 
 
-def test_a_stage_that_fails_to_import_is_not_silently_skipped():
-    # absent stage package or module: skipped; a missing dependency inside a stage: raised
-    assert pipeline._absent_or_raise(ModuleNotFoundError("x", name="sftset.ci_mining"), "ci_mining") is None
-    assert pipeline._absent_or_raise(ImportError("x", name="sftset.scrapers.stage"), "scrapers") is None
-    with pytest.raises(ModuleNotFoundError):
-        pipeline._absent_or_raise(ModuleNotFoundError("no yaml", name="yaml"), "ci_mining")
+def test_a_stage_that_fails_to_import_is_not_silently_skipped(monkeypatch):
+    # every stage exists: one that cannot be imported (a bug, a missing dependency) stops the run
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sftset.scrapers.stage", None)
+    with pytest.raises(ImportError):
+        pipeline.collect_stages("contests")

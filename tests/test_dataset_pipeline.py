@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sftset import pipeline
+from sftset import orchestrator as pipeline
 from sftset.humaneval import iter_humaneval_rows
 from sftset.record import Problem
 from sftset.store import StateStore
@@ -25,8 +25,8 @@ def test_pipeline_dedups_decontaminates_and_filters(run_cli, monkeypatch, handwr
     def mine(ctx, source):
         return ctx.store.put_problems(Problem.from_dict(r) for r in rows)
 
-    monkeypatch.setattr(pipeline, "_collect_stages", lambda source: [("mine", mine)])
-    monkeypatch.setattr(pipeline, "_later_stages", lambda: [])
+    monkeypatch.setattr(pipeline, "collect_stages", lambda source: [("mine", mine)])
+    monkeypatch.setattr(pipeline, "later_stages", lambda: [])
     result = run_cli("--source", "ci", "-q")
     assert result.rc == 0, result.err
     manifest = json.loads((Path("curated") / "latest" / "manifest.json").read_text())

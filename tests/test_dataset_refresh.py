@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from sftset.dataset.export import is_complete
-from sftset.dataset.refresh import LOCK_NAME, RefreshLock, pid_alive
+from sftset.dataset.lock import LOCK_NAME, CuratedLock as RefreshLock, pid_alive
 from sftset.store import StateStore
 
 WORDS = ("array tree graph string query sum prime grid path cost minimum maximum count number integer pair "
@@ -192,7 +192,7 @@ def test_sigkill_at_random_points_never_shows_a_partial_version(base, clean_run,
 
 KILL_AT = r"""
 import os, signal, sys
-from sftset.dataset import refresh
+from sftset import orchestrator as refresh
 point = sys.argv[1]
 if point == "before-latest":  # the version folder is in place, `latest` not yet moved
     refresh.point_latest = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
@@ -261,7 +261,7 @@ def test_stale_lock_of_a_dead_process_is_taken_over(run_cli, jsonl_file, workdir
 
 
 def test_refresh_runs_the_collect_stages(run_cli, monkeypatch, workdir):
-    from sftset import pipeline
+    from sftset import orchestrator as pipeline
     from sftset.record import Problem
 
     seen = []
@@ -270,8 +270,8 @@ def test_refresh_runs_the_collect_stages(run_cli, monkeypatch, workdir):
         seen.append(("scrape", source))
         return ctx.store.put_problems([Problem.from_dict(synthetic(len(seen)))])
 
-    monkeypatch.setattr(pipeline, "_collect_stages", lambda source: [("scrape", scrape)])
-    monkeypatch.setattr(pipeline, "_later_stages", lambda: [])
+    monkeypatch.setattr(pipeline, "collect_stages", lambda source: [("scrape", scrape)])
+    monkeypatch.setattr(pipeline, "later_stages", lambda: [])
     assert run_cli("refresh", "--source", "contests", "-q").rc == 0
     assert run_cli("refresh", "--source", "contests", "-q").rc == 0
     assert seen == [("scrape", "contests")] * 2

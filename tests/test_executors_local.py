@@ -10,7 +10,11 @@ from ray_support import always_die, double_or_die_once, raise_value_error
 from sftset.config import Config
 from sftset.context import Context
 from sftset.errors import InputError
-from sftset.executors import LocalExecutor, add_arguments, choose
+from sftset.executors import LocalExecutor, add_arguments, settings_from_context
+
+
+def choose(ctx):
+    return settings_from_context(ctx).as_dict()
 
 
 def test_local_map_retries_a_lost_child_then_reports(tmp_path):
@@ -31,7 +35,7 @@ def test_local_map_retries_a_lost_child_then_reports(tmp_path):
 
 def test_minhash_in_parallel_chunks_equals_one_hasher():
     from sftset.dataset.dedup import MinHasher
-    from sftset.executors.minhash import signatures
+    from sftset.dataset.dedup import spread_signatures as signatures
     from sftset.humaneval import load_humaneval
 
     texts = [p.prompt for p in load_humaneval()] + ["", "a b c"]

@@ -25,7 +25,10 @@ def _problems():
 
 def test_near_dedup_on_ray_matches_local(ray_runtime):  # noqa: F811
     local_kept, local_drops = dedup(_problems())
-    ray_kept, ray_drops = dedup(_problems(), spread={"kind": "ray", "workers": 2})
+    from sftset.executors import make
+
+    with make("ray", workers=2) as ex:
+        ray_kept, ray_drops = dedup(_problems(), executor=ex)
     assert [p.task_id for p in ray_kept] == [p.task_id for p in local_kept]
     assert ray_drops == local_drops
     assert any(d.kind == "near" for d in local_drops)

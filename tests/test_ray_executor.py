@@ -109,7 +109,7 @@ def test_map_task_killed_is_retried_then_reported(ray_runtime, tmp_path):
 
 def test_minhash_signatures_same_through_ray(ray_runtime):
     from sftset.dataset.dedup import MinHasher
-    from sftset.executors.minhash import signatures
+    from sftset.dataset.dedup import spread_signatures as signatures
     from sftset.executors.ray_cluster import RayExecutor
 
     texts = [p.prompt for p in load_humaneval()] * 2 + ["", "one two"]

@@ -21,7 +21,7 @@ def mined(ray_runtime, tmp_path_factory):
     """(local ItemResult, Ray ItemResult) of mining TARGET once each way."""
     from sftset.ci_mining.miner import MineSettings
     from sftset.executors import LocalExecutor
-    from sftset.executors.mining import mine_targets
+    from sftset.ci_mining.spread import mine_targets
     from sftset.executors.ray_cluster import RayExecutor
 
     # One work folder: the second run reuses the target's environment; force mines it again.

@@ -20,14 +20,15 @@ from . import __version__
 from .config import Config
 from .context import Context
 from .errors import InputError, WorkFailed
-from .progress import log, setup_logging
-from .store import StoreError
+from .progress import log, plural, setup_logging
+from .store import StoreBusy, StoreError
 
 EXAMPLES = """\
 examples:
   build-sft-set --source ci                 mine the default CI targets, validate, export
   build-sft-set --source contests -q        scrape the sites in scrapers/sources.toml (for cron)
-  build-sft-set export --curated out        write out/<version>/ from the state store
+  build-sft-set export                      write curated/<version>/ from the state store
+  build-sft-set export --curated out --state curated/state.sqlite   the same, into out/
   build-sft-set <command> --help            help and an example for each command
 """
 
@@ -56,7 +57,7 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .pipeline import SOURCES
+    from .orchestrator import SOURCES
 
     parser = argparse.ArgumentParser(
         prog="build-sft-set",
@@ -85,6 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_source(ctx: Context, source: str) -> int:
+    from .dataset.assemble import settings_from_context
+    from .orchestrator import run
+
+    settings = settings_from_context(ctx)  # bad settings fail before any work
+    result = run(ctx, settings, command=f"--source {source}", source=source)
+    pub = result.publication
+    log.info("wrote %s with %s", pub.path, plural(len(pub.assembly.problems), "problem"))
+    return 1 if result.failures else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -100,11 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "_run", None) is not None:
             return int(args._run(ctx) or 0)
         if args.source:
-            from .pipeline import run_pipeline
-
-            return run_pipeline(ctx, args.source)
+            return _run_source(ctx, args.source)
         parser.print_help(sys.stderr)
         return 2
+    except StoreBusy as exc:  # a healthy state file another run is writing: try again later
+        print(f"build-sft-set: {exc}", file=sys.stderr)
+        return 1
     except (InputError, StoreError) as exc:
         if verbosity > 0:  # the traceback on request, and still exit status 2
             traceback.print_exc()

@@ -56,20 +56,110 @@ def toml_line_of(path: Path, table: str | None, key: str | None) -> int | None:
     return None
 
 
+# Reviewed data files shipped inside the package (sftset/data/...), kept byte-equal to the
+# top-level copies by tests/test_settings.py, so a wheel finds them as a checkout does.
+_PACKAGED = Path(__file__).resolve().parent / "data"
+
+
+def packaged_file(relpath: str) -> Path:
+    """The package's copy of a reviewed file (`scrapers/sources.toml` -> sftset/data/scrapers/sources.toml)."""
+    return _PACKAGED / relpath
+
+
 def find_reviewed_file(ctx, flag: Any, section: str, key: str, relpath: str, flag_name: str = "") -> Path:
     """A reviewed data file (scrapers/sources.toml, ci_mining/targets.toml): the flag >
-    `[section] key` in sftset.toml > ./relpath > the copy in this checkout."""
+    `[section] key` in sftset.toml > ./relpath > the copy shipped with the package."""
     configured = ctx.config.resolve(flag, section, key, None, str)
     if configured:
         return Path(configured)
     here = Path(relpath)
     if here.is_file():
         return here
-    bundled = Path(__file__).resolve().parents[2] / relpath
+    bundled = packaged_file(relpath)
     if bundled.is_file():
         return bundled
     named = f"give {flag_name} FILE or " if flag_name else ""
     raise InputError(f"no {relpath} here; {named}set [{section}] {key} in sftset.toml")
+
+
+# ---- the settings file's schema -------------------------------------------------------------
+# Every table and key sftset.toml may hold, with its type. Adding a setting is one line here
+# (then read it where its stage reads its settings). A float key also takes an integer.
+NUMBER = (int, float)
+SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "paths": {"curated": str, "state": str},
+    "executor": {"kind": str, "retries": int},
+    "ray": {"address": str, "batch_size": int, "num_cpus": int},
+    "evaluate": {"k": (str, int), "workers": int, "sample_time_s": NUMBER, "timeout": NUMBER},
+    "export": {"exclude_flags": list, "licenses": list, "formats": list, "validation_fraction": NUMBER,
+               "report": bool},
+    "quality": {"max_line_length": int, "mean_line_length": NUMBER, "min_alnum_fraction": NUMBER},
+    "decontam": {"benchmarks": list, "humaneval": bool, "keep_benchmark_items": bool, "ngram": int},
+    "dedup": {"near": bool, "threshold": NUMBER},
+    "mine": {"targets": list, "targets_file": str, "work_dir": str, "python": str, "suite_time_s": NUMBER,
+             "suite_memory_mb": int, "calls_per_function": int, "engine": str, "use_uv": bool, "workers": int,
+             "validation_runs": int, "max_call_s": NUMBER, "min_kill_rate": NUMBER, "job_time_s": NUMBER,
+             "memory_mb": int, "problem_time_s": NUMBER, "generate": int, "max_generated": int,
+             "max_mutants": int},
+    "scrape": {"sources": str, "cache": str, "contact": str, "user_agent": str, "min_interval_s": NUMBER,
+               "timeout_s": NUMBER, "retries": int, "backoff_s": NUMBER, "max_backoff_s": NUMBER,
+               "max_retry_after_s": NUMBER, "expire_after_s": int},
+    "filter": {"reruns": int, "min_pass_rate": NUMBER, "max_pass_rate": NUMBER, "keep_solutions": int,
+               "workers": int, "group_size": int},
+    "sampling": {"url": (str, list), "api_key": str, "samples": str, "model": str, "backend": str, "n": int,
+                 "temperature": NUMBER, "top_p": NUMBER, "max_tokens": int, "stop": list, "extra_body": dict,
+                 "n_per_request": int, "concurrency": int, "timeout_s": NUMBER, "connect_timeout_s": NUMBER,
+                 "max_retries": int, "backoff_s": NUMBER, "backoff_max_s": NUMBER, "device": str,
+                 "batch_size": int, "dtype": str, "seed": int, "tensor_parallel_size": int,
+                 "gpu_memory_utilization": NUMBER, "max_model_len": int, "prompts_per_call": int},
+}
+DEPRECATED = {("evaluate", "timeout"): "evaluate.sample_time_s"}
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {str: "str", int: "int", float: "float", bool: "bool", list: "list", dict: "table"}
+    if expected == NUMBER:
+        return "number"
+    if isinstance(expected, tuple):
+        return " or ".join(names[t] for t in expected)
+    return names[expected]
+
+
+def _type_ok(value: Any, expected: type | tuple[type, ...]) -> bool:
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    if isinstance(value, bool):  # TOML's true is not a number
+        return bool in kinds
+    return isinstance(value, kinds)
+
+
+def closest(name: str, known) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def validate(data: dict[str, Any], path: Path) -> None:
+    """Unknown tables and keys (with the closest known name), wrong types: one line naming file, line, key."""
+    for table, body in data.items():
+        if table not in SCHEMA:
+            hint = closest(table, SCHEMA)
+            raise InputError(f"unknown table [{table}]" + (f"; did you mean [{hint}]?" if hint else
+                             f"; known tables: {', '.join(sorted(SCHEMA))}"),
+                             str(path), toml_line_of(path, table, None) or toml_line_of(path, None, table), table)
+        if not isinstance(body, dict):
+            raise InputError(f"must be a table [{table}]", str(path), toml_line_of(path, None, table), table)
+        keys = SCHEMA[table]
+        for key, value in body.items():
+            line = toml_line_of(path, table, key)
+            if key not in keys:
+                hint = closest(key, keys)
+                raise InputError("unknown key" + (f"; did you mean {table}.{hint}?" if hint else
+                                 f"; [{table}] knows: {', '.join(sorted(keys))}"), str(path), line,
+                                 f"{table}.{key}")
+            if not _type_ok(value, keys[key]):
+                raise InputError(f"must be a {_type_name(keys[key])}, got {value!r}", str(path), line,
+                                 f"{table}.{key}")
 
 
 class Config:
@@ -86,6 +176,12 @@ class Config:
                 raise InputError("config file not found", str(candidate))
             return cls({}, None)
         data = load_toml(candidate)
+        validate(data, candidate)
+        for (table, key), instead in DEPRECATED.items():
+            if key in data.get(table, {}):
+                from .progress import log
+
+                log.warning("%s: %s.%s is deprecated; call it %s", candidate, table, key, instead)
         return cls(data, candidate)
 
     def section(self, name: str) -> dict[str, Any]:

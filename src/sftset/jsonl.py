@@ -64,11 +64,19 @@ def read_problems(path: str | os.PathLike[str]) -> list[Problem]:
     return list(read_jsonl(path, parse))
 
 
+def default_file_mode() -> int:
+    """The mode `open(path, "w")` would give a new file under the current umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_jsonl_atomic(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]]) -> int:
     """Write rows to `path` via a temporary file and rename; returns the row count."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.fchmod(fd, default_file_mode())  # mkstemp makes 0600; results are the user's files like any other
     count = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as raw:

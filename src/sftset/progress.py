@@ -39,3 +39,8 @@ def bar(total: int | None, desc: str = "", unit: str = "it") -> tqdm:
     """A manual progress bar (call .update); disabled off a terminal or with -q."""
     return tqdm(total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True, file=sys.stderr,
                 disable=not bars_enabled())
+
+
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """`1 problem`, `2 problems` (`many` for irregular plurals)."""
+    return f"{n} {noun if n == 1 else many or noun + 's'}"

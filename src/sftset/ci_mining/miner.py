@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..progress import bar, log
+from ..progress import bar, log, plural
 from ..record import Problem
 from . import build
 from .ci_config import read_plan
@@ -128,8 +128,8 @@ def _mine(target: Target, settings: MineSettings, work: Path, report: TargetRepo
     for name, reason, detail in built.drops:
         report.add_drop(reason, f"{name}: {detail}" if detail else name)
     report.candidates = len(built.candidates)
-    log.info("%s: %d functions traced, %d candidates; validating in the sandbox", target.spec, report.functions,
-             len(built.candidates))
+    log.info("%s: %s traced, %s; validating in the sandbox", target.spec, plural(report.functions, "function"),
+             plural(len(built.candidates), "candidate"))
     progress = bar(None, desc=f"validate {info.name}", unit="job")
     try:
         outcomes = validate(built.candidates, settings.validation, executor, on_progress=progress.update)

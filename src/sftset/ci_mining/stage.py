@@ -4,17 +4,20 @@ Targets come from `[mine] targets` in sftset.toml, else from the file named by
 `[mine] targets_file`, else from ./ci_mining/targets.toml (the project's reviewed list). Each target is
 mined in turn (see miner.py); kept problems go to the state store with a "mine"
 verdict, and problems an earlier run kept from the same package that are no longer
-kept get a "dropped" verdict. Targets already mined with the same settings are skipped.
+kept get a "dropped" verdict. Targets already mined with the same settings are skipped: the
+store records each target mined (stage "mine-target"), so a fresh store mines them again.
+A target that does not exist, does not build or whose suite crashes counts as a failure.
 """
 from __future__ import annotations
 
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..config import find_reviewed_file, load_toml
 from ..errors import InputError
-from ..progress import log
+from ..progress import log, plural
 from ..record import Problem
 from .miner import MineSettings, mine_or_skip
 from .report import TargetReport, render_table
@@ -58,10 +61,9 @@ def configured_targets(ctx) -> list[tuple[Target, dict[str, Any]]]:
     return load_targets(find_reviewed_file(ctx, None, "mine", "targets_file", "ci_mining/targets.toml"))
 
 
-def settings_from(ctx) -> MineSettings:
-    """MineSettings from flags (when the command has them) > [mine] in sftset.toml > defaults."""
-    cfg, args = ctx.config, ctx.args
-    flag = lambda name: getattr(args, name, None)  # noqa: E731
+def settings_from_context(ctx) -> MineSettings:
+    """[mine] settings: flags (where the command has them) > sftset.toml > defaults."""
+    cfg, flag = ctx.config, ctx.flag
     default = MineSettings()
     v = ValidationSettings()
     validation = ValidationSettings(
@@ -90,71 +92,75 @@ def settings_from(ctx) -> MineSettings:
     )
 
 
+TARGET_STAGE = "mine-target"  # the store's record that a target was mined with given settings
+
+
+def _target_key(target: Target) -> str:
+    return f"target:{target.spec}"
+
+
+def _per_target(store, targets: list[tuple[Target, dict[str, Any]]], settings: MineSettings
+                ) -> list[tuple[Target, MineSettings]]:
+    """Each target's settings: its own suite_time_s, and `force` unless the store says it was mined
+    with these settings (the work folder's report alone is not enough: a fresh store mines again)."""
+    out = []
+    for target, options in targets:
+        own = settings
+        if "suite_time_s" in options:
+            own = replace(own, suite_time_s=float(options["suite_time_s"]))
+        if not own.force and not store.is_done(_target_key(target), TARGET_STAGE, statuses=("ok",),
+                                               detail={"settings": own.key()}):
+            own = replace(own, force=True)
+        out.append((target, own))
+    return out
+
+
 def mine_targets(ctx, targets: list[tuple[Target, dict[str, Any]]], settings: MineSettings
                  ) -> tuple[list[TargetReport], list[Problem], int]:
-    """Mine each target and store what is kept. Returns (reports, problems kept now, failures)."""
-    from ..sandbox import Executor
+    """Mine each target on the run's executor and store what is kept.
+    Returns (reports, problems kept now, failures: targets that failed or were dropped)."""
+    executor = ctx.executors.get(settings.validation.workers)
+    pairs = _per_target(ctx.store, targets, settings)
+    if executor.kind == "local":  # one target after another, validation on this machine's workers
+        results = ((t, _call(mine_or_skip, t, s, executor)) for t, s in pairs)
+    else:  # one target per worker of the cluster; the results are stored here
+        from .spread import mine_targets as spread
 
-    from .. import executors
-
-    if executors.choose(ctx)["kind"] != "local":
-        return _mine_spread(ctx, targets, settings)
+        results = ((t, (r.value, r.error)) for t, r in spread(pairs, settings, executor))
     reports: list[TargetReport] = []
     kept: list[Problem] = []
     failures = 0
-    with Executor(workers=settings.validation.workers) as executor:
-        for target, options in targets:
-            per_target = settings
-            if "suite_time_s" in options:
-                from dataclasses import replace
-
-                per_target = replace(settings, suite_time_s=float(options["suite_time_s"]))
-            try:
-                report, problems, mined = mine_or_skip(target, per_target, executor)
-            except Exception as exc:  # a bug must not stop the other targets; it is reported and counted
-                failures += 1
-                log.error("%s: failed: %s", target.spec, exc)
-                log.debug("%s", traceback.format_exc())
-                reports.append(TargetReport(target=target.spec, status="dropped", reason="internal error",
-                                            detail=f"{type(exc).__name__}: {exc}"[:300]))
-                continue
-            if report.status == "skipped":
-                log.info("%s: already mined (%d problems); skipped", target.spec, report.problems_kept)
-            elif mined:
-                _store(ctx.store, report, problems)
-                kept += problems
-                if report.status == "ok":
-                    log.info("%s: kept %d problems", target.spec, len(problems))
-            reports.append(report)
+    for target, (value, error) in results:
+        if error:
+            failures += 1
+            log.error("%s: failed: %s", target.spec, error)
+            reports.append(TargetReport(target=target.spec, status="dropped", reason="internal error",
+                                        detail=str(error)[:300]))
+            continue
+        report, problems, mined = value
+        if report.status == "skipped":
+            log.info("%s: already mined (%s); skipped", target.spec, plural(report.problems_kept, "problem"))
+        elif mined:
+            _store(ctx.store, report, problems)
+            kept += problems
+            if report.status == "ok":
+                log.info("%s: kept %s", target.spec, plural(len(problems), "problem"))
+        if report.status == "dropped":
+            failures += 1  # it does not exist, does not build, or its suite crashed: the run says so
+        if report.status == "ok":
+            ctx.store.set_verdict(_target_key(target), TARGET_STAGE, "ok", content_hash="",
+                                  detail={"settings": report.settings_key, "problems": report.problems_kept})
+        reports.append(report)
     return reports, kept, failures
 
 
-def _mine_spread(ctx, targets, settings: MineSettings) -> tuple[list[TargetReport], list[Problem], int]:
-    """One target per worker of a cluster (`--executor ray`); the results are stored here."""
-    from dataclasses import replace
-
-    from .. import executors
-    from ..executors.mining import mine_targets as spread
-
-    reports: list[TargetReport] = []
-    kept: list[Problem] = []
-    failures = 0
-    pairs = [(t, replace(settings, suite_time_s=float(o["suite_time_s"])) if "suite_time_s" in o else settings)
-             for t, o in targets]
-    with executors.from_args(ctx) as ex:
-        for target, result in spread(pairs, settings, ex):
-            if not result.ok:
-                failures += 1
-                log.error("%s: failed: %s", target.spec, result.error)
-                reports.append(TargetReport(target=target.spec, status="dropped", reason="internal error",
-                                            detail=str(result.error)[:300]))
-                continue
-            report, problems, mined = result.value
-            if mined:
-                _store(ctx.store, report, problems)
-                kept += problems
-            reports.append(report)
-    return reports, kept, failures
+def _call(fn, *args) -> tuple[Any, str]:
+    """(value, "") or (None, error): a bug in one target must not stop the others; it is reported and counted."""
+    try:
+        return fn(*args), ""
+    except Exception as exc:
+        log.debug("%s", traceback.format_exc())
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 def _store(store, report: TargetReport, problems: list[Problem]) -> None:
@@ -188,8 +194,8 @@ def summary(reports: list[TargetReport], failures: int) -> dict[str, Any]:
 
 def mine_stage(ctx, source: str) -> dict[str, Any]:
     """Pipeline stage for `build-sft-set --source ci|all`."""
+    settings = settings_from_context(ctx)
     targets = configured_targets(ctx)
-    settings = settings_from(ctx)
     reports, _, failures = mine_targets(ctx, targets, settings)
     log.info("%s", render_table(reports))
     return summary(reports, failures)

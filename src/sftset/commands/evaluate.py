@@ -17,8 +17,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--samples", required=True, metavar="FILE", help="samples: one {task_id, completion} per line")
     parser.add_argument("-k", dest="ks", default=None, metavar="K,K", help="values of k for pass@k (default 1,10,100)")
     parser.add_argument("--workers", type=int, default=None, help="sandbox workers (default: one per core, or per CPU of the Ray cluster)")
-    parser.add_argument("--timeout", type=float, default=None, metavar="S",
-                        help="time limit per sample in seconds (default: the problem's, 3 s)")
+    parser.add_argument("--sample-time", dest="sample_time_s", type=float, default=None, metavar="S",
+                        help="time limit per sample in seconds (default: the problem's, 3 s) [evaluate] sample_time_s")
+    parser.add_argument("--timeout", dest="old_timeout", type=float, default=None, metavar="S",
+                        help="deprecated spelling of --sample-time")
     parser.add_argument("--out", default=None, metavar="FILE", help="results file (default: <samples>_results.jsonl)")
     from ..executors import add_arguments as add_executor_arguments
 
@@ -44,12 +46,14 @@ def run(ctx) -> int:
     from ..evaluation import evaluate_samples, pass_at_k_by_task, result_text
     from ..jsonl import read_jsonl, read_problems, write_jsonl_atomic
     from ..progress import bar, log
-    from ..executors import from_args
 
     args, cfg = ctx.args, ctx.config
     ks = _parse_ks(cfg.resolve(args.ks, "evaluate", "k", "1,10,100"))
-    workers = cfg.resolve(args.workers, "evaluate", "workers", None)
-    timeout = cfg.resolve(args.timeout, "evaluate", "timeout", None)
+    workers = cfg.resolve(args.workers, "evaluate", "workers", None, int)
+    if args.old_timeout is not None:
+        log.warning("evaluate: --timeout is deprecated; it is --sample-time (the time limit per sample)")
+    sample_time = args.sample_time_s if args.sample_time_s is not None else args.old_timeout
+    timeout = cfg.resolve(sample_time, "evaluate", "sample_time_s", cfg.get("evaluate", "timeout"), float)
     problems = {p.task_id: p for p in read_problems(args.problems)}
 
     def parse_sample(obj, lineno):
@@ -63,7 +67,8 @@ def run(ctx) -> int:
     samples = list(read_jsonl(args.samples, parse_sample))
     out_path = args.out or (args.samples[: -len(".jsonl")] if args.samples.endswith(".jsonl") else args.samples) + "_results.jsonl"
     rows: list[dict | None] = [None] * len(samples)
-    with from_args(ctx, workers=workers) as ex, bar(len(samples), "evaluating", "sample") as progress:
+    ex = ctx.executors.get(workers)
+    with bar(len(samples), "evaluating", "sample") as progress:
         for i, v in evaluate_samples(problems, samples, ex, time_s=timeout):
             rows[i] = {**samples[i], "result": result_text(v), "passed": v.passed, "status": v.status,
                        "duration_s": v.duration_s}

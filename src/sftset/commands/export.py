@@ -26,6 +26,8 @@ def add_arguments(parser) -> None:
 
     parser.add_argument("--problems", metavar="FILE", help="export these records (ours or HumanEval's) instead of the store")
     parser.add_argument("--version", dest="version_name", metavar="NAME", help="version folder name (default: UTC timestamp)")
+    parser.add_argument("--allow-empty", action="store_true",
+                        help="write a version even when there is no problem to export (an empty store)")
     add_assembly_arguments(parser)
 
 
@@ -43,27 +45,20 @@ def check_version_name(ctx, name: str | None) -> None:
 
 
 def run(ctx) -> int:
-    from ..dataset.assemble import AssemblySettings
-    from ..dataset.publish import publish, publish_from_store
-    from ..dataset.refresh import RefreshLock, recover
+    from ..dataset.assemble import settings_from_context
     from ..jsonl import read_problems
-    from ..progress import log
+    from ..orchestrator import run as run_stages
+    from ..progress import log, plural
 
     args = ctx.args
-    settings = AssemblySettings.from_context(ctx)
+    settings = settings_from_context(ctx)
     check_version_name(ctx, args.version_name)
     problems = read_problems(args.problems) if args.problems else None  # bad input fails before any write
-    if problems is None:
-        _ = ctx.store  # opened (or refused: newer, damaged) before anything is written
-    # Refresh and export both write versions and move `latest`: one at a time.
-    with RefreshLock(ctx.curated_dir, "export"):
-        recover(ctx.curated_dir)  # finish or clear what a killed refresh or export left
-        if problems is not None:
-            pub = publish(problems, ctx.curated_dir, settings, verdicts={}, version=args.version_name)
-        else:
-            pub = publish_from_store(ctx, settings, version=args.version_name)
+    result = run_stages(ctx, settings, command="export", problems=problems, version=args.version_name,
+                        allow_empty=args.allow_empty)
+    pub = result.publication
     a = pub.assembly
     left_out = ", ".join(f"{k} {v}" for k, v in a.counts.most_common())
-    log.info("wrote %s: %d problems%s", pub.path, len(a.problems),
+    log.info("wrote %s: %s%s", pub.path, plural(len(a.problems), "problem"),
              f" ({sum(a.counts.values())} left out: {left_out})" if a.counts else "")
     return 0

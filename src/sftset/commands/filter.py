@@ -43,7 +43,7 @@ def add_arguments(parser) -> None:
 def run(ctx) -> int:
     from ..errors import InputError, WorkFailed
     from ..filtering.stage import candidates, mark_unfiltered, run_filter
-    from ..progress import log
+    from ..progress import log, plural
     from ..sampling import settings_from_context
 
     if not settings_from_context(ctx).configured:
@@ -56,12 +56,12 @@ def run(ctx) -> int:
     if not ctx.args.sample_only:
         stats["unfiltered"] = mark_unfiltered(ctx.store, problems)
     drops = stats.get("dropped_by_reason", {})
-    log.info("filter: %d problems (%d judged before): %d kept, %d dropped%s, %d errors; samples: %d drawn, "
-             "%d reused; %d runs, %d reruns",
-             stats.get("problems", 0), stats.get("already_done", 0), stats.get("kept", 0), stats.get("dropped", 0),
+    log.info("filter: %s (%d judged before): %d kept, %d dropped%s, %s; samples: %d drawn, "
+             "%d reused; %s, %s",
+             plural(stats.get("problems", 0), "problem"), stats.get("already_done", 0), stats.get("kept", 0), stats.get("dropped", 0),
              f" ({', '.join(f'{k} {v}' for k, v in sorted(drops.items()))})" if drops else "",
-             stats.get("errors", 0), stats.get("samples_drawn", 0), stats.get("samples_reused", 0),
-             stats.get("executions", 0), stats.get("reruns", 0))
+             plural(stats.get("errors", 0), "error"), stats.get("samples_drawn", 0), stats.get("samples_reused", 0),
+             plural(stats.get("executions", 0), "run"), plural(stats.get("reruns", 0), "rerun"))
     if "server_error" in stats:
         raise WorkFailed(f"model server unavailable: {stats['server_error']}; "
                          "samples so far are stored, rerun to resume")

@@ -20,7 +20,7 @@ def run(ctx) -> int:
     from ..errors import InputError
     from ..humaneval import load_humaneval
     from ..jsonl import read_problems
-    from ..progress import log
+    from ..progress import log, plural
 
     args = ctx.args
     if not args.files and not args.humaneval:
@@ -31,5 +31,5 @@ def run(ctx) -> int:
     if args.humaneval:
         problems += load_humaneval()
     counts = ctx.store.put_problems(problems)
-    log.info("stored %d problems: %s", len(problems), ", ".join(f"{k} {v}" for k, v in counts.items()))
+    log.info("stored %s: %s", plural(len(problems), "problem"), ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0

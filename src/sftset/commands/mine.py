@@ -47,14 +47,14 @@ def run(ctx) -> int:
     import json
 
     from ..ci_mining.report import render_table
-    from ..ci_mining.stage import configured_targets, mine_targets, settings_from, summary
+    from ..ci_mining.stage import configured_targets, mine_targets, settings_from_context, summary
     from ..ci_mining.targets import parse_target
     from ..jsonl import write_jsonl_atomic
-    from ..progress import log
+    from ..progress import log, plural
 
     args = ctx.args
+    settings = settings_from_context(ctx)
     targets = [(parse_target(t), {}) for t in args.targets] if args.targets else configured_targets(ctx)
-    settings = settings_from(ctx)
     reports, kept, failures = mine_targets(ctx, targets, settings)
     print(render_table(reports))
     if args.out:
@@ -63,7 +63,7 @@ def run(ctx) -> int:
             packages = {r.package for r in reports if r.package}
             problems = [p for p in ctx.store.problems("ci") if p.provenance.get("package") in packages]
         n = write_jsonl_atomic(args.out, (p.to_dict() for p in problems))
-        log.info("wrote %d problems to %s", n, args.out)
+        log.info("wrote %s to %s", plural(n, "problem"), args.out)
     if args.report:
         with open(args.report, "w", encoding="utf-8") as fh:
             json.dump({"summary": summary(reports, failures), "targets": [r.to_dict() for r in reports]}, fh,

@@ -20,8 +20,8 @@ build-sft-set refresh --from-store --license MIT,Apache-2.0   # re-assemble only
 
 
 def add_arguments(parser) -> None:
+    from ..orchestrator import SOURCES
     from ._assembly_options import add_assembly_arguments
-    from ..pipeline import SOURCES
 
     parser.add_argument("--source", choices=SOURCES, default="all", help="what to collect (default: all)")
     parser.add_argument("--from-store", action="store_true",
@@ -32,21 +32,24 @@ def add_arguments(parser) -> None:
 
 
 def run(ctx) -> int:
-    from ..dataset.assemble import AssemblySettings
-    from ..dataset.refresh import run_refresh
-    from ..progress import log
+    from ..dataset.assemble import settings_from_context
+    from ..orchestrator import run as run_stages
+    from ..progress import log, plural
     from .export import check_version_name
 
     args = ctx.args
-    settings = AssemblySettings.from_context(ctx)
+    settings = settings_from_context(ctx)
     check_version_name(ctx, args.version_name)
-    pub, failures = run_refresh(ctx, settings, source=args.source, collect=not args.from_store,
-                                version=args.version_name, force=args.force)
+    result = run_stages(ctx, settings, command=f"refresh --source {args.source}",
+                        source=None if args.from_store else args.source, version=args.version_name,
+                        skip_unchanged=not args.force)
+    pub = result.publication
     c = pub.changelog["counts"]
     if pub.path is None:
         log.info("no changes since %s", pub.changelog["previous"])
+    elif pub.changelog["previous"] is None:
+        log.info("wrote %s: %s (the first version)", pub.path, plural(len(pub.assembly.problems), "problem"))
     else:
-        log.info("wrote %s: %d problems (%d added, %d removed, %d changed since %s)", pub.path,
-                 len(pub.assembly.problems), c["added"], c["removed"], c["changed"],
-                 pub.changelog["previous"] or "nothing")
-    return 1 if failures else 0
+        log.info("wrote %s: %s (%d added, %d removed, %d changed since %s)", pub.path,
+                 plural(len(pub.assembly.problems), "problem"), c["added"], c["removed"], c["changed"], pub.changelog["previous"])
+    return 1 if result.failures else 0

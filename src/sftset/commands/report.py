@@ -28,6 +28,7 @@ def run(ctx) -> int:
     from ..dataset.export import is_complete
     from ..dataset.report import render_report
     from ..errors import InputError
+    from ..jsonl import default_file_mode
     from ..record import Problem
 
     args = ctx.args
@@ -44,6 +45,7 @@ def run(ctx) -> int:
                          assembly=manifest.get("assembly"), changelog=manifest.get("changelog"))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".report-", dir=target.parent)
+    os.fchmod(fd, default_file_mode())  # the user's file, under the user's umask (mkstemp makes 0600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(page)
     os.replace(tmp, target)

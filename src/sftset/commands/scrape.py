@@ -49,7 +49,7 @@ def run(ctx) -> int:
     from ..progress import log
     from ..scrapers import DATASETS, SITES
     from ..scrapers.sources import SourceSpec, find_sources_file, load_sources
-    from ..scrapers.stage import collect, http_settings, summary_line
+    from ..scrapers.stage import collect, settings_from_context, summary_line
     from ..scrapers.http import Fetcher
 
     args = ctx.args
@@ -64,7 +64,7 @@ def run(ctx) -> int:
     try:
         specs = {s.name: s for s in load_sources(find_sources_file(ctx))}
     except InputError:
-        if getattr(args, "sources", None):
+        if ctx.flag("sources"):
             raise
         specs = {}  # no sources file: the site's defaults
     spec = specs.get(name) or SourceSpec(name, local)
@@ -75,7 +75,7 @@ def run(ctx) -> int:
     if args.contests and name not in ("codeforces", "atcoder"):
         raise InputError(f"{name} does not list problems by contest; give --ids", field="--contests")
 
-    fetcher = None if local else Fetcher(http_settings(ctx))
+    fetcher = None if local else Fetcher(settings_from_context(ctx))
     try:
         stats = collect(ctx, spec, fetcher, ids=args.ids, contests=args.contests, limit=args.limit,
                         path=args.from_path, refresh=args.refresh)

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Sequence
 from ..errors import InputError
 from ..progress import log, progress
 from ..record import Problem
-from ..store import StateStore
+from ..store import StateStore, is_current
 from .dedup import NearDupSettings, dedup
 from .decontam import DEFAULT_NGRAM, Decontaminator, build_decontaminator
 from .export import DEFAULT_EXCLUDED_FLAGS, task_order
@@ -42,46 +42,6 @@ class AssemblySettings:
     validation_fraction: float | None = DEFAULT_VALIDATION_FRACTION
     formats: tuple[str, ...] | None = None  # None: all
     report: bool = True
-    spread: tuple[tuple[str, Any], ...] | None = None  # executors.choose(ctx) when not local: MinHash on Ray
-
-    @classmethod
-    def from_context(cls, ctx) -> "AssemblySettings":
-        """Flags (where the command has them) > sftset.toml > defaults."""
-        args, cfg = ctx.args, ctx.config
-        flag = lambda name: getattr(args, name, None)  # noqa: E731 - commands add different flags
-        excluded = () if flag("include_flagged") else tuple(
-            cfg.resolve(None, "export", "exclude_flags", list(DEFAULT_EXCLUDED_FLAGS), list))
-        licenses = parse_allow_list(flag("license") or cfg.resolve(None, "export", "licenses", None, list),
-                                    "--license" if flag("license") else "export.licenses")
-        formats = resolve_formats(flag("format") or cfg.resolve(None, "export", "formats", None, list),
-                                  "--format" if flag("format") else "export.formats")
-        fraction = cfg.resolve(flag("validation_fraction"), "export", "validation_fraction",
-                               DEFAULT_VALIDATION_FRACTION, float)
-        check_fraction(fraction, "--validation-fraction" if flag("validation_fraction") is not None
-                       else "export.validation_fraction")
-        benchmarks = tuple(flag("benchmark") or ()) + tuple(cfg.resolve(None, "decontam", "benchmarks", [], list))
-        ngram = cfg.resolve(flag("ngram"), "decontam", "ngram", DEFAULT_NGRAM, int)
-        if not 10 <= ngram <= 13:
-            raise InputError(f"must be between 10 and 13, got {ngram}", field="--ngram" if flag("ngram") else "decontam.ngram")
-        threshold = cfg.resolve(None, "dedup", "threshold", 0.7, float)
-        if not 0.0 < threshold <= 1.0:
-            raise InputError(f"must be above 0 and at most 1, got {threshold}", field="dedup.threshold")
-        quality = QualitySettings(
-            max_line_length=cfg.resolve(None, "quality", "max_line_length", 1000, int),
-            mean_line_length=cfg.resolve(None, "quality", "mean_line_length", 100.0, float),
-            min_alnum_fraction=cfg.resolve(None, "quality", "min_alnum_fraction", 0.25, float),
-        )
-        return cls(
-            excluded_flags=excluded, quality=quality, licenses=licenses,
-            humaneval=not flag("no_humaneval") and cfg.resolve(None, "decontam", "humaneval", True, bool),
-            benchmarks=benchmarks, ngram=ngram,
-            keep_benchmark_items=cfg.resolve(None, "decontam", "keep_benchmark_items", True, bool),
-            near_dedup=cfg.resolve(None, "dedup", "near", True, bool),
-            near=NearDupSettings(threshold=threshold),
-            validation_fraction=fraction, formats=tuple(formats) if formats else None,
-            report=not flag("no_report") and cfg.resolve(None, "export", "report", True, bool),
-            spread=_spread(ctx),
-        )
 
     def to_config(self) -> dict[str, Any]:
         """What the manifest records as the settings of a version."""
@@ -98,6 +58,44 @@ class AssemblySettings:
             "validation_fraction": self.validation_fraction,
             "formats": list(self.formats) if self.formats else None,
         }
+
+
+def settings_from_context(ctx) -> AssemblySettings:
+    """[export], [quality], [decontam], [dedup]: flags (where the command has them) > sftset.toml > defaults."""
+    cfg, flag = ctx.config, ctx.flag
+    excluded = () if flag("include_flagged") else tuple(
+        cfg.resolve(None, "export", "exclude_flags", list(DEFAULT_EXCLUDED_FLAGS), list))
+    licenses = parse_allow_list(flag("license") or cfg.resolve(None, "export", "licenses", None, list),
+                                "--license" if flag("license") else "export.licenses")
+    formats = resolve_formats(flag("format") or cfg.resolve(None, "export", "formats", None, list),
+                              "--format" if flag("format") else "export.formats")
+    fraction = cfg.resolve(flag("validation_fraction"), "export", "validation_fraction",
+                           DEFAULT_VALIDATION_FRACTION, float)
+    check_fraction(fraction, "--validation-fraction" if flag("validation_fraction") is not None
+                   else "export.validation_fraction")
+    benchmarks = tuple(flag("benchmark") or ()) + tuple(cfg.resolve(None, "decontam", "benchmarks", [], list))
+    ngram = cfg.resolve(flag("ngram"), "decontam", "ngram", DEFAULT_NGRAM, int)
+    if not 10 <= ngram <= 13:
+        raise InputError(f"must be between 10 and 13, got {ngram}", field="--ngram" if flag("ngram") else "decontam.ngram")
+    threshold = cfg.resolve(None, "dedup", "threshold", 0.7, float)
+    if not 0.0 < threshold <= 1.0:
+        raise InputError(f"must be above 0 and at most 1, got {threshold}", field="dedup.threshold")
+    quality = QualitySettings(
+        max_line_length=cfg.resolve(None, "quality", "max_line_length", 1000, int),
+        mean_line_length=cfg.resolve(None, "quality", "mean_line_length", 100.0, float),
+        min_alnum_fraction=cfg.resolve(None, "quality", "min_alnum_fraction", 0.25, float),
+    )
+    return AssemblySettings(
+        excluded_flags=excluded, quality=quality, licenses=licenses,
+        humaneval=not flag("no_humaneval") and cfg.resolve(None, "decontam", "humaneval", True, bool),
+        benchmarks=benchmarks, ngram=ngram,
+        keep_benchmark_items=cfg.resolve(None, "decontam", "keep_benchmark_items", True, bool),
+        near_dedup=cfg.resolve(None, "dedup", "near", True, bool),
+        near=NearDupSettings(threshold=threshold),
+        validation_fraction=fraction, formats=tuple(formats) if formats else None,
+        report=not flag("no_report") and cfg.resolve(None, "export", "report", True, bool),
+    )
+
 
 
 @dataclass(frozen=True)
@@ -125,16 +123,6 @@ class Assembly:
 
     def __post_init__(self) -> None:
         self._by_task = {d.task_id: d for d in self.drops}
-
-
-def _spread(ctx) -> tuple[tuple[str, Any], ...] | None:
-    if getattr(ctx.args, "executor", None) is None and getattr(ctx.args, "ray_address", None) is None \
-            and ctx.config.get("executor", "kind", "local") == "local" and not ctx.config.get("ray", "address"):
-        return None
-    from .. import executors
-
-    chosen = executors.choose(ctx)
-    return tuple(sorted(chosen.items())) if chosen["kind"] != "local" else None
 
 
 def _key(*parts: str) -> str:
@@ -165,6 +153,7 @@ def assemble(
     verdicts: dict[str, dict[str, dict]] | None = None,
     store: StateStore | None = None,
     decontaminator: Decontaminator | None = None,
+    executor=None,
 ) -> Assembly:
     """Choose the rows of a version. With a store, verdicts are read from it and written back."""
     problems = sorted(problems, key=lambda p: task_order(p.task_id))
@@ -190,7 +179,7 @@ def assemble(
         # quality
         key = _key(qkey, text_key)
         old = verdicts.get(p.task_id, {}).get("quality")
-        if old and old["content_hash"] == p.content_hash and old["detail"].get("key") == key:
+        if is_current(old, content_hash=p.content_hash, detail={"key": key}):
             status, reason, detail = old["status"], old["reason"], old["detail"]
             reused += 1
         else:
@@ -213,7 +202,7 @@ def assemble(
         # decontamination
         key = _key(fingerprint, text_key, p.source, p.task_id)
         old = verdicts.get(p.task_id, {}).get("decontam")
-        if old and old["content_hash"] == p.content_hash and old["detail"].get("key") == key:
+        if is_current(old, content_hash=p.content_hash, detail={"key": key}):
             status, reason, detail = old["status"], old["reason"], old["detail"]
             reused += 1
         elif dec.is_exempt(p):
@@ -233,7 +222,7 @@ def assemble(
     # other); anything else that resembles it was dropped as contaminated above.
     exempt = [p for p in survivors if dec.is_exempt(p)]
     final, dups = dedup([p for p in survivors if not dec.is_exempt(p)], settings.near, near=settings.near_dedup,
-                        spread=dict(settings.spread) if settings.spread else None)
+                        executor=executor)
     final = sorted(final + exempt, key=lambda p: task_order(p.task_id))
     dup_of = {d.task_id: d for d in dups}
     for p in survivors:

@@ -15,6 +15,7 @@ the record it duplicates.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -364,22 +365,54 @@ def greedy_near_duplicates(sig: np.ndarray, nonempty: np.ndarray, threshold: flo
     return drops
 
 
+MIN_CHUNK = 1000  # below this a chunk of texts costs more to ship to a worker than to hash
+
+
+def chunk_signatures(task: tuple[list[str], int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(signatures, has_shingles) of one chunk of texts; runs in a worker of an executor."""
+    texts, num_perm, ngram, seed = task
+    return MinHasher(num_perm, ngram, seed).signatures(texts)
+
+
+def spread_signatures(texts: Sequence[str], *, num_perm: int = 256, ngram: int = 5, seed: int = 1, executor=None,
+                      chunk_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`MinHasher(...).signatures(texts)` computed in chunks on `executor` (a sftset.executors Spreader).
+
+    A text's signature depends only on the text and the settings, so stacking the chunks in
+    order gives exactly the arrays of one MinHasher."""
+    from ..errors import WorkFailed
+
+    texts = list(texts)
+    workers = getattr(executor, "workers", 1) if executor is not None else 1
+    if chunk_size is None:  # about four chunks per worker, so a slow chunk does not hold up the end
+        chunk_size = max(MIN_CHUNK, math.ceil(len(texts) / (4 * workers)) if texts else MIN_CHUNK)
+    local_single = executor is None or (getattr(executor, "kind", "") == "local" and workers <= 1)
+    if local_single or len(texts) <= chunk_size and getattr(executor, "kind", "") == "local":
+        return chunk_signatures((texts, num_perm, ngram, seed))
+    tasks = [(texts[i:i + chunk_size], num_perm, ngram, seed) for i in range(0, len(texts), chunk_size)]
+    results = executor.map_all(chunk_signatures, tasks)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        r = failed[0]
+        start = r.index * chunk_size
+        raise WorkFailed(f"MinHash of texts {start}..{start + len(tasks[r.index][0]) - 1} failed: {r.error}")
+    if not results:
+        return np.empty((0, num_perm), dtype=np.uint32), np.zeros(0, dtype=bool)
+    return np.concatenate([r.value[0] for r in results]), np.concatenate([r.value[1] for r in results])
+
+
 def near_duplicates(
-    problems: Sequence[Problem], settings: NearDupSettings = NearDupSettings(), *, text_of=None, spread=None
+    problems: Sequence[Problem], settings: NearDupSettings = NearDupSettings(), *, text_of=None, executor=None
 ) -> list[Duplicate]:
     """Near-dedup of `problems`, which must already be ranked strongest first.
 
-    `spread` (a dict for sftset.executors.make) computes the signatures on a cluster; they
-    are the same arrays as computed here."""
+    `executor` (a sftset.executors Spreader, e.g. on Ray) computes the signatures in chunks;
+    they are the same arrays as computed here."""
     text_of = text_of or near_dup_text
     texts = [text_of(p) for p in problems]
-    if spread:
-        from .. import executors
-        from ..executors.minhash import signatures
-
-        with executors.make(**spread) as ex:
-            sig, nonempty = signatures(texts, num_perm=settings.num_perm, ngram=settings.ngram, seed=settings.seed,
-                                       executor=ex)
+    if executor is not None and executor.kind != "local":
+        sig, nonempty = spread_signatures(texts, num_perm=settings.num_perm, ngram=settings.ngram,
+                                          seed=settings.seed, executor=executor)
     else:
         sig, nonempty = MinHasher(settings.num_perm, settings.ngram, settings.seed).signatures(texts)
     return [Duplicate(problems[i].task_id, "near", problems[j].task_id, sim)
@@ -392,7 +425,7 @@ def near_dup_text(p: Problem) -> str:
 
 
 def dedup(problems: Iterable[Problem], settings: NearDupSettings = NearDupSettings(),
-          *, near: bool = True, spread=None) -> tuple[list[Problem], list[Duplicate]]:
+          *, near: bool = True, executor=None) -> tuple[list[Problem], list[Duplicate]]:
     """Run the three passes; returns (kept in natural task order, drops)."""
     ranked = rank(problems)
     drops: list[Duplicate] = []
@@ -414,7 +447,7 @@ def dedup(problems: Iterable[Problem], settings: NearDupSettings = NearDupSettin
         else:
             survivors.append(p)
     if near and len(survivors) > 1:
-        near_drops = near_duplicates(survivors, settings, spread=spread)
+        near_drops = near_duplicates(survivors, settings, executor=executor)
         gone = {d.task_id for d in near_drops}
         survivors = [p for p in survivors if p.task_id not in gone]
         drops += near_drops

@@ -1,6 +1,6 @@
 """Assemble a version and write it: rows, splits, card, report, changelog, manifest.
 
-Used by `export`, by `build-sft-set --source ...` and by `refresh`.
+Called by sftset.orchestrator.run (for `export`, `--source` and `refresh`).
 """
 from __future__ import annotations
 
@@ -73,10 +73,11 @@ def publish(
     per_stage: dict[str, Any] | None = None,
     update_latest: bool = True,
     skip_unchanged: bool = False,
+    executor=None,
 ) -> Publication:
     """Assemble `problems` and write a version under `root` (unless unchanged and `skip_unchanged`)."""
     problems = list(problems)
-    a = assemble(problems, settings, store=store, verdicts=verdicts)
+    a = assemble(problems, settings, store=store, verdicts=verdicts, executor=executor)
     previous_dir = changes.latest_version(root)
     previous = changes.read_version_records(previous_dir) if previous_dir else None
     stored = {p.task_id for p in problems}
@@ -90,7 +91,9 @@ def publish(
     if skip_unchanged and previous_dir is not None:
         manifest = json.loads((previous_dir / "manifest.json").read_text())
         same_rows = manifest["files"].get(PROBLEMS_FILE, {}).get("sha256") == problems_digest(a.problems)
-        if same_rows and manifest.get("config") == full_config:
+        # what the version holds: its rows and the settings that shape its files, not the run's label
+        old_settings = {k: manifest.get("config", {}).get(k) for k in full_config}
+        if same_rows and old_settings == full_config:
             log.info("nothing changed since %s; no new version written", previous_dir.name)
             return Publication(None, a, log_data)
     extra = {
@@ -116,8 +119,3 @@ def publish(
         validation_fraction=settings.validation_fraction, extra_files=extra, card_notes=card_notes(a, settings),
     )
     return Publication(path, a, log_data)
-
-
-def publish_from_store(ctx, settings: AssemblySettings | None = None, **kw) -> Publication:
-    settings = settings or AssemblySettings.from_context(ctx)
-    return publish(ctx.store.problems(), ctx.curated_dir, settings, store=ctx.store, **kw)

@@ -116,9 +116,10 @@ def render_report(version: str, problems: Sequence[Problem], *, drops: dict[str,
         sections.append(f'<section><h2>{html.escape(title)}</h2><div class="plot">{svg}</div></section>')
     figures = [("problems", len(problems)), ("sources", len(per_source)), ("test cases", sum(tests)),
                ("left out", sum(drops.values()))]
-    if changelog:
-        figures += [(f"{k} since {changelog.get('previous') or 'nothing'}", changelog.get(k, 0))
-                    for k in ("added", "removed", "changed")]
+    if changelog and changelog.get("previous"):
+        figures += [(f"{k} since {changelog['previous']}", changelog.get(k, 0)) for k in ("added", "removed", "changed")]
+    elif changelog:
+        figures += [("first version: nothing to compare with", "")]
     detail = [_table(figures, ("", "count"))]
     if drops:
         detail.append("<h3>Drops by reason</h3>" + _table(sorted(drops.items(), key=lambda kv: (-kv[1], kv[0])),

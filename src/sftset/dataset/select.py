@@ -5,7 +5,7 @@ from collections import Counter
 from typing import Iterable
 
 from ..record import Problem
-from ..store import StateStore
+from ..store import dropped_elsewhere
 from .export import DEFAULT_EXCLUDED_FLAGS
 
 
@@ -20,13 +20,9 @@ def select_for_export(
     kept: list[Problem] = []
     drops: Counter = Counter()
     for p in problems:
-        stage_verdicts = verdicts.get(p.task_id, {})
-        dropped = [
-            (stage, v) for stage, v in sorted(stage_verdicts.items())
-            if v["status"] == "dropped" and v.get("content_hash", p.content_hash) in ("", p.content_hash)
-        ]
+        dropped = dropped_elsewhere(verdicts.get(p.task_id, {}), p.content_hash)
         if dropped:
-            stage, v = dropped[0]
+            stage, v = dropped
             drops[f"{stage}: {v['reason'] or 'dropped'}"] += 1
         elif not p.canonical_solution.strip():
             drops["no reference solution"] += 1
@@ -35,8 +31,3 @@ def select_for_export(
         else:
             kept.append(p)
     return kept, drops
-
-
-def select_from_store(store: StateStore, sources: Iterable[str] | None = None, **kw) -> tuple[list[Problem], Counter]:
-    problems = store.problems(list(sources) if sources is not None else None)
-    return select_for_export(problems, store.verdicts(), **kw)

@@ -1,15 +1,13 @@
 """Where heavy work runs: this machine's cores (`local`) or a Ray cluster (`ray`).
 
-    from sftset import executors
-
-    with executors.from_args(ctx, workers=n) as ex:      # --executor / --ray-address / sftset.toml
-        for v in ex.run(jobs): ...                        # sandbox jobs -> Verdicts (as sandbox.Executor)
-        for r in ex.map(fn, items): ...                   # fn(item) per item -> ItemResult
-    sig, nonempty = executors.minhash.signatures(texts, executor=ex)
-    for spec, r in executors.mining.mine_targets(specs, ex): ...
+    settings = executors.settings_from_context(ctx)     # --executor / --ray-address / sftset.toml, once
+    ex = ctx.executors.get(workers=n)                    # the run's executor (one private Ray per run)
+    for v in ex.run(jobs): ...                           # sandbox jobs -> Verdicts (as sandbox.Executor)
+    for r in ex.map(fn, items): ...                      # fn(item) per item -> ItemResult
 
 Stages don't know which one they got; results are the same either way. Ray is imported
-only when chosen (`pip install 'build-sft-set[ray]'`).
+only when chosen (`pip install 'build-sft-set[ray]'`). This package depends on the sandbox
+only: what runs on an executor (mining a target, MinHash chunks) lives with its stage.
 
 Settings (flags win over sftset.toml):
     [executor]  kind = "local" | "ray"     (--executor)      retries = 2
@@ -18,6 +16,7 @@ Settings (flags win over sftset.toml):
 """
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..errors import InputError
@@ -26,7 +25,8 @@ from .local import LocalExecutor
 
 KINDS = ("local", "ray")
 
-__all__ = ["KINDS", "ItemResult", "Spreader", "LocalExecutor", "make", "choose", "from_args", "add_arguments"]
+__all__ = ["KINDS", "ItemResult", "Spreader", "LocalExecutor", "ExecutorSettings", "RunExecutors", "make",
+           "settings_from_context", "add_arguments"]
 
 
 def add_arguments(parser) -> None:
@@ -37,6 +37,20 @@ def add_arguments(parser) -> None:
     group.add_argument("--ray-address", default=None, metavar="ADDR",
                        help="Ray cluster to join: auto (the one `ray start` made here), HOST:PORT or "
                             "ray://HOST:10001; implies --executor ray (default: a private local Ray; [ray] address)")
+
+
+@dataclass(frozen=True)
+class ExecutorSettings:
+    kind: str = "local"
+    retries: int = DEFAULT_RETRIES
+    address: str | None = None  # ray only
+    batch_size: int | None = None
+    num_cpus: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The keywords of `make` (a local executor has no Ray settings)."""
+        d = asdict(self)
+        return {"kind": self.kind, "retries": self.retries} if self.kind == "local" else d
 
 
 def make(kind: str = "local", workers: int | None = None, *, retries: int = DEFAULT_RETRIES,
@@ -53,11 +67,11 @@ def make(kind: str = "local", workers: int | None = None, *, retries: int = DEFA
     raise InputError(f"must be one of {', '.join(KINDS)}, got {kind!r}", field="executor")
 
 
-def choose(ctx) -> dict[str, Any]:
-    """The keywords for `make` that a command's flags and sftset.toml ask for."""
-    args, cfg = ctx.args, ctx.config
-    flag = getattr(args, "executor", None)
-    if flag is None and getattr(args, "ray_address", None):
+def settings_from_context(ctx) -> ExecutorSettings:
+    """What the command's flags and sftset.toml ask for."""
+    cfg = ctx.config
+    flag = ctx.flag("executor")
+    if flag is None and ctx.flag("ray_address"):
         flag = "ray"  # naming a cluster means running on it
     kind = cfg.resolve(flag, "executor", "kind", "local", str)
     if kind not in KINDS:
@@ -68,21 +82,31 @@ def choose(ctx) -> dict[str, Any]:
         raise InputError(f"must be 0 or more, got {retries}", str(cfg.path), cfg.line_of("executor", "retries"),
                          "executor.retries")
     if kind == "local":
-        return {"kind": kind, "retries": retries}
-    return {"kind": kind, "retries": retries,
-            "address": cfg.resolve(getattr(args, "ray_address", None), "ray", "address", None, str),
-            "batch_size": cfg.resolve(None, "ray", "batch_size", None, int),
-            "num_cpus": cfg.resolve(None, "ray", "num_cpus", None, int)}
+        return ExecutorSettings(kind, retries)
+    return ExecutorSettings(kind, retries, address=cfg.resolve(ctx.flag("ray_address"), "ray", "address", None, str),
+                            batch_size=cfg.resolve(None, "ray", "batch_size", None, int),
+                            num_cpus=cfg.resolve(None, "ray", "num_cpus", None, int))
 
 
-def from_args(ctx, *, workers: int | None = None) -> Spreader:
-    """The executor a command's flags and sftset.toml ask for (call `.close()` or use `with`)."""
-    return make(workers=workers, **choose(ctx))
+class RunExecutors:
+    """The executors of one run, made on first use from one ExecutorSettings and closed at its end.
+
+    Stages ask for the number of workers they want; with Ray they all share the one cluster
+    connection (and the one private Ray, when no address is given) that the first made."""
+
+    def __init__(self, settings: ExecutorSettings):
+        self.settings = settings
+        self._made: dict[int | None, Spreader] = {}
+
+    def get(self, workers: int | None = None) -> Spreader:
+        if workers not in self._made:
+            self._made[workers] = make(workers=workers, **self.settings.as_dict())
+        return self._made[workers]
+
+    def close(self) -> None:
+        # the first made owns the private Ray: close it last
+        for ex in reversed(list(self._made.values())):
+            ex.close()
+        self._made.clear()
 
 
-def __getattr__(name: str) -> Any:  # `executors.minhash`, `executors.mining` without importing them up front
-    if name in ("minhash", "mining"):
-        import importlib
-
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(name)

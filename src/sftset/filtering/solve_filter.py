@@ -24,7 +24,7 @@ from typing import Any, Iterable
 from ..progress import bar, log
 from ..record import Problem
 from ..sampling.base import SampleRequest, Sampler
-from ..store import StateStore, params_hash
+from ..store import FINAL, StateStore, params_hash
 from .judge import Band, Decision, after_reruns, before_reruns, distinct_solutions, pass_at
 
 STAGE = "filter"
@@ -41,11 +41,12 @@ class FilterOptions:
     sample_only: bool = False
     redo: bool = False
     group_size: int = 64              # problems sampled, executed and judged together
-    executor: dict[str, Any] | None = None  # sftset.executors.choose(ctx): local pool or Ray
 
 
 class SolveFilter:
-    def __init__(self, store: StateStore, sampler: Sampler, options: FilterOptions):
+    def __init__(self, store: StateStore, sampler: Sampler, options: FilterOptions, executor=None):
+        """`executor`: the run's (sftset.executors Spreader, closed by its owner); None: a local one made
+        on first use and closed at the end of `run`."""
         self.store = store
         self.sampler = sampler
         self.opt = options
@@ -53,7 +54,8 @@ class SolveFilter:
         self.phash = params_hash({"model": sampler.model, **sampler.identity()})
         self.stats: Counter = Counter()
         self.drops: Counter = Counter()
-        self._executor = None
+        self._executor = executor
+        self._owns_executor = executor is None
         self._lock = threading.Lock()
 
     # ---- public -----------------------------------------------------------------------
@@ -87,7 +89,7 @@ class SolveFilter:
             if ahead is not None:
                 ahead.result()
         finally:
-            if self._executor is not None:
+            if self._executor is not None and self._owns_executor:
                 self._executor.close()
                 self._executor = None
         return self.summary()
@@ -112,9 +114,8 @@ class SolveFilter:
                             "band": [b.min_pass_rate, b.max_pass_rate]})
 
     def _is_done(self, p: Problem, n: int) -> bool:
-        v = self.store.verdict(p.task_id, STAGE)
-        return (v is not None and v["status"] in ("kept", "dropped") and v["content_hash"] == p.content_hash
-                and v["detail"].get("settings") == self._settings_key(n))
+        return self.store.is_done(p.task_id, STAGE, p.content_hash, statuses=FINAL,
+                                  detail={"settings": self._settings_key(n)})
 
     # ---- 1. sampling ------------------------------------------------------------------
     def _count(self, key: str, value: int = 1) -> None:
@@ -158,7 +159,7 @@ class SolveFilter:
         if self._executor is None:
             from .. import executors
 
-            self._executor = executors.make(workers=self.opt.workers, **(self.opt.executor or {}))
+            self._executor = executors.make(workers=self.opt.workers)
         return self._executor
 
     @staticmethod

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..errors import InputError
-from ..progress import log
+from ..progress import log, plural
 from ..record import Problem
-from ..sampling import ServerUnavailable, make_sampler, settings_from_context
-from ..store import StateStore
+from ..sampling import ServerUnavailable, make_sampler
+from ..sampling import settings_from_context as sampler_settings
+from ..store import FINAL, StateStore, dropped_elsewhere
 from .judge import Band
 from .solve_filter import STAGE, UNFILTERED, FilterOptions, SolveFilter
 
@@ -27,9 +28,7 @@ def candidates(store: StateStore, source: str | None = None, only: Iterable[str]
             continue
         if only and p.source not in only:
             continue
-        dropped = any(st != STAGE and v["status"] == "dropped" and v["content_hash"] in ("", p.content_hash)
-                      for st, v in verdicts.get(p.task_id, {}).items())
-        if not dropped:
+        if not dropped_elsewhere(verdicts.get(p.task_id, {}), p.content_hash, ignore=(STAGE,)):
             out.append(p)
     return out
 
@@ -39,9 +38,7 @@ def mark_unfiltered(store: StateStore, problems: Iterable[Problem]) -> int:
     flagged, changed = 0, []
     for p in problems:
         p = store.get_problem(p.task_id) or p
-        v = store.verdict(p.task_id, STAGE)
-        judged = v is not None and v["status"] in ("kept", "dropped") and v["content_hash"] == p.content_hash
-        if judged:
+        if store.is_done(p.task_id, STAGE, p.content_hash, statuses=FINAL):
             continue
         flagged += 1
         if UNFILTERED not in p.flags:
@@ -59,18 +56,15 @@ def _rate(ctx, flag: Any, key: str) -> float | None:
     return value
 
 
-def options_from_context(ctx, n: int | None) -> FilterOptions:
-    from .. import executors
-
-    args = ctx.args
-    cfg = ctx.config
-    band = Band(_rate(ctx, getattr(args, "min_pass_rate", None), "min_pass_rate"),
-                _rate(ctx, getattr(args, "max_pass_rate", None), "max_pass_rate"))
+def settings_from_context(ctx, n: int | None) -> FilterOptions:
+    """[filter] settings: flags (where the command has them) > sftset.toml > defaults."""
+    cfg, flag = ctx.config, ctx.flag
+    band = Band(_rate(ctx, flag("min_pass_rate"), "min_pass_rate"), _rate(ctx, flag("max_pass_rate"), "max_pass_rate"))
     if band.min_pass_rate is not None and band.max_pass_rate is not None and band.min_pass_rate > band.max_pass_rate:
         raise InputError("min_pass_rate is above max_pass_rate", field="filter")
-    reruns = cfg.resolve(getattr(args, "reruns", None), "filter", "reruns", 3, int)
-    keep = cfg.resolve(getattr(args, "keep_solutions", None), "filter", "keep_solutions", 5, int)
-    workers = cfg.resolve(getattr(args, "workers", None), "filter", "workers", None, int)
+    reruns = cfg.resolve(flag("reruns"), "filter", "reruns", 3, int)
+    keep = cfg.resolve(flag("keep_solutions"), "filter", "keep_solutions", 5, int)
+    workers = cfg.resolve(flag("workers"), "filter", "workers", None, int)
     group_size = cfg.resolve(None, "filter", "group_size", 64, int)
     for name, value, low in (("reruns", reruns, 0), ("keep_solutions", keep, 0), ("workers", workers, 1),
                              ("group_size", group_size, 1)):
@@ -78,22 +72,21 @@ def options_from_context(ctx, n: int | None) -> FilterOptions:
             raise InputError(f"must be >= {low}, got {value}", field=f"filter.{name}")
     return FilterOptions(
         n=n, reruns=reruns, band=band, keep_solutions=keep, workers=workers,
-        sample_only=bool(getattr(args, "sample_only", False)), redo=bool(getattr(args, "redo", False)),
-        group_size=group_size, executor=executors.choose(ctx),
+        sample_only=bool(flag("sample_only")), redo=bool(flag("redo")), group_size=group_size,
     )
 
 
 def run_filter(ctx, problems: list[Problem]) -> dict[str, Any]:
     """Sample, execute and judge `problems`; a server that stays down ends the run with
     what is done stored (stats["server_error"] says why)."""
-    settings = settings_from_context(ctx)
-    options = options_from_context(ctx, settings.params.n or None)
+    settings = sampler_settings(ctx)
+    options = settings_from_context(ctx, settings.params.n or None)
     log.info("filter: sampling with %s", settings.describe())
     try:
         sampler = make_sampler(settings)  # may ask the server for its model name
     except ServerUnavailable as exc:
         return {"failures": 1, "server_error": str(exc), "model": settings.model}
-    solve_filter = SolveFilter(ctx.store, sampler, options)
+    solve_filter = SolveFilter(ctx.store, sampler, options, executor=ctx.executors.get(options.workers))
     try:
         stats = solve_filter.run(problems)
     except ServerUnavailable as exc:
@@ -108,14 +101,14 @@ def run_filter(ctx, problems: list[Problem]) -> dict[str, Any]:
 
 def filter_stage(ctx, source: str) -> dict[str, Any]:
     problems = candidates(ctx.store, source)
-    if not settings_from_context(ctx).configured:
+    if not sampler_settings(ctx).configured:
         count = mark_unfiltered(ctx.store, problems)
         log.info("filter: no model or samples file configured ([sampling] in sftset.toml, or $SFTSET_MODEL_URL); "
-                 "%d problems are exported marked unfiltered", count)
+                 "flagged %s unfiltered", plural(count, "problem"))
         return {"skipped": "no model or samples file configured", "unfiltered": count}
     stats = run_filter(ctx, problems)
     stats["unfiltered"] = mark_unfiltered(ctx.store, problems)
     if "server_error" in stats:
         log.error("filter: the model server is unavailable (%s); samples so far are stored, rerun to resume; "
-                  "%d problems are exported marked unfiltered", stats["server_error"], stats["unfiltered"])
+                  "flagged %s unfiltered", stats["server_error"], plural(stats["unfiltered"], "problem"))
     return stats

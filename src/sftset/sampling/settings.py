@@ -43,7 +43,9 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
                    help="stop sequence, repeatable; '\\n' means a newline (default: the paper's five)")
     g.add_argument("--n-per-request", type=int, help="completions asked per HTTP request (default 100)")
     g.add_argument("--concurrency", type=int, help="requests in flight per server URL (default 8)")
-    g.add_argument("--timeout", type=float, metavar="S", help="seconds to wait for one answer (default 600)")
+    g.add_argument("--http-timeout", "--timeout", dest="http_timeout", type=float, metavar="S",
+                   help="seconds to wait for one answer of the model server (default 600; [sampling] timeout_s; "
+                        "--timeout is the old spelling)")
     g.add_argument("--max-retries", type=int, help="retries of a failed request before giving up (default 8)")
 
 
@@ -71,7 +73,7 @@ class SamplerSettings:
 
 
 def _flag(ctx, name: str) -> Any:
-    return getattr(ctx.args, name, None)
+    return ctx.flag(name)
 
 
 def _number(ctx, flag: str | None, key: str, default: Any, type_: type, low: float | None = None,
@@ -140,7 +142,7 @@ def settings_from_context(ctx) -> SamplerSettings:
     options = {
         "n_per_request": _number(ctx, "n_per_request", "n_per_request", 100, int, 1),
         "concurrency": _number(ctx, "concurrency", "concurrency", 8, int, 1),
-        "timeout_s": _number(ctx, "timeout", "timeout_s", 600.0, float, 0.0, low_open=True),
+        "timeout_s": _number(ctx, "http_timeout", "timeout_s", 600.0, float, 0.0, low_open=True),
         "connect_timeout_s": _number(ctx, None, "connect_timeout_s", 10.0, float, 0.0, low_open=True),
         "max_retries": _number(ctx, "max_retries", "max_retries", 8, int, 0),
         "backoff_s": _number(ctx, None, "backoff_s", 1.0, float, 0.0),

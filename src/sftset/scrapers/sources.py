@@ -81,5 +81,5 @@ def load_sources(path: Path) -> list[SourceSpec]:
 
 def find_sources_file(ctx) -> Path:
     """--sources > [scrape] sources in sftset.toml > ./scrapers/sources.toml > the checkout's copy."""
-    return find_reviewed_file(ctx, getattr(ctx.args, "sources", None), "scrape", "sources", "scrapers/sources.toml",
+    return find_reviewed_file(ctx, ctx.flag("sources"), "scrape", "sources", "scrapers/sources.toml",
                               "--sources")

@@ -33,10 +33,10 @@ STAGE = "scrape"
 DONE = ("stored", "skipped")
 
 
-def http_settings(ctx) -> HttpSettings:
+def settings_from_context(ctx) -> HttpSettings:
     """[scrape] in sftset.toml: contact, user_agent, cache, timeout_s, retries, backoff_s, ..."""
     cfg = ctx.config
-    cache = cfg.resolve(getattr(ctx.args, "http_cache", None), "scrape", "cache", None, str)
+    cache = cfg.resolve(ctx.flag("http_cache"), "scrape", "cache", None, str)
     return HttpSettings(
         contact=cfg.resolve(None, "scrape", "contact", HttpSettings.contact, str),
         user_agent=cfg.resolve(None, "scrape", "user_agent", "", str),
@@ -77,15 +77,6 @@ def web_entries(site: Site, ids: Iterable[str]) -> Iterator[tuple[str, Callable[
         yield native_id, (lambda nid=native_id: site.fetch(nid))
 
 
-def _is_current(verdict: dict[str, Any] | None, refresh_after_days: float | None, refresh: bool) -> bool:
-    if verdict is None or verdict["status"] not in DONE or refresh:
-        return False
-    if not refresh_after_days:
-        return True
-    at = verdict["detail"].get("at", 0)
-    return time.time() - at < refresh_after_days * 86400
-
-
 def run_items(store, site: Site, entries: Iterable[tuple[str, Callable[[], Page]]], *, total: int | None = None,
               refresh: bool = False, refresh_after_days: float | None = None,
               options: ConvertOptions | None = None) -> dict[str, Any]:
@@ -99,7 +90,8 @@ def run_items(store, site: Site, entries: Iterable[tuple[str, Callable[[], Page]
             progress.update(1)
             task_id = f"{site.name}/{native_id}"
             stats["seen"] += 1
-            if _is_current(store.verdict(task_id, STAGE), refresh_after_days, refresh):
+            if not refresh and store.is_done(task_id, STAGE, statuses=DONE,
+                                             max_age_s=(refresh_after_days or 0) * 86400):
                 stats["already_done"] += 1
                 continue
             detail: dict[str, Any] = {"at": time.time()}
@@ -196,7 +188,7 @@ def scrape_stage(ctx, source: str) -> dict[str, Any]:
     """Pipeline stage for `--source contests|all`: every enabled entry of scrapers/sources.toml."""
     specs = [s for s in load_sources(find_sources_file(ctx)) if s.get("enabled")]
     stats: dict[str, Any] = {"sites": {}}
-    fetcher = Fetcher(http_settings(ctx)) if any(not s.local for s in specs) else None
+    fetcher = Fetcher(settings_from_context(ctx)) if any(not s.local for s in specs) else None
     try:
         for spec in specs:
             if spec.local and not spec.get("path"):
@@ -215,4 +207,4 @@ def scrape_stage(ctx, source: str) -> dict[str, Any]:
     return stats
 
 
-__all__ = ["scrape_stage", "collect", "run_items", "http_settings", "STAGE", "SITES", "DATASETS"]
+__all__ = ["scrape_stage", "collect", "run_items", "settings_from_context", "STAGE", "SITES", "DATASETS"]

@@ -18,12 +18,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .base import ItemResult
+from ..executors.base import ItemResult
 
 
 def mine_one(task: tuple[Any, Any]) -> tuple[Any, list, bool]:
     """Runs in a worker: (Target, MineSettings) -> (TargetReport, problems, mined)."""
-    from ..ci_mining.miner import mine_or_skip
+    from .miner import mine_or_skip
 
     target, settings = task
     return mine_or_skip(target, settings)
@@ -35,7 +35,7 @@ def mine_targets(targets: Iterable[Any], settings, executor) -> Iterator[tuple[A
     `targets`: Target objects, TARGET strings, or (Target, MineSettings) pairs for targets
     with settings of their own; `settings`: the MineSettings for the others.
     """
-    from ..ci_mining.targets import parse_target
+    from .targets import parse_target
 
     tasks = []
     for t in targets:

@@ -1,6 +1,7 @@
-"""Scheduled refresh: one at a time, resumable, and never a half-published version.
+"""One writer of `<curated>` at a time, and never a half-published version.
 
-- A lock (`<curated>/.refresh.lock`, fcntl `flock`) stops a second refresh while one runs. The file
+- A lock (`<curated>/.refresh.lock`, fcntl `flock`) stops a second refresh or export while one runs
+  (the file keeps its old name so that a lock left by an older build is still honoured). The file
   also holds the owner's pid and start time: the kernel drops the flock when its process dies, so
   a lock file left by a killed refresh is recognised as stale, reported, and taken over.
 - Publishing is journalled: `<curated>/.refresh-pending` names the version before its folder is
@@ -42,8 +43,8 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-class RefreshBusy(WorkFailed):
-    """Another refresh holds the lock."""
+class CuratedBusy(WorkFailed):
+    """Another refresh or export holds the lock."""
 
 
 @dataclass
@@ -63,8 +64,8 @@ class LockInfo:
             return None
 
 
-class RefreshLock:
-    """`with RefreshLock(root, "refresh"):` -- raises RefreshBusy when another process holds it."""
+class CuratedLock:
+    """`with CuratedLock(root, "refresh"):` -- raises CuratedBusy when another process holds it."""
 
     def __init__(self, root: Path, command: str = "refresh"):
         self.path = Path(root) / LOCK_NAME
@@ -72,7 +73,7 @@ class RefreshLock:
         self.fd: int | None = None
         self.took_over: LockInfo | None = None  # the stale owner, when there was one
 
-    def acquire(self) -> "RefreshLock":
+    def acquire(self) -> "CuratedLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -84,7 +85,8 @@ class RefreshLock:
                 raise
             who = (f"pid {holder.pid} on {holder.host}: {holder.command}, started {holder.started_at}"
                    if holder else "another process")
-            raise RefreshBusy(f"another refresh is running ({who}); lock {self.path}; try again later") from None
+            raise CuratedBusy(f"another refresh is running ({who}); lock {self.path}; try again when it has "
+                              "finished") from None
         previous = LockInfo.parse(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
         if previous is not None and previous.pid != os.getpid():
             # We got the flock, so its owner is gone: the file is what a killed run left behind.
@@ -109,7 +111,7 @@ class RefreshLock:
             os.close(self.fd)  # closing drops the flock
             self.fd = None
 
-    def __enter__(self) -> "RefreshLock":
+    def __enter__(self) -> "CuratedLock":
         return self.acquire()
 
     def __exit__(self, *exc: object) -> None:
@@ -169,41 +171,3 @@ def recover(root: Path) -> dict[str, Any]:
         log.info("removed leftovers of interrupted runs: %s", ", ".join(removed))
         done["removed"] = removed
     return done
-
-
-# ---- the refresh itself ----------------------------------------------------------------------
-
-def run_refresh(ctx, settings, *, source: str = "all", collect: bool = True, version: str | None = None,
-                force: bool = False):
-    """Collect (only new and changed work), filter, assemble and publish a version with a changelog.
-
-    Returns the Publication (its `path` is None when nothing changed and `force` is off).
-    """
-    from ..pipeline import _collect_stages, _later_stages
-    from .export import new_version_name
-    from .publish import publish_from_store
-
-    root = ctx.curated_dir
-    _ = ctx.store  # opened (or refused) before the lock file is made
-    with RefreshLock(root, f"refresh --source {source}"):
-        recover(root)
-        run_id = ctx.store.start_run(f"refresh --source {source}")
-        per_stage: dict[str, Any] = {}
-        status = "failed"
-        try:
-            if collect:
-                for name, stage in _collect_stages(source) + _later_stages():
-                    log.info("stage %s", name)
-                    per_stage[name] = stage(ctx, source) or {}
-            name = version or new_version_name(root)
-            write_journal(root, name)  # from here on, a killed run is finished by the next one
-            pub = publish_from_store(ctx, settings, version=name, config={"source": source},
-                                     per_stage=per_stage, update_latest=False, skip_unchanged=not force)
-            if pub.path is not None:
-                point_latest(root, name)
-            clear_journal(root)
-            status = "ok" if pub.path is not None else "unchanged"
-        finally:
-            ctx.store.finish_run(run_id, status, per_stage)
-    failures = sum(int(s.get("failures", 0)) for s in per_stage.values() if isinstance(s, dict))
-    return pub, failures
