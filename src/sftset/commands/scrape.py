@@ -13,7 +13,8 @@ revalidates (a refresh downloads nothing unchanged). A challenge page or a 403 m
 it is parsed, so a killed run resumes where it stopped; problems already stored are skipped
 until they are older than refresh_after_days, or with --refresh.
 
-Exit status 1 when some problems failed to fetch or parse (the others are stored).
+Exit status 1 when some problems failed to fetch or parse (the others are stored), or when the
+site could not be reached at all ("unreachable": offline, DNS, refused; tried again next run).
 """
 EXAMPLE = """
 build-sft-set scrape codeforces --contests 1950-1951 --limit 10
@@ -49,7 +50,7 @@ def run(ctx) -> int:
     from ..progress import log
     from ..scrapers import DATASETS, SITES
     from ..scrapers.sources import SourceSpec, find_sources_file, load_sources
-    from ..scrapers.stage import collect, http_settings, summary_line
+    from ..scrapers.stage import collect, http_settings, no_site_reached, summary_line
     from ..scrapers.http import Fetcher
 
     args = ctx.args
@@ -95,4 +96,4 @@ def run(ctx) -> int:
         log.warning("  error: %s", line)
     if stats.get("list_error"):
         log.error("scrape %s: could not list problems: %s", name, stats["list_error"])
-    return 1 if stats.get("errors") else 0
+    return 1 if stats.get("errors") or (not local and no_site_reached([stats])) else 0

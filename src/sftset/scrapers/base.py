@@ -99,25 +99,35 @@ class Site:
         return {urlsplit(u).netloc for u in self.base.values()}
 
 
+CONTEST_ID = r"[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*"  # 1950, abc300, jsc2019-qual, code-festival-2017-quala
+_RANGE = r"([A-Za-z_]*)(\d+)\s*-\s*([A-Za-z_]*)(\d+)"
+
+
 def parse_range(text: str) -> list[str]:
-    """'1900-1905,1918' -> ['1900', ..., '1905', '1918']; 'abc300-abc302' -> ['abc300', 'abc301', 'abc302']."""
+    """'1900-1905,1918' -> ['1900', ..., '1905', '1918']; 'abc300-abc302' -> ['abc300', 'abc301', 'abc302'].
+
+    A range is two numbers, or two ids with the same letters before their numbers. Anything else
+    made of letters, digits, '_' and inner '-' is one contest id: AtCoder has many with hyphens
+    (`jsc2019-qual`, `code-festival-2017-quala`, `tenka1-2019`). Raises ValueError with a one-line
+    reason for a range that runs backwards or anything that is neither.
+    """
     import re
 
     out: list[str] = []
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
-        m = re.fullmatch(r"([A-Za-z_]*)(\d+)\s*-\s*([A-Za-z_]*)(\d+)", part)
-        if m and m.group(1) == (m.group(3) or m.group(1)):
+        m = re.fullmatch(_RANGE, part)
+        if m and m.group(1) == m.group(3):
             prefix, lo, hi = m.group(1), m.group(2), m.group(4)
             if int(hi) < int(lo):
-                raise ValueError(f"range {part!r} runs backwards")
+                raise ValueError(f"range {part!r} runs backwards (did you mean {prefix}{hi}-{prefix}{lo}?)")
             if int(hi) - int(lo) > 100000:
                 raise ValueError(f"range {part!r} is too long")
             width = len(lo) if lo.startswith("0") else 0
             out += [f"{prefix}{str(i).zfill(width)}" for i in range(int(lo), int(hi) + 1)]
-        elif re.fullmatch(r"[A-Za-z0-9_]+", part):
+        elif re.fullmatch(CONTEST_ID, part):
             out.append(part)
         else:
-            raise ValueError(f"not a contest or range: {part!r}")
+            raise ValueError(f"not a contest id or range: {part!r} (e.g. 1900-1905,1918 or abc300-abc302,jsc2019-qual)")
     return out
