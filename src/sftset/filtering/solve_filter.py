@@ -7,7 +7,10 @@ For each group of problems:
   2. execute: run every sample without a result through the sandbox, program = prompt +
      completion, checked by the record's `test` (identical completions run once);
   3. rerun the distinct passing samples and the reference `reruns` times, each in a fresh
-     sandboxed process, and drop the problem as flaky when the results differ;
+     sandboxed process, and drop the problem as flaky when the results differ. A rerun that
+     times out is run once more with `slow_rerun_factor` times the limit first: on a busy
+     machine a passing sample near the limit times out without being wrong, and the check
+     is there for stateful or non-deterministic code (different answers), not for load;
   4. write the verdict (stage "filter") and the record's `filter` field; keep up to K
      distinct passing samples in meta["extra_solutions"] and fill an empty reference.
 While a group runs in the sandbox, the next group is being sampled, so a model server is
@@ -42,6 +45,7 @@ class FilterOptions:
     redo: bool = False
     group_size: int = 64              # problems sampled, executed and judged together
     executor: dict[str, Any] | None = None  # sftset.executors.choose(ctx): local pool or Ray
+    slow_rerun_factor: float = 4.0    # a rerun that times out is retried once with this times the limit
 
 
 class SolveFilter:
@@ -162,10 +166,10 @@ class SolveFilter:
         return self._executor
 
     @staticmethod
-    def _job(p: Problem, key: Any, completion: str):
+    def _job(p: Problem, key: Any, completion: str, time_s: float | None = None):
         from ..evaluation import sample_job
 
-        return sample_job(p, completion, key)
+        return sample_job(p, completion, key, time_s=time_s)
 
     def _execute(self, group: list[tuple[Problem, int]]) -> None:
         jobs = []
@@ -227,18 +231,38 @@ class SolveFilter:
                 for r in range(self.opt.reruns):
                     jobs.append(self._job(p, (p.task_id, name, r), completion))
             plans.append((p, n, samples, targets))
+        statuses = self._rerun(jobs, {p.task_id: (p, targets) for p, _, _, targets in plans})
         results: dict[tuple[str, Any], list[str]] = defaultdict(list)
-        if jobs:
-            with bar(len(jobs), desc="rerunning", unit="run") as progress:
-                for v in self._executor_().run(jobs):
-                    task_id, name, _ = v.key
-                    results[(task_id, name)].append(v.status)
-                    self._count("reruns")
-                    progress.update(1)
+        for (task_id, name, _), status in sorted(statuses.items(), key=lambda kv: kv[0][2]):
+            results[(task_id, name)].append(status)
         for p, n, samples, targets in plans:
             sample_reruns = {name: results[(p.task_id, name)] for name in targets if name != "reference"}
             ref = results[(p.task_id, "reference")] if "reference" in targets else None
             self._write(p, n, samples, after_reruns(sample_reruns, ref), sample_reruns, ref)
+
+    def _rerun(self, jobs: list, plans: dict[str, tuple[Problem, dict[Any, str]]]) -> dict[tuple, str]:
+        """Status of every rerun, keyed (task_id, name, r); timeouts are retried once with more time."""
+        statuses: dict[tuple, str] = {}
+        if not jobs:
+            return statuses
+        with bar(len(jobs), desc="rerunning", unit="run") as progress:
+            for v in self._executor_().run(jobs):
+                statuses[v.key] = v.status
+                self._count("reruns")
+                progress.update(1)
+        slow = [key for key, status in statuses.items() if status == "timeout"]
+        if slow and self.opt.slow_rerun_factor > 1:
+            retry = []
+            for key in slow:
+                p, targets = plans[key[0]]
+                limit = float((p.limits or {}).get("time_s", 3.0)) * self.opt.slow_rerun_factor
+                retry.append(self._job(p, key, targets[key[1]], time_s=limit))
+            for v in self._executor_().run(retry):
+                statuses[v.key] = v.status
+                self._count("slow_reruns")
+                if v.status != "timeout":
+                    self._count("slow_reruns_recovered")
+        return statuses
 
     def _write(self, p: Problem, n: int, samples: list[dict], decision: Decision, sample_reruns: dict,
                ref_reruns: list[str] | None) -> None:
