@@ -48,7 +48,7 @@ def add_arguments(parser) -> None:
 def run(ctx) -> int:
     from ..errors import InputError
     from ..progress import log
-    from ..scrapers import DATASETS, SITES
+    from ..scrapers import DATASETS, SITES, site_class
     from ..scrapers.sources import SourceSpec, find_sources_file, load_sources
     from ..scrapers.stage import collect, http_settings, no_site_reached, summary_line
     from ..scrapers.http import Fetcher
@@ -73,7 +73,7 @@ def run(ctx) -> int:
         spec = SourceSpec(name, True, spec.settings, spec.base_urls)
     elif spec.local:
         spec = SourceSpec(name, False, spec.settings, spec.base_urls)
-    if args.contests and name not in ("codeforces", "atcoder"):
+    if args.contests and not site_class(name, local=local).lists_contests:
         raise InputError(f"{name} does not list problems by contest; give --ids", field="--contests")
 
     fetcher = None if local else Fetcher(http_settings(ctx))

@@ -30,7 +30,7 @@ from typing import Any, Iterator
 import yaml
 from bs4 import BeautifulSoup
 
-from .base import Page, ParsedProblem, ParseError, Site, Skip
+from .base import CaseCaps, Page, ParsedProblem, ParseError, Site, Skip
 from .http import NotFound
 from .text import (checker_for, html_to_text, looks_interactive, multiple_answers, normalise_io, pre_text,
                    replace_tex, tex_to_text)
@@ -186,8 +186,9 @@ def _pairs(folder: Path) -> list[tuple[str, str, str]]:
     return out
 
 
-def parse_package(pkg: Path, *, max_case_bytes: int = 1 << 20, max_hidden: int = 100) -> ParsedProblem:
+def parse_package(pkg: Path, caps: CaseCaps | None = None) -> ParsedProblem:
     """A problem package directory -> ParsedProblem. Pure function of the files."""
+    caps = caps or CaseCaps()
     yaml_path = pkg / "problem.yaml"
     try:
         conf = yaml.safe_load(yaml_path.read_text(encoding="utf-8")) or {}
@@ -217,7 +218,7 @@ def parse_package(pkg: Path, *, max_case_bytes: int = 1 << 20, max_hidden: int =
     hidden: list[tuple[str, str]] = []
     omitted = 0
     for _, i, a in _pairs(pkg / "data" / "secret"):
-        if len(i) + len(a) > max_case_bytes or len(hidden) >= max_hidden:
+        if len(i) + len(a) > caps.max_case_bytes or len(hidden) >= caps.max_hidden:
             omitted += 1
             continue
         pair = (normalise_io(i), normalise_io(a))

@@ -20,14 +20,14 @@ from __future__ import annotations
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from ..errors import InputError
 from ..progress import bar, log
 from ..record import RecordError
 from . import DATASETS, SITES, site_class
-from .base import Page, ParseError, Site, Skip, parse_range
+from .base import Entry, ParseError, Source, Skip, parse_range
 from .convert import ConvertOptions, to_problem
 from .http import Blocked, FetchError, Fetcher, HttpSettings, Unreachable
 from .sources import SourceSpec, find_sources_file, load_sources
@@ -54,8 +54,9 @@ def http_settings(ctx) -> HttpSettings:
     )
 
 
-def make_site(spec: SourceSpec, fetcher: Fetcher | None, path: str | None = None) -> Site:
-    options = {k: spec.get(k) for k in ("max_case_bytes", "max_hidden", "max_generated")}
+def make_source(spec: SourceSpec, fetcher: Fetcher | None, path: str | None = None) -> Source:
+    """The site (on `fetcher`) or local dataset (at `path`, or the spec's path) that `spec` names."""
+    options = spec.caps()
     if spec.local or path:
         cls = site_class(spec.name, local=True)
         where = path or spec.get("path")
@@ -75,11 +76,6 @@ def make_site(spec: SourceSpec, fetcher: Fetcher | None, path: str | None = None
     return site
 
 
-def web_entries(site: Site, ids: Iterable[str]) -> Iterator[tuple[str, Callable[[], Page]]]:
-    for native_id in ids:
-        yield native_id, (lambda nid=native_id: site.fetch(nid))
-
-
 def _is_current(verdict: dict[str, Any] | None, refresh_after_days: float | None, refresh: bool) -> bool:
     if verdict is None or verdict["status"] not in DONE or refresh:
         return False
@@ -89,7 +85,7 @@ def _is_current(verdict: dict[str, Any] | None, refresh_after_days: float | None
     return time.time() - at < refresh_after_days * 86400
 
 
-def run_items(store, site: Site, entries: Iterable[tuple[str, Callable[[], Page]]], *, total: int | None = None,
+def run_items(store, site: Source, entries: Iterable[Entry], *, total: int | None = None,
               refresh: bool = False, refresh_after_days: float | None = None,
               options: ConvertOptions | None = None) -> dict[str, Any]:
     """Fetch, parse, convert and store each entry; returns counters."""
@@ -168,9 +164,8 @@ def collect(ctx, spec: SourceSpec, fetcher: Fetcher | None, *, ids: list[str] | 
             refresh: bool = False) -> dict[str, Any]:
     """Run one site or dataset. Listing failures (the site's index blocked or down) are counted
     as one error for the site; nothing else is lost."""
-    site = make_site(spec, fetcher, path)
-    options = ConvertOptions(max_case_bytes=spec.get("max_case_bytes"), max_hidden=spec.get("max_hidden"),
-                             max_generated=spec.get("max_generated"))
+    source = make_source(spec, fetcher, path)
+    options = ConvertOptions(**vars(spec.caps()))
     given_contests = contests
     if not path:  # sources.toml says what to collect unless the command line gives a local path
         ids = ids or spec.get("ids")
@@ -182,31 +177,22 @@ def collect(ctx, spec: SourceSpec, fetcher: Fetcher | None, *, ids: list[str] | 
         except ValueError as exc:
             raise InputError(str(exc), field="--contests" if given_contests else f"{spec.name}.contests") from None
     refresh_days = spec.get("refresh_after_days")
-    if spec.local or path:
-        entries = site.entries(ids, limit)  # type: ignore[attr-defined]
-        total = None
-    else:
-        if not ids:
-            try:
-                ids = site.list_ids(contests, limit)
-            except Unreachable as exc:
-                host = urlsplit(exc.url).netloc
-                log.warning("scrape: %s: %s unreachable (%s); tried again on the next run", spec.name, host,
-                            exc.reason)
-                return {"listed": 0, "unreachable": 1, "unreachable_hosts": {host: exc.reason},
-                        "list_error": str(exc), "errors": 0, "blocked": 0}
-            except (Blocked, FetchError, ParseError) as exc:
-                status = "blocked" if isinstance(exc, Blocked) else "errors"
-                log.warning("scrape: %s: cannot list problems: %s", spec.name, exc)
-                return {"listed": 0, status: 1, "list_error": str(exc), "errors": int(status == "errors"),
-                        "blocked": int(status == "blocked")}
-            except NotImplementedError as exc:
-                raise InputError(str(exc), field=spec.name) from None
-        elif limit:
-            ids = ids[:limit]
-        entries = web_entries(site, ids)
-        total = len(ids)
-    stats = run_items(ctx.store, site, entries, total=total, refresh=refresh, refresh_after_days=refresh_days,
+    try:
+        entries = source.entries(ids, contests, limit)
+    except Unreachable as exc:
+        host = urlsplit(exc.url).netloc
+        log.warning("scrape: %s: %s unreachable (%s); tried again on the next run", spec.name, host, exc.reason)
+        return {"listed": 0, "unreachable": 1, "unreachable_hosts": {host: exc.reason},
+                "list_error": str(exc), "errors": 0, "blocked": 0}
+    except (Blocked, FetchError, ParseError) as exc:
+        status = "blocked" if isinstance(exc, Blocked) else "errors"
+        log.warning("scrape: %s: cannot list problems: %s", spec.name, exc)
+        return {"listed": 0, status: 1, "list_error": str(exc), "errors": int(status == "errors"),
+                "blocked": int(status == "blocked")}
+    except NotImplementedError as exc:
+        raise InputError(str(exc), field=spec.name) from None
+    total = len(entries) if isinstance(entries, list) else None  # a local dataset streams
+    stats = run_items(ctx.store, source, entries, total=total, refresh=refresh, refresh_after_days=refresh_days,
                       options=options)
     if total is not None:
         stats["listed"] = total
