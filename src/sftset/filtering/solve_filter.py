@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..contests.verify import VerifyOptions, apply as apply_generated, applies as needs_generated, has_reference, verify
 from ..progress import bar, log
 from ..record import Problem
 from ..sampling.base import SampleRequest, Sampler
@@ -46,6 +47,7 @@ class FilterOptions:
     group_size: int = 64              # problems sampled, executed and judged together
     executor: dict[str, Any] | None = None  # sftset.executors.choose(ctx): local pool or Ray
     slow_rerun_factor: float = 4.0    # a rerun that times out is retried once with this times the limit
+    verify: VerifyOptions = field(default_factory=VerifyOptions)  # generated tests for samples-only stdio problems
 
 
 class SolveFilter:
@@ -111,9 +113,13 @@ class SolveFilter:
         return min(have, self.opt.n) if self.opt.n else have
 
     def _settings_key(self, n: int) -> str:
-        b = self.opt.band
-        return params_hash({"phash": self.phash, "n": n, "reruns": self.opt.reruns, "keep": self.opt.keep_solutions,
-                            "band": [b.min_pass_rate, b.max_pass_rate]})
+        b, v = self.opt.band, self.opt.verify
+        key = {"phash": self.phash, "n": n, "reruns": self.opt.reruns, "keep": self.opt.keep_solutions,
+               "band": [b.min_pass_rate, b.max_pass_rate]}
+        if v.enabled:
+            key["generated"] = [v.caps.max_inputs, v.caps.max_input_bytes, v.caps.max_size,
+                                v.agreement.min_programs, v.agreement.max_dissent]
+        return params_hash(key)
 
     def _is_done(self, p: Problem, n: int) -> bool:
         v = self.store.verdict(p.task_id, STAGE)
@@ -212,7 +218,12 @@ class SolveFilter:
         plans: list[tuple[Problem, int, list[dict], dict[Any, str]]] = []
         jobs = []
         for p, n in group:
+            rejected = self._generated_tests(p, n) if self.opt.verify.enabled and needs_generated(p) else None
             samples = [s for s in self.store.samples(p.content_hash, self.model, self.phash) if s["idx"] < n]
+            if rejected:
+                self._write(p, n, samples, Decision("dropped", rejected, kind="generated tests reject the reference"),
+                            {}, None)
+                continue
             if len(samples) < n or any(s["status"] is None for s in samples):
                 self._error(p.task_id, p.content_hash, f"only {len(samples)} of {n} samples stored and run")
                 continue
@@ -239,6 +250,40 @@ class SolveFilter:
             sample_reruns = {name: results[(p.task_id, name)] for name in targets if name != "reference"}
             ref = results[(p.task_id, "reference")] if "reference" in targets else None
             self._write(p, n, samples, after_reruns(sample_reruns, ref), sample_reruns, ref)
+
+    def _generated_tests(self, p: Problem, n: int) -> str | None:
+        """Give a samples-only stdio problem generated tests (contests.verify), in place: the
+        record gets them and a new hash, and its samples move to that hash with a sample that
+        fails a generated test marked failed. Returns why the problem must be dropped, or None."""
+        samples = [s for s in self.store.samples(p.content_hash, self.model, self.phash) if s["idx"] < n]
+        if len(samples) < n or any(s["status"] is None for s in samples):
+            return None  # reported by the caller
+        programs: dict[int, str] = {}
+        for s in samples:
+            if s["status"] == "passed" and s["completion"] not in programs.values():
+                programs[s["idx"]] = s["completion"]
+        if not programs and not has_reference(p):
+            return None  # dropped for having no passing sample
+        v = verify(p, programs, self._executor_(), self.opt.verify)
+        self._count("generated_tests", len(v.tests))
+        if v.drop:
+            p.meta["generated_tests"] = v.info
+            return v.drop
+        old = p.content_hash
+        apply_generated(p, v)
+        if p.content_hash == old:
+            return None
+        ok_code = {code: v.passing.get(k, False) for k, code in programs.items()}
+        self.store.put_samples(p.content_hash, self.model, self.phash, [(s["idx"], s["completion"]) for s in samples])
+        results = []
+        for s in samples:
+            status, detail = s["status"], dict(s["detail"] or {})
+            if status == "passed" and not ok_code.get(s["completion"], False):
+                status, detail = "failed", {**detail, "detail": "wrong output on a generated test"}
+                self._count("failed_generated")
+            results.append((p.content_hash, s["idx"], status, detail))
+        self.store.set_sample_results(self.model, self.phash, results)
+        return None
 
     def _rerun(self, jobs: list, plans: dict[str, tuple[Problem, dict[Any, str]]]) -> dict[tuple, str]:
         """Status of every rerun, keyed (task_id, name, r); timeouts are retried once with more time."""
