@@ -120,3 +120,27 @@ def apply(p: Problem, v: Verification) -> Problem:
     p.flags = [f for f in p.flags if f != SAMPLES_ONLY] + ([SAMPLES_ONLY] if v.samples_only else [])
     p.test = render_check(p)
     return p.rehash()
+
+
+def options_from_config(cfg) -> VerifyOptions:
+    """[filter] generated_tests, generated_max_inputs, generated_max_input_bytes, generated_max_size,
+    agreement_min_programs, agreement_max_dissent."""
+    from ..errors import InputError
+
+    caps, rule = GenCaps(), AgreementRule()
+    opt = VerifyOptions(
+        enabled=cfg.resolve(None, "filter", "generated_tests", True, bool),
+        caps=GenCaps(cfg.resolve(None, "filter", "generated_max_inputs", caps.max_inputs, int),
+                     cfg.resolve(None, "filter", "generated_max_input_bytes", caps.max_input_bytes, int),
+                     cfg.resolve(None, "filter", "generated_max_size", caps.max_size, int)),
+        agreement=AgreementRule(cfg.resolve(None, "filter", "agreement_min_programs", rule.min_programs, int),
+                                cfg.resolve(None, "filter", "agreement_max_dissent", rule.max_dissent, float)))
+    for key, value, ok in (("generated_max_inputs", opt.caps.max_inputs, opt.caps.max_inputs >= 0),
+                           ("generated_max_input_bytes", opt.caps.max_input_bytes, opt.caps.max_input_bytes >= 1),
+                           ("generated_max_size", opt.caps.max_size, opt.caps.max_size >= 1),
+                           ("agreement_min_programs", opt.agreement.min_programs, opt.agreement.min_programs >= 1),
+                           ("agreement_max_dissent", opt.agreement.max_dissent,
+                            0.0 <= opt.agreement.max_dissent < 1.0)):
+        if not ok:
+            raise InputError(f"out of range: {value!r}", str(cfg.path), cfg.line_of("filter", key), f"filter.{key}")
+    return opt

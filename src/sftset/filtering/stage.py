@@ -61,6 +61,7 @@ def _rate(ctx, flag: Any, key: str) -> float | None:
 
 def options_from_context(ctx, n: int | None) -> FilterOptions:
     from .. import executors
+    from ..contests.verify import options_from_config as verify_options_from_config
 
     args = ctx.args
     cfg = ctx.config
@@ -79,7 +80,7 @@ def options_from_context(ctx, n: int | None) -> FilterOptions:
     return FilterOptions(
         n=n, reruns=reruns, band=band, keep_solutions=keep, workers=workers,
         sample_only=bool(getattr(args, "sample_only", False)), redo=bool(getattr(args, "redo", False)),
-        group_size=group_size, executor=executors.choose(ctx),
+        group_size=group_size, executor=executors.choose(ctx), verify=verify_options_from_config(cfg),
     )
 
 
