@@ -12,7 +12,8 @@ and the stated limits:
 
   values    sizes kept, values drawn within their bounds (uniform and log-uniform)
   sizes     sizes drawn again (capped by `max_size`), then the values
-  boundary  values and sizes at the ends of their bounds (the top capped by `max_size`)
+  boundary  values and sizes at the ends of their bounds and next to them (the top capped by
+            `max_size`)
 
 Inputs written by a model's generator program, and checks by a validator program, run in the
 sandbox (`program_inputs`, `validate_inputs`); only inputs the validator accepts are kept.
@@ -172,7 +173,8 @@ class Generator:
             return []
         seen = {a.strip() for a in avoid}
         out: list[tuple[str, str]] = []
-        modes = ["boundary-low", "boundary-high", "sizes", "values", "small"]
+        modes = ["boundary-low", "boundary-high", "sizes", "values", "boundary-near-low", "boundary-near-high",
+                 "small", "values"]
         tries = 0
         while len(out) < self.caps.max_inputs and tries < self.caps.max_inputs * 10:
             mode = modes[tries % len(modes)] if tries < len(modes) * len(self.shapes) else self.rng.choice(modes)
@@ -201,6 +203,10 @@ class Generator:
             x: float = lo
         elif mode == "boundary-high":
             x = hi
+        elif mode == "boundary-near-low":  # the cases next to a bound that off-by-one errors get wrong
+            x = min(lo + 1, hi) if tok.kind == "int" else lo
+        elif mode == "boundary-near-high":
+            x = max(hi - 1, lo) if tok.kind == "int" else hi
         elif tok.kind == "int" and hi - lo > 1000 and self.rng.random() < 0.5:
             span = hi - lo  # log-uniform: small and large values both appear
             x = lo + math.floor(math.exp(self.rng.uniform(0, math.log(span + 1)))) - 1

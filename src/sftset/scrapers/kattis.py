@@ -182,8 +182,22 @@ def _pairs(folder: Path) -> list[tuple[str, str, str]]:
     for path in sorted(folder.rglob("*.in"), key=lambda p: _natural(str(p.relative_to(folder)))):
         ans = path.with_suffix(".ans")
         if ans.is_file():
-            out.append((str(path.relative_to(folder)), path.read_text(encoding="utf-8"), ans.read_text(encoding="utf-8")))
+            out.append((str(path.relative_to(folder)), _data_text(path, folder), _data_text(ans, folder)))
     return out
+
+
+def _data_text(path: Path, folder: Path) -> str:
+    """A data file's text. Packages reuse cases through symlinks (`subtask2/1.in -> ../subtask1/1.in`);
+    a checkout or archive without symlink support leaves the link's target as the file's only
+    line, which is followed here when it names another data file of the package."""
+    text = path.read_text(encoding="utf-8")
+    target = text.strip()
+    if "\n" not in target and target.endswith((".in", ".ans")) and not target.startswith("/"):
+        linked = (path.parent / target).resolve()
+        root = folder.resolve().parent
+        if linked.is_file() and linked != path.resolve() and root in linked.parents:
+            return linked.read_text(encoding="utf-8")
+    return text
 
 
 def parse_package(pkg: Path, caps: CaseCaps | None = None) -> ParsedProblem:
