@@ -154,3 +154,43 @@ def test_filter_chooses_a_canonical_solution_that_passes_everything(workdir, run
     assert record.meta["generated_tests"]["outputs_from"].startswith("agreement of")
     again = run_cli("filter", "--samples", "samples.jsonl", "--workers", "2")
     assert again.rc == 0 and "(1 judged before)" in again.err
+
+
+GENERATOR_BODY = ("    n = rng.randint(1, 8)\n"
+                  "    return f'{n}\\n' + ' '.join(str(rng.randint(-1000, 1000)) for _ in range(n)) + '\\n'\n")
+VALIDATOR_BODY = ("    try:\n        n, *a = map(int, stdin.split())\n    except ValueError:\n        return False\n"
+                  "    return 1 <= n <= 5 and len(a) == n and all(-1000 <= x <= 1000 for x in a)\n")
+
+
+@needs_root
+def test_model_written_generator_and_validator(workdir, run_cli):
+    from completions_server import CompletionsServer
+
+    p = _stdio(SUM_PROMPT, SUM_SAMPLE)
+    (workdir / "problems.jsonl").write_text(json.dumps(p.to_dict()) + "\n")
+    answers = [SUM_SKIPS_NEGATIVE, SUM_OK, SUM_OK_2, SUM_OK_3]
+
+    def answer(body, seq, i):
+        prompt = body["prompt"]
+        if prompt.startswith("def generate"):
+            return GENERATOR_BODY
+        if prompt.startswith("def validate"):
+            return VALIDATOR_BODY  # refuses n > 5: also some of the inputs made from the samples
+        return answers[i % len(answers)]
+
+    with CompletionsServer(model="m1", answer=answer) as srv:
+        (workdir / "sftset.toml").write_text(f'[sampling]\nurl = "{srv.url}"\nmodel = "m1"\nn = 4\n'
+                                             'n_per_request = 4\n[filter]\ngenerated_max_size = 8\n')
+        assert run_cli("import", "problems.jsonl").rc == 0
+        res = run_cli("filter", "--workers", "2")
+    assert res.rc == 0, res.err
+    assert srv.errors == []
+    assert any(r["body"]["prompt"].startswith("def generate") for r in srv.requests)
+    with StateStore(workdir / "curated" / "state.sqlite") as store:
+        record = store.get_problem(p.task_id)
+    info = record.meta["generated_tests"]
+    assert info["how"].get("model", 0) >= 1 and info["dropped"]["refused by the validator"] >= 1
+    for t in record.tests:  # every kept input is one the validator accepts
+        n, *a = map(int, t["input"].split())
+        assert 1 <= n <= 5 and len(a) == n
+    assert record.filter["passed"] == 3 and record.canonical_solution in (SUM_OK, SUM_OK_2, SUM_OK_3)

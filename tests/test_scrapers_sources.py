@@ -57,3 +57,15 @@ def test_case_caps_have_one_default():
     assert {k: SOURCE_KEYS[k][1] for k in ("max_case_bytes", "max_hidden", "max_generated")} == vars(caps)
     assert isinstance(ConvertOptions(), CaseCaps) and ConvertOptions().max_hidden == caps.max_hidden
     assert CaseCaps.of({"max_hidden": None, "path": "x"}) == caps  # unset keys keep the default
+
+
+def test_kattis_data_linked_by_symlink_text_is_followed():
+    # problemtools' oddecho reuses subtask1's cases in subtask2 through symlinks; the fixture copy
+    # (like a checkout without symlink support) holds the link target as the file's text
+    from sftset.scrapers import kattis
+
+    pkg = Path(__file__).parent / "fixtures" / "judges" / "kattis" / "problem-packages" / "examples" / "oddecho"
+    assert (pkg / "data" / "secret" / "subtask2" / "1.in").read_text().strip() == "../subtask1/1.in"
+    p = kattis.parse_package(pkg)
+    assert not any(".in" in i or ".ans" in o for i, o in p.hidden)
+    assert ("5\nhello\ni\nam\nan\necho\n", "hello\nam\necho\n") in p.samples

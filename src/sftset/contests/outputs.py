@@ -79,7 +79,7 @@ def from_reference(reference: list[str | None]) -> Established:
 def by_agreement(answers: dict[Any, list[str | None]], n_inputs: int, checker: str,
                  rule: AgreementRule | None = None) -> Established:
     rule = rule or AgreementRule()
-    programs = list(answers)
+    programs = sorted(answers, key=str)  # the order programs finished in must not matter
     outputs: dict[int, str] = {}
     dropped: dict[int, str] = {}
     if len(programs) < rule.min_programs:
@@ -108,8 +108,8 @@ def by_agreement(answers: dict[Any, list[str | None]], n_inputs: int, checker: s
             dropped[k] = f"{len(best)} of {len(programs)} programs agree ({failed} failed)"
         elif dissent > rule.max_dissent * len(programs):
             dropped[k] = f"{dissent} of {len(programs)} programs disagree ({failed} failed)"
-        else:
-            outputs[k] = best[0]
+        else:  # the answer most of the group gave letter for letter (they differ in layout at most)
+            outputs[k] = max(best, key=lambda o: (best.count(o), -best.index(o)))
     return Established(outputs, dropped, f"agreement of {len(programs)} programs")
 
 

@@ -31,6 +31,7 @@ SAMPLES_ONLY = "samples_only"
 @dataclass
 class VerifyOptions:
     enabled: bool = True
+    model_programs: bool = True  # with a model backend: a model-written generator and validator too
     caps: GenCaps = field(default_factory=GenCaps)
     agreement: AgreementRule = field(default_factory=AgreementRule)
 
@@ -70,7 +71,8 @@ def verify(p: Problem, programs: dict[Any, str], executor, options: VerifyOption
     bounds = parse_bounds(p.prompt)
     made = Generator(samples, bounds, opt.caps, seed=_seed(p.task_id)).inputs(avoid=samples)
     info: dict[str, Any] = {"count": 0, "bounds_parsed": len(bounds)}
-    if generator:
+    if generator:  # half the inputs from the model's generator, which knows relations the bounds miss
+        made = made[: opt.caps.max_inputs - opt.caps.max_inputs // 2]
         count = max(0, opt.caps.max_inputs - len(made))
         made += [(text, "model") for text in program_inputs(generator, executor, count, opt.caps)
                  if text.strip() not in {s.strip() for s in samples}]
@@ -122,14 +124,62 @@ def apply(p: Problem, v: Verification) -> Problem:
     return p.rehash()
 
 
+GENERATOR_PROMPT = '''def generate(seed: int) -> str:
+    """Return one random input for the programming problem below, exactly in its input format
+    and within every limit its constraints state, as one string. Use random.Random(seed) for all
+    randomness, so that a seed always gives the same input. Keep inputs small enough to print
+    quickly (at most {max_size} items per list).
+
+{statement}
+    """
+    import random
+    rng = random.Random(seed)
+'''
+VALIDATOR_PROMPT = '''def validate(stdin: str) -> bool:
+    """Return True exactly when `stdin` is a valid input for the programming problem below: it
+    follows the input format line by line and every value is within the stated constraints
+    (including relations such as distinctness or sums). Return False otherwise; never raise.
+
+{statement}
+    """
+'''
+
+
+def statement_of(p: Problem) -> str:
+    """The statement inside a stdio prompt's docstring, indented for another docstring."""
+    quote = '"' * 3
+    text = p.prompt.split(quote, 2)[1] if p.prompt.count(quote) >= 2 else p.prompt
+    lines = ["    " + line.strip() if line.strip() else "" for line in text.strip("\n").splitlines()]
+    return "\n".join(lines).replace(quote, "'" * 3)
+
+
+def model_programs(p: Problem, sampler, caps: GenCaps | None = None) -> tuple[str | None, str | None]:
+    """A generator and a validator written by the model for `p` (one sample each), as programs to
+    run in the sandbox; (None, None) when the backend gives none."""
+    from ..sampling.base import SampleRequest
+
+    caps = caps or GenCaps()
+    statement = statement_of(p)
+    prompts = {"generator": GENERATOR_PROMPT.format(statement=statement, max_size=caps.max_size),
+               "validator": VALIDATOR_PROMPT.format(statement=statement)}
+    requests = [SampleRequest(f"{p.task_id}#{name}", prompt, (0,)) for name, prompt in prompts.items()]
+    got: dict[str, str] = {}
+    for batch in sampler.generate(requests):
+        name = batch.request.task_id.rsplit("#", 1)[1]
+        if not batch.error and batch.completions:
+            got[name] = batch.request.prompt + batch.completions[0]
+    return got.get("generator"), got.get("validator")
+
+
 def options_from_config(cfg) -> VerifyOptions:
-    """[filter] generated_tests, generated_max_inputs, generated_max_input_bytes, generated_max_size,
+    """[filter] generated_tests, generated_by_model, generated_max_inputs, generated_max_input_bytes, generated_max_size,
     agreement_min_programs, agreement_max_dissent."""
     from ..errors import InputError
 
     caps, rule = GenCaps(), AgreementRule()
     opt = VerifyOptions(
         enabled=cfg.resolve(None, "filter", "generated_tests", True, bool),
+        model_programs=cfg.resolve(None, "filter", "generated_by_model", True, bool),
         caps=GenCaps(cfg.resolve(None, "filter", "generated_max_inputs", caps.max_inputs, int),
                      cfg.resolve(None, "filter", "generated_max_input_bytes", caps.max_input_bytes, int),
                      cfg.resolve(None, "filter", "generated_max_size", caps.max_size, int)),

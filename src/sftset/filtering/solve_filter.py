@@ -24,7 +24,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..contests.verify import VerifyOptions, apply as apply_generated, applies as needs_generated, has_reference, verify
+from ..contests.verify import (VerifyOptions, apply as apply_generated, applies as needs_generated, has_reference,
+                               model_programs, verify)
 from ..progress import bar, log
 from ..record import Problem
 from ..sampling.base import SampleRequest, Sampler
@@ -264,7 +265,13 @@ class SolveFilter:
                 programs[s["idx"]] = s["completion"]
         if not programs and not has_reference(p):
             return None  # dropped for having no passing sample
-        v = verify(p, programs, self._executor_(), self.opt.verify)
+        generator = validator = None
+        if self.opt.verify.model_programs and self.sampler.backend != "samples":  # a model, not a file
+            try:
+                generator, validator = model_programs(p, self.sampler, self.opt.verify.caps)
+            except Exception as exc:  # the model's help is optional: the samples' own inputs still count
+                log.warning("%s: no generator from the model (%s)", p.task_id, exc)
+        v = verify(p, programs, self._executor_(), self.opt.verify, generator=generator, validator=validator)
         self._count("generated_tests", len(v.tests))
         if v.drop:
             p.meta["generated_tests"] = v.info
