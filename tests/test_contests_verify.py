@@ -194,3 +194,12 @@ def test_model_written_generator_and_validator(workdir, run_cli):
         n, *a = map(int, t["input"].split())
         assert 1 <= n <= 5 and len(a) == n
     assert record.filter["passed"] == 3 and record.canonical_solution in (SUM_OK, SUM_OK_2, SUM_OK_3)
+
+
+@needs_root
+def test_generated_tests_that_reject_the_reference_drop_the_problem(executor):
+    p = _stdio(SUM_PROMPT, SUM_SAMPLE)
+    p.canonical_solution = "    n, *a = map(int, stdin.split())\n    assert a[0] == 1\n    return str(sum(a))\n"
+    v = verify(p, {}, executor)  # a reference that only handles the sample
+    assert v.drop and v.drop.startswith("generated tests reject the reference")
+    assert v.info["outputs_from"] == "reference" and v.info["dropped"]["the reference failed on it"] > 10
