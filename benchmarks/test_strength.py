@@ -24,6 +24,10 @@ reference. Reported per source:
   TNR  wrong programs rejected / wrong programs   (samples only; samples + generated)
   TPR  correct programs accepted / correct programs (must stay 1.0)
 
+and the same with the generated outputs established by agreement instead (no reference): the
+pool is every program that passes the samples, correct ones and the wrong ones the samples miss,
+as the solve filter's pool is a model's passing samples.
+
 Every program runs in the sandbox (sftset.sandbox.Executor); needs root, as the sandbox does.
 """
 from __future__ import annotations
@@ -184,10 +188,10 @@ def mutants(program: str, limit: int) -> list[tuple[str, str]]:
 
 
 # ---- judging -------------------------------------------------------------------------------
-def judge(case: Case, executor, max_mutants: int, caps) -> dict:
+def judge(case: Case, executor, max_mutants: int, caps, rule) -> dict:
     from sftset.contests.constraints import parse_bounds
     from sftset.contests.generate import Generator
-    from sftset.contests.outputs import from_reference, out_same, run_programs
+    from sftset.contests.outputs import by_agreement, from_reference, out_same, run_programs
     from sftset.scrapers.program import NotConvertible, stdio_body
 
     p = case.problem
@@ -228,13 +232,19 @@ def judge(case: Case, executor, max_mutants: int, caps) -> dict:
         gen_answers = run_programs(p.prompt, "solve", run, gen_inputs, executor, time_s=time_s)
         expected = from_reference(gen_answers[reference]).outputs
 
-    def passes_generated(name: str) -> bool:
+    def passes_generated(name: str, want_of: dict[int, str] | None = None) -> bool:
+        want_of = expected if want_of is None else want_of
         return all(gen_answers[name][k] is not None and out_same(gen_answers[name][k], want, p.checker)
-                   for k, want in expected.items())
+                   for k, want in want_of.items())
 
     pub = range(len(public))
     rejected_samples = [n for n in wrong if not ok_on(n, pub)]
     rejected_both = [n for n in wrong if not ok_on(n, pub) or not passes_generated(n)]
+    # Without a reference: outputs by agreement of every program that passes the samples (the correct
+    # ones and the wrong ones the samples miss), as the filter does with a model's passing samples.
+    pool = [n for n in really_correct + wrong if ok_on(n, pub)] if gen_answers else []
+    agreed = by_agreement({n: gen_answers[n] for n in pool}, len(gen_inputs), p.checker, rule).outputs if pool else {}
+    rejected_agree = [n for n in wrong if not ok_on(n, pub) or not passes_generated(n, agreed)]
     return {
         "task_id": case.task_id, "bounds": len(parse_bounds(p.prompt)), "public": len(public),
         "hidden": len(case.hidden), "generated": len(expected), "correct": len(really_correct),
@@ -243,6 +253,8 @@ def judge(case: Case, executor, max_mutants: int, caps) -> dict:
         "correct_accepted_generated": sum(ok_on(n, pub) and passes_generated(n) for n in really_correct),
         "wrong": len(wrong), "equivalent_mutants": len(wrong_candidates) - len(wrong),
         "rejected_samples": len(rejected_samples), "rejected_generated": len(rejected_both),
+        "agreed": len(agreed), "pool": len(pool), "rejected_agreement": len(rejected_agree),
+        "correct_accepted_agreement": sum(ok_on(n, pub) and passes_generated(n, agreed) for n in really_correct),
         "survivors": sorted({wrong_candidates[n][0] for n in wrong if n not in rejected_both}),
     }
 
@@ -252,38 +264,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-mutants", type=int, default=40, help="mutants per correct program (two programs)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", help="write the per-problem figures here")
+    parser.add_argument("--max-dissent", type=float, default=None,
+                        help="agreement margin ([filter] agreement_max_dissent; default: the filter's default)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "src"))
     from sftset.contests.generate import GenCaps
+    from sftset.contests.outputs import AgreementRule
     from sftset.sandbox import Executor
 
+    rule = AgreementRule() if args.max_dissent is None else AgreementRule(max_dissent=args.max_dissent)
+    print(f"agreement: at least {rule.min_programs} programs, at most {rule.max_dissent:g} dissenting")
     t0 = time.monotonic()
     rows = []
     with Executor(workers=args.workers) as ex:
         for case in load_cases():
-            rows.append({"source": case.source, **judge(case, ex, args.max_mutants, GenCaps())})
+            rows.append({"source": case.source, **judge(case, ex, args.max_mutants, GenCaps(), rule)})
     by_source: dict[str, dict] = {}
     for r in rows:
         s = by_source.setdefault(r["source"], {k: 0 for k in ("problems", "wrong", "rejected_samples",
                                                               "rejected_generated", "correct",
                                                               "correct_accepted_samples",
-                                                              "correct_accepted_generated", "generated")})
+                                                              "correct_accepted_generated", "generated",
+                                                              "rejected_agreement", "correct_accepted_agreement",
+                                                              "agreed")})
         s["problems"] += 1
         for k in list(s)[1:]:
             s[k] += r[k]
     print(f"{'source':14} {'problems':>8} {'wrong':>6} {'TNR samples':>12} {'TNR +gen':>9} {'correct':>8} "
-          f"{'TPR samples':>12} {'TPR +gen':>9} {'gen tests':>9}")
+          f"{'TPR samples':>12} {'TPR +gen':>9} {'gen tests':>9} | by agreement: {'TNR':>6} {'TPR':>6} {'tests':>6}")
     for src, s in by_source.items():
         tnr = lambda k: f"{s[k] / s['wrong']:.3f}" if s["wrong"] else "-"  # noqa: E731
         tpr = lambda k: f"{s[k] / s['correct']:.3f}" if s["correct"] else "-"  # noqa: E731
         print(f"{src:14} {s['problems']:>8} {s['wrong']:>6} {tnr('rejected_samples'):>12} "
               f"{tnr('rejected_generated'):>9} {s['correct']:>8} {tpr('correct_accepted_samples'):>12} "
-              f"{tpr('correct_accepted_generated'):>9} {s['generated']:>9}")
+              f"{tpr('correct_accepted_generated'):>9} {s['generated']:>9} | {'':13}{tnr('rejected_agreement'):>6} "
+              f"{tpr('correct_accepted_agreement'):>6} {s['agreed']:>6}")
     for r in rows:
         print(f"  {r['task_id']}: {r['wrong']} wrong ({r['equivalent_mutants']} equivalent left out), "
               f"rejected {r['rejected_samples']} by samples, {r['rejected_generated']} with {r['generated']} "
               f"generated tests ({r['bounds']} bounds parsed); correct {r['correct_accepted_generated']}/"
-              f"{r['correct']}; survivors: {', '.join(r['survivors']) or '-'}")
+              f"{r['correct']}; survivors: {', '.join(r['survivors']) or '-'}; by agreement of {r['pool']} "
+              f"programs: {r['agreed']} tests, rejected {r['rejected_agreement']}, correct "
+              f"{r['correct_accepted_agreement']}/{r['correct']}")
     print(f"({time.monotonic() - t0:.0f} s)")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))

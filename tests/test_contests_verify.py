@@ -12,7 +12,7 @@ import pytest
 from sftset.contests.constraints import Bound, parse_bounds
 from sftset.contests.generate import GenCaps, Generator, shape_of, validate_inputs
 from sftset.contests.outputs import AgreementRule, by_agreement, run_programs
-from sftset.contests.verify import SAMPLES_ONLY, apply, verify
+from sftset.contests.verify import SAMPLES_ONLY, VerifyOptions, apply, verify
 from sftset.record import Problem
 from sftset.sandbox import Executor
 from sftset.store import StateStore
@@ -77,12 +77,12 @@ def test_agreement_reached_and_refused(executor):
     programs = {"ok": SUM_OK, "ok2": SUM_OK_2, "skips": SUM_SKIPS_NEGATIVE}
     answers = run_programs(SUM_PROMPT, "solve", programs, inputs, executor, time_s=2)
     assert answers["ok"] == ["-2\n", "7\n"] and answers["skips"] == ["3", "7"]
-    est = by_agreement(answers, 2, "tokens")
-    assert est.outputs == {0: "-2\n", 1: "7\n"} and not est.dropped  # two of three agree: a majority
-    two = by_agreement({k: answers[k] for k in ("ok", "skips")}, 2, "tokens")
+    unanimous = by_agreement(answers, 2, "tokens")  # the default: all must agree
+    assert unanimous.outputs == {1: "7\n"} and "1 of 3 programs disagree" in unanimous.dropped[0]
+    majority = by_agreement(answers, 2, "tokens", AgreementRule(min_programs=2, max_dissent=0.5))
+    assert majority.outputs == {0: "-2\n", 1: "7\n"} and not majority.dropped  # two of three
+    two = by_agreement({k: answers[k] for k in ("ok", "skips")}, 2, "tokens", AgreementRule(2, 0.5))
     assert 0 in two.dropped and "no agreement" in two.dropped[0] and two.outputs == {1: "7\n"}
-    unanimous = by_agreement(answers, 2, "tokens", AgreementRule(min_programs=2, max_dissent=0.0))
-    assert 0 in unanimous.dropped and "disagree" in unanimous.dropped[0]
 
 
 @needs_root
@@ -120,7 +120,10 @@ def test_statement_without_bounds_stays_samples_only_and_is_flagged(executor):
 @needs_root
 def test_verify_adds_generated_tests_that_expose_a_wrong_sample(executor):
     p = _stdio(SUM_PROMPT, SUM_SAMPLE)
-    v = verify(p, {0: SUM_SKIPS_NEGATIVE, 1: SUM_OK, 2: SUM_OK_2, 3: SUM_OK_3}, executor)
+    programs = {0: SUM_SKIPS_NEGATIVE, 1: SUM_OK, 2: SUM_OK_2, 3: SUM_OK_3}
+    unanimous = verify(p, programs, executor)  # the default never rejects a program of the pool
+    assert all(unanimous.passing.values()) and all(t["input"].count("-") == 0 for t in unanimous.tests)
+    v = verify(p, programs, executor, VerifyOptions(agreement=AgreementRule(2, 0.3)))
     assert v.passing == {0: False, 1: True, 2: True, 3: True}
     apply(p, v)
     generated = [t for t in p.tests if t["split"] == "generated"]
@@ -140,6 +143,7 @@ def test_filter_chooses_a_canonical_solution_that_passes_everything(workdir, run
     samples = [SUM_SKIPS_NEGATIVE, "    return '7'\n", SUM_OK, SUM_SKIPS_NEGATIVE + "    # again\n", SUM_OK_2, SUM_OK_3]
     (workdir / "samples.jsonl").write_text("".join(json.dumps({"task_id": p.task_id, "completion": c}) + "\n"
                                                    for c in samples))
+    (workdir / "sftset.toml").write_text("[filter]\nagreement_max_dissent = 0.4\n")  # 3 of 5 passing agree
     assert run_cli("import", "problems.jsonl").rc == 0
     res = run_cli("filter", "--samples", "samples.jsonl", "--workers", "2")
     assert res.rc == 0, res.err
@@ -180,7 +184,8 @@ def test_model_written_generator_and_validator(workdir, run_cli):
 
     with CompletionsServer(model="m1", answer=answer) as srv:
         (workdir / "sftset.toml").write_text(f'[sampling]\nurl = "{srv.url}"\nmodel = "m1"\nn = 4\n'
-                                             'n_per_request = 4\n[filter]\ngenerated_max_size = 8\n')
+                                             'n_per_request = 4\n[filter]\ngenerated_max_size = 8\n'
+                                             'agreement_max_dissent = 0.3\n')
         assert run_cli("import", "problems.jsonl").rc == 0
         res = run_cli("filter", "--workers", "2")
     assert res.rc == 0, res.err

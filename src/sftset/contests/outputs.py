@@ -6,9 +6,11 @@ dropped. Otherwise by agreement: the distinct programs that pass every public an
 run on each input; the output of the largest group of equal answers (equal under the problem's
 checker: tokens, exact or float tolerance) is accepted only when that group has at least
 `min_programs` programs, no other group is as large, and the programs outside it (other
-answers, errors, timeouts) are at most `max_dissent` of all (0.5: a majority must agree; 0:
-all must). An input without agreement is dropped. Samples that pass the public tests but are
-wrong are why unanimity is not the default: one of them would veto every test that exposes it.
+answers, errors, timeouts) are at most `max_dissent` of all (0, the default: all must agree;
+0.5: a majority). An input without agreement is dropped. Unanimity is the default because it
+never rejects a correct program that is in the pool; a margin lets the generated tests reject
+wrong programs that pass the public tests, but when wrong programs outnumber the correct ones
+and answer alike, it rejects the correct ones (measured in benchmarks/test_strength.py).
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ out_same = _out_same()
 @dataclass
 class AgreementRule:
     min_programs: int = 2      # distinct passing programs that must give the accepted answer
-    max_dissent: float = 0.5   # share of passing programs allowed to answer otherwise (0: none)
+    max_dissent: float = 0.0   # share of passing programs allowed to answer otherwise (0: none)
 
 
 @dataclass
