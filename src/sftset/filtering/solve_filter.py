@@ -8,7 +8,7 @@ For each group of problems:
      completion, checked by the record's `test` (identical completions run once);
   3. rerun the distinct passing samples and the reference `reruns` times, each in a fresh
      sandboxed process, and drop the problem as flaky when the results differ. A rerun that
-     times out is run once more with `slow_rerun_factor` times the limit first: on a busy
+     times out is run again with 4x, then 16x the limit first (`slow_rerun_factor`): on a busy
      machine a passing sample near the limit times out without being wrong, and the check
      is there for stateful or non-deterministic code (different answers), not for load;
   4. write the verdict (stage "filter") and the record's `filter` field; keep up to K
@@ -47,7 +47,8 @@ class FilterOptions:
     redo: bool = False
     group_size: int = 64              # problems sampled, executed and judged together
     executor: dict[str, Any] | None = None  # sftset.executors.choose(ctx): local pool or Ray
-    slow_rerun_factor: float = 4.0    # a rerun that times out is retried once with this times the limit
+    slow_rerun_factor: float = 4.0    # a rerun that times out is retried with this times the limit,
+    slow_reruns: int = 2              # and again with that much more, up to this many times (4x, 16x)
     verify: VerifyOptions = field(default_factory=VerifyOptions)  # generated tests for samples-only stdio problems
 
 
@@ -293,7 +294,7 @@ class SolveFilter:
         return None
 
     def _rerun(self, jobs: list, plans: dict[str, tuple[Problem, dict[Any, str]]]) -> dict[tuple, str]:
-        """Status of every rerun, keyed (task_id, name, r); timeouts are retried once with more time."""
+        """Status of every rerun, keyed (task_id, name, r); timeouts are retried with more time."""
         statuses: dict[tuple, str] = {}
         if not jobs:
             return statuses
@@ -302,12 +303,16 @@ class SolveFilter:
                 statuses[v.key] = v.status
                 self._count("reruns")
                 progress.update(1)
-        slow = [key for key, status in statuses.items() if status == "timeout"]
-        if slow and self.opt.slow_rerun_factor > 1:
+        factor = 1.0
+        for _ in range(self.opt.slow_reruns):
+            slow = [key for key, status in statuses.items() if status == "timeout"]
+            factor *= self.opt.slow_rerun_factor
+            if not slow or factor <= 1:
+                break
             retry = []
             for key in slow:
                 p, targets = plans[key[0]]
-                limit = float((p.limits or {}).get("time_s", 3.0)) * self.opt.slow_rerun_factor
+                limit = float((p.limits or {}).get("time_s", 3.0)) * factor
                 retry.append(self._job(p, key, targets[key[1]], time_s=limit))
             for v in self._executor_().run(retry):
                 statuses[v.key] = v.status
