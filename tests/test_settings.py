@@ -79,3 +79,22 @@ def test_reviewed_files_found_outside_a_checkout(run_cli, workdir):
     ctx = Context(cli.build_parser().parse_args(["mine"]), Config())
     targets = configured_targets(ctx)
     assert targets and all(t.spec for t, _ in targets)
+
+
+def test_every_key_the_code_reads_is_in_the_schema():
+    # A key read with cfg.resolve(..., "table", "key", ...) or cfg.get("table", "key") but missing from
+    # SCHEMA would be refused as unknown when a user sets it: the schema and the readers stay in step.
+    import ast
+
+    read: set[tuple[str, str]] = set()
+    for path in (REPO / "src" / "sftset").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            args = node.args[1:3] if node.func.attr == "resolve" else node.args[0:2] if node.func.attr == "get" else []
+            if (len(args) == 2 and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args)
+                    and args[0].value in SCHEMA):
+                read.add((args[0].value, args[1].value))
+    assert read, "the scan found no settings reads"
+    missing = sorted(f"{t}.{k}" for t, k in read if k not in SCHEMA[t])
+    assert not missing

@@ -13,7 +13,8 @@ revalidates (a refresh downloads nothing unchanged). A challenge page or a 403 m
 it is parsed, so a killed run resumes where it stopped; problems already stored are skipped
 until they are older than refresh_after_days, or with --refresh.
 
-Exit status 1 when some problems failed to fetch or parse (the others are stored).
+Exit status 1 when some problems failed to fetch or parse (the others are stored), or when the
+site could not be reached at all ("unreachable": offline, DNS, refused; tried again next run).
 """
 EXAMPLE = """
 build-sft-set scrape codeforces --contests 1950-1951 --limit 10
@@ -47,9 +48,9 @@ def add_arguments(parser) -> None:
 def run(ctx) -> int:
     from ..errors import InputError
     from ..progress import log
-    from ..scrapers import DATASETS, SITES
+    from ..scrapers import DATASETS, SITES, site_class
     from ..scrapers.sources import SourceSpec, find_sources_file, load_sources
-    from ..scrapers.stage import collect, settings_from_context, summary_line
+    from ..scrapers.stage import collect, no_site_reached, settings_from_context, summary_line
     from ..scrapers.http import Fetcher
 
     args = ctx.args
@@ -72,7 +73,7 @@ def run(ctx) -> int:
         spec = SourceSpec(name, True, spec.settings, spec.base_urls)
     elif spec.local:
         spec = SourceSpec(name, False, spec.settings, spec.base_urls)
-    if args.contests and name not in ("codeforces", "atcoder"):
+    if args.contests and not site_class(name, local=local).lists_contests:
         raise InputError(f"{name} does not list problems by contest; give --ids", field="--contests")
 
     fetcher = None if local else Fetcher(settings_from_context(ctx))
@@ -95,4 +96,4 @@ def run(ctx) -> int:
         log.warning("  error: %s", line)
     if stats.get("list_error"):
         log.error("scrape %s: could not list problems: %s", name, stats["list_error"])
-    return 1 if stats.get("errors") else 0
+    return 1 if stats.get("errors") or (not local and no_site_reached([stats])) else 0

@@ -7,7 +7,10 @@ For each group of problems:
   2. execute: run every sample without a result through the sandbox, program = prompt +
      completion, checked by the record's `test` (identical completions run once);
   3. rerun the distinct passing samples and the reference `reruns` times, each in a fresh
-     sandboxed process, and drop the problem as flaky when the results differ;
+     sandboxed process, and drop the problem as flaky when the results differ. A rerun that
+     times out is run again with 4x, then 16x the limit first (`slow_rerun_factor`): on a busy
+     machine a passing sample near the limit times out without being wrong, and the check
+     is there for stateful or non-deterministic code (different answers), not for load;
   4. write the verdict (stage "filter") and the record's `filter` field; keep up to K
      distinct passing samples in meta["extra_solutions"] and fill an empty reference.
 While a group runs in the sandbox, the next group is being sampled, so a model server is
@@ -21,6 +24,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..contests.verify import (VerifyOptions, apply as apply_generated, applies as needs_generated, has_reference,
+                               model_programs, verify)
 from ..progress import bar, log
 from ..record import Problem
 from ..sampling.base import SampleRequest, Sampler
@@ -41,6 +46,9 @@ class FilterOptions:
     sample_only: bool = False
     redo: bool = False
     group_size: int = 64              # problems sampled, executed and judged together
+    slow_rerun_factor: float = 4.0    # a rerun that times out is retried with this times the limit,
+    slow_reruns: int = 2              # and again with that much more, up to this many times (4x, 16x)
+    verify: VerifyOptions = field(default_factory=VerifyOptions)  # generated tests for samples-only stdio problems
 
 
 class SolveFilter:
@@ -109,9 +117,13 @@ class SolveFilter:
         return min(have, self.opt.n) if self.opt.n else have
 
     def _settings_key(self, n: int) -> str:
-        b = self.opt.band
-        return params_hash({"phash": self.phash, "n": n, "reruns": self.opt.reruns, "keep": self.opt.keep_solutions,
-                            "band": [b.min_pass_rate, b.max_pass_rate]})
+        b, v = self.opt.band, self.opt.verify
+        key = {"phash": self.phash, "n": n, "reruns": self.opt.reruns, "keep": self.opt.keep_solutions,
+               "band": [b.min_pass_rate, b.max_pass_rate]}
+        if v.enabled:
+            key["generated"] = [v.caps.max_inputs, v.caps.max_input_bytes, v.caps.max_size,
+                                v.agreement.min_programs, v.agreement.max_dissent]
+        return params_hash(key)
 
     def _is_done(self, p: Problem, n: int) -> bool:
         return self.store.is_done(p.task_id, STAGE, p.content_hash, statuses=FINAL,
@@ -163,10 +175,10 @@ class SolveFilter:
         return self._executor
 
     @staticmethod
-    def _job(p: Problem, key: Any, completion: str):
+    def _job(p: Problem, key: Any, completion: str, time_s: float | None = None):
         from ..evaluation import sample_job
 
-        return sample_job(p, completion, key)
+        return sample_job(p, completion, key, time_s=time_s)
 
     def _execute(self, group: list[tuple[Problem, int]]) -> None:
         jobs = []
@@ -209,7 +221,12 @@ class SolveFilter:
         plans: list[tuple[Problem, int, list[dict], dict[Any, str]]] = []
         jobs = []
         for p, n in group:
+            rejected = self._generated_tests(p, n) if self.opt.verify.enabled and needs_generated(p) else None
             samples = [s for s in self.store.samples(p.content_hash, self.model, self.phash) if s["idx"] < n]
+            if rejected:
+                self._write(p, n, samples, Decision("dropped", rejected, kind="generated tests reject the reference"),
+                            {}, None)
+                continue
             if len(samples) < n or any(s["status"] is None for s in samples):
                 self._error(p.task_id, p.content_hash, f"only {len(samples)} of {n} samples stored and run")
                 continue
@@ -228,18 +245,82 @@ class SolveFilter:
                 for r in range(self.opt.reruns):
                     jobs.append(self._job(p, (p.task_id, name, r), completion))
             plans.append((p, n, samples, targets))
+        statuses = self._rerun(jobs, {p.task_id: (p, targets) for p, _, _, targets in plans})
         results: dict[tuple[str, Any], list[str]] = defaultdict(list)
-        if jobs:
-            with bar(len(jobs), desc="rerunning", unit="run") as progress:
-                for v in self._executor_().run(jobs):
-                    task_id, name, _ = v.key
-                    results[(task_id, name)].append(v.status)
-                    self._count("reruns")
-                    progress.update(1)
+        for (task_id, name, _), status in sorted(statuses.items(), key=lambda kv: kv[0][2]):
+            results[(task_id, name)].append(status)
         for p, n, samples, targets in plans:
             sample_reruns = {name: results[(p.task_id, name)] for name in targets if name != "reference"}
             ref = results[(p.task_id, "reference")] if "reference" in targets else None
             self._write(p, n, samples, after_reruns(sample_reruns, ref), sample_reruns, ref)
+
+    def _generated_tests(self, p: Problem, n: int) -> str | None:
+        """Give a samples-only stdio problem generated tests (contests.verify), in place: the
+        record gets them and a new hash, and its samples move to that hash with a sample that
+        fails a generated test marked failed. Returns why the problem must be dropped, or None."""
+        samples = [s for s in self.store.samples(p.content_hash, self.model, self.phash) if s["idx"] < n]
+        if len(samples) < n or any(s["status"] is None for s in samples):
+            return None  # reported by the caller
+        programs: dict[int, str] = {}
+        for s in samples:
+            if s["status"] == "passed" and s["completion"] not in programs.values():
+                programs[s["idx"]] = s["completion"]
+        if not programs and not has_reference(p):
+            return None  # dropped for having no passing sample
+        generator = validator = None
+        if self.opt.verify.model_programs and self.sampler.backend != "samples":  # a model, not a file
+            try:
+                generator, validator = model_programs(p, self.sampler, self.opt.verify.caps)
+            except Exception as exc:  # the model's help is optional: the samples' own inputs still count
+                log.warning("%s: no generator from the model (%s)", p.task_id, exc)
+        v = verify(p, programs, self._executor_(), self.opt.verify, generator=generator, validator=validator)
+        self._count("generated_tests", len(v.tests))
+        if v.drop:
+            p.meta["generated_tests"] = v.info
+            return v.drop
+        old = p.content_hash
+        apply_generated(p, v)
+        if p.content_hash == old:
+            return None
+        ok_code = {code: v.passing.get(k, False) for k, code in programs.items()}
+        self.store.put_samples(p.content_hash, self.model, self.phash, [(s["idx"], s["completion"]) for s in samples])
+        results = []
+        for s in samples:
+            status, detail = s["status"], dict(s["detail"] or {})
+            if status == "passed" and not ok_code.get(s["completion"], False):
+                status, detail = "failed", {**detail, "detail": "wrong output on a generated test"}
+                self._count("failed_generated")
+            results.append((p.content_hash, s["idx"], status, detail))
+        self.store.set_sample_results(self.model, self.phash, results)
+        return None
+
+    def _rerun(self, jobs: list, plans: dict[str, tuple[Problem, dict[Any, str]]]) -> dict[tuple, str]:
+        """Status of every rerun, keyed (task_id, name, r); timeouts are retried with more time."""
+        statuses: dict[tuple, str] = {}
+        if not jobs:
+            return statuses
+        with bar(len(jobs), desc="rerunning", unit="run") as progress:
+            for v in self._executor_().run(jobs):
+                statuses[v.key] = v.status
+                self._count("reruns")
+                progress.update(1)
+        factor = 1.0
+        for _ in range(self.opt.slow_reruns):
+            slow = [key for key, status in statuses.items() if status == "timeout"]
+            factor *= self.opt.slow_rerun_factor
+            if not slow or factor <= 1:
+                break
+            retry = []
+            for key in slow:
+                p, targets = plans[key[0]]
+                limit = float((p.limits or {}).get("time_s", 3.0)) * factor
+                retry.append(self._job(p, key, targets[key[1]], time_s=limit))
+            for v in self._executor_().run(retry):
+                statuses[v.key] = v.status
+                self._count("slow_reruns")
+                if v.status != "timeout":
+                    self._count("slow_reruns_recovered")
+        return statuses
 
     def _write(self, p: Problem, n: int, samples: list[dict], decision: Decision, sample_reruns: dict,
                ref_reruns: list[str] | None) -> None:

@@ -58,6 +58,8 @@ def _rate(ctx, flag: Any, key: str) -> float | None:
 
 def settings_from_context(ctx, n: int | None) -> FilterOptions:
     """[filter] settings: flags (where the command has them) > sftset.toml > defaults."""
+    from ..contests.verify import options_from_config as verify_options_from_config
+
     cfg, flag = ctx.config, ctx.flag
     band = Band(_rate(ctx, flag("min_pass_rate"), "min_pass_rate"), _rate(ctx, flag("max_pass_rate"), "max_pass_rate"))
     if band.min_pass_rate is not None and band.max_pass_rate is not None and band.min_pass_rate > band.max_pass_rate:
@@ -73,6 +75,7 @@ def settings_from_context(ctx, n: int | None) -> FilterOptions:
     return FilterOptions(
         n=n, reruns=reruns, band=band, keep_solutions=keep, workers=workers,
         sample_only=bool(flag("sample_only")), redo=bool(flag("redo")), group_size=group_size,
+        verify=verify_options_from_config(cfg),
     )
 
 

@@ -122,8 +122,7 @@ class Aoj(Site):
     def fetch(self, native_id: str) -> Page:
         if not ID_RE.match(native_id):
             raise ParseError(f"not an AOJ problem id: {native_id!r}")
-        max_bytes = int(self.options.get("max_case_bytes", 1 << 20))
-        max_cases = int(self.options.get("max_hidden", 100))
+        max_bytes, max_cases = self.caps.max_case_bytes, self.caps.max_hidden
         docs: dict[str, Any] = {
             "description": self.http.get(self.url("api", f"/resources/descriptions/en/{native_id}")).text,
         }

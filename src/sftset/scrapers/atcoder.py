@@ -134,6 +134,7 @@ class AtCoder(Site):
     name = "atcoder"
     bases = {"web": "https://atcoder.jp"}
     min_interval_s = 2.0
+    lists_contests = True
     notes = ("English statements and samples from task pages; samples only (public); heuristic, interactive "
              "and multiple-answer tasks skipped; no licence granted, attribution and link kept")
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .apps import LocalSource, _first
-from .base import Page, ParsedProblem, ParseError, Skip
+from .apps_format import first_convertible
+from .base import LocalSource, Page, ParsedProblem, ParseError, Skip
 from .program import stdio_body
 from .rows import iter_rows
 from .text import checker_for, looks_interactive, multiple_answers, normalise_io, replace_tex
@@ -89,7 +89,7 @@ def parse_row(native_id: str, row: dict[str, Any]) -> ParsedProblem:
     if source == "codeforces" and row.get("cf_contest_id") and row.get("cf_index"):
         url = f"https://codeforces.com/problemset/problem/{row['cf_contest_id']}/{row['cf_index']}"
     solutions = _solutions(row.get("solutions"))
-    body, index, reasons = _first(solutions, stdio_body)
+    body, index, reasons = first_convertible(solutions, stdio_body)
     meta["n_python3_solutions"] = len(solutions)
     if index is not None:
         meta["solution_index"] = index
@@ -112,20 +112,13 @@ class CodeContests(LocalSource):
     notes = ("local CodeContests rows; public/private/generated tests as public/hidden/generated; "
              "first convertible Python 3 solution canonical; CC BY 4.0")
 
-    def entries(self, ids=None, limit=None):
-        wanted = set(ids) if ids else None
-        n = 0
+    def items(self):
         for stem, i, row in iter_rows(self.path):
             try:
                 native_id = native_id_of(row)
             except ParseError:
                 native_id = f"{stem}-{i}"  # parse() then reports the row's problem
-            if wanted is not None and native_id not in wanted:
-                continue
-            yield native_id, (lambda row=row, nid=native_id: Page(url="", docs={"row": row}))
-            n += 1
-            if limit and n >= limit:
-                return
+            yield native_id, (lambda row=row: Page(url="", docs={"row": row}))
 
     def parse(self, native_id: str, page: Page) -> ParsedProblem:
         return parse_row(native_id, page.docs["row"])

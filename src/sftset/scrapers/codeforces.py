@@ -144,6 +144,7 @@ class Codeforces(Site):
     name = "codeforces"
     bases = {"web": "https://codeforces.com", "api": "https://codeforces.com/api"}
     min_interval_s = 2.0  # the API's documented limit: one call per 2 seconds
+    lists_contests = True
     license = "NOASSERTION"
     notes = ("statements and samples from problemset pages; tests are samples only (public); "
              "interactive and multiple-answer problems skipped; no licence granted, attribution and link kept")

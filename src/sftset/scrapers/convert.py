@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import __version__
 from ..record import DEFAULT_LIMITS, Problem
-from .base import ParsedProblem
+from .base import CaseCaps, ParsedProblem
 from .text import case_insensitive_output, docstring, wrap_paragraphs
 
 STDIO_CONTRACT = ("solve() is given the whole standard input as one string and returns everything the program "
@@ -23,10 +23,7 @@ STDIO_CONTRACT = ("solve() is given the whole standard input as one string and r
 
 
 @dataclass
-class ConvertOptions:
-    max_case_bytes: int = 1 << 20  # a test whose input+output is larger is left out (counted in meta)
-    max_hidden: int = 100
-    max_generated: int = 20
+class ConvertOptions(CaseCaps):
     max_example_chars: int = 1500  # longer samples stay tests but are not shown in the docstring
 
 

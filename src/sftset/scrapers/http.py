@@ -12,8 +12,12 @@ What a careful engineer would let run from cron against real judges:
 - timeouts on every request;
 - an on-disk HTTP cache (requests-cache, SQLite) that stores responses with their ETag /
   Last-Modified and revalidates them, so a refresh downloads nothing that did not change;
-- a Cloudflare (or other) challenge page, or a 401/403, raises `Blocked`: the caller records
-  the item as blocked and retries it on the next run. Challenges are never solved or bypassed.
+- a Cloudflare (or other) challenge page, or a 401/403, raises `Blocked` at the first answer
+  (never retried): the caller records the item as blocked and retries it on the next run.
+  Challenges are never solved or bypassed;
+- a host that cannot be reached at all (connection refused, DNS, timeouts after the retries)
+  raises `Unreachable`, and every later request to that host in the same run fails at once
+  with the same reason, so an offline run costs one set of retries per host, not per problem.
 """
 from __future__ import annotations
 
@@ -49,6 +53,10 @@ CHALLENGE_MARKERS = (
     "ddos-guard",
     "_incapsula_resource",
 )
+# Cloudflare Bot Fight Mode: the refusal page carries only this script. Cloudflare also injects it
+# into ordinary 200 pages (saved copies of such pages are common), so it counts only on a 4xx/5xx.
+BOT_FIGHT_SCRIPT = "/cdn-cgi/bm/cv/"
+CHALLENGE_STATUSES = (403, 429, 503)
 
 
 class FetchError(Exception):
@@ -69,6 +77,10 @@ class Blocked(Exception):
     def __init__(self, url: str, reason: str):
         super().__init__(f"{url}: blocked ({reason})")
         self.url, self.reason = url, reason
+
+
+class Unreachable(FetchError):
+    """The host could not be reached (connection failed, timed out): its own verdict, not a block."""
 
 
 class Disallowed(Blocked):
@@ -94,18 +106,33 @@ class HttpSettings:
         return self.user_agent or f"build-sft-set/{__version__} (dataset builder; contact: {self.contact})"
 
 
+def _looks_html(resp: requests.Response) -> bool:
+    if "html" in resp.headers.get("Content-Type", "").lower():
+        return True
+    return resp.content[:200].lstrip().lower().startswith((b"<!doctype", b"<html"))
+
+
 def challenge_reason(resp: requests.Response) -> str | None:
-    """Why this response is a challenge page rather than content, or None."""
+    """Why this response is a challenge page rather than content, or None.
+
+    The whole body is searched: real challenge pages pad their markers with hundreds of KB of
+    inline CSS and images. A 403/429/503 HTML answer from Cloudflare is a challenge whatever its
+    layout (new layouts appear every year), and so is one that carries the Bot Fight Mode script.
+    """
     if resp.headers.get("cf-mitigated", "").lower() == "challenge":
         return "Cloudflare challenge (cf-mitigated header)"
-    ctype = resp.headers.get("Content-Type", "")
-    if "html" not in ctype and not resp.content[:200].lstrip().lower().startswith((b"<!doctype", b"<html")):
+    if not _looks_html(resp):
         return None
-    head = resp.content[:65536].decode("utf-8", "replace").lower()
+    server = resp.headers.get("Server", "")
+    body = resp.content.decode("utf-8", "replace").lower()
     for marker in CHALLENGE_MARKERS:
-        if marker in head:
-            server = resp.headers.get("Server", "")
+        if marker in body:
             return f"challenge page ({marker.strip('<>')}{', server ' + server if server else ''})"
+    if resp.status_code in CHALLENGE_STATUSES:
+        if "cloudflare" in server.lower():
+            return f"Cloudflare challenge (HTTP {resp.status_code} HTML answer, server {server})"
+        if BOT_FIGHT_SCRIPT in body:
+            return f"Cloudflare Bot Fight Mode page (HTTP {resp.status_code})"
     return None
 
 
@@ -199,6 +226,7 @@ class Fetcher:
         self.session.headers["User-Agent"] = s.agent()
         self.session.headers["Accept-Language"] = "en"
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self.unreachable: dict[str, str] = {}  # host (netloc) -> why, for the rest of this run
 
     def close(self) -> None:
         self.session.close()
@@ -219,11 +247,13 @@ class Fetcher:
         parser = urllib.robotparser.RobotFileParser(robots_url)
         try:
             resp = self._send("GET", robots_url, {})
-        except FetchError as exc:
-            # RFC 9309: an unreachable robots.txt (5xx, network) means "assume everything disallowed".
-            raise Blocked(url, f"robots.txt unreachable ({exc.reason}); will retry next run") from None
+        except Unreachable as exc:
+            # Nothing on this host can be fetched now; the host, not robots.txt, is the problem.
+            self.unreachable[parts.netloc] = exc.reason
+            raise Unreachable(url, exc.reason) from None
         if resp.status_code >= 500:
-            raise Blocked(url, f"robots.txt answered HTTP {resp.status_code}; will retry next run")
+            # RFC 9309: a failing robots.txt means "assume everything disallowed".
+            raise Blocked(url, f"robots.txt answered HTTP {resp.status_code}")
         if 400 <= resp.status_code < 500:
             parser.allow_all = True  # RFC 9309: unavailable (4xx) means no restrictions
         else:
@@ -248,6 +278,9 @@ class Fetcher:
         return self.request("POST", url, json=payload, **kwargs)
 
     def request(self, method: str, url: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
+        host = urlsplit(url).netloc
+        if host in self.unreachable:
+            raise Unreachable(url, self.unreachable[host])
         if not self.allowed(url):
             raise Disallowed(url, "robots.txt disallows this URL for our user agent")
         s = self.settings
@@ -257,6 +290,8 @@ class Fetcher:
                 resp = self._send(method, url, {"headers": headers or {}, **kwargs})
             except FetchError as exc:
                 if attempt >= s.retries:
+                    if isinstance(exc, Unreachable):
+                        self.unreachable[host] = exc.reason
                     raise
                 self._pause(url, self._backoff(attempt), f"{exc.reason}")
                 attempt += 1
@@ -290,9 +325,9 @@ class Fetcher:
         try:
             return self.session.request(method, url, timeout=self.settings.timeout_s, **kwargs)
         except requests.Timeout:
-            raise FetchError(url, f"timed out after {self.settings.timeout_s:g}s") from None
+            raise Unreachable(url, f"timed out after {self.settings.timeout_s:g}s") from None
         except requests.ConnectionError as exc:
-            raise FetchError(url, f"connection failed ({type(exc).__name__})") from None
+            raise Unreachable(url, f"connection failed ({type(exc).__name__})") from None
 
     def _backoff(self, attempt: int) -> float:
         base = self.settings.backoff_s * (2 ** attempt)

@@ -30,7 +30,7 @@ from typing import Any, Iterator
 import yaml
 from bs4 import BeautifulSoup
 
-from .base import Page, ParsedProblem, ParseError, Site, Skip
+from .base import CaseCaps, Page, ParsedProblem, ParseError, Site, Skip
 from .http import NotFound
 from .text import (checker_for, html_to_text, looks_interactive, multiple_answers, normalise_io, pre_text,
                    replace_tex, tex_to_text)
@@ -182,12 +182,27 @@ def _pairs(folder: Path) -> list[tuple[str, str, str]]:
     for path in sorted(folder.rglob("*.in"), key=lambda p: _natural(str(p.relative_to(folder)))):
         ans = path.with_suffix(".ans")
         if ans.is_file():
-            out.append((str(path.relative_to(folder)), path.read_text(encoding="utf-8"), ans.read_text(encoding="utf-8")))
+            out.append((str(path.relative_to(folder)), _data_text(path, folder), _data_text(ans, folder)))
     return out
 
 
-def parse_package(pkg: Path, *, max_case_bytes: int = 1 << 20, max_hidden: int = 100) -> ParsedProblem:
+def _data_text(path: Path, folder: Path) -> str:
+    """A data file's text. Packages reuse cases through symlinks (`subtask2/1.in -> ../subtask1/1.in`);
+    a checkout or archive without symlink support leaves the link's target as the file's only
+    line, which is followed here when it names another data file of the package."""
+    text = path.read_text(encoding="utf-8")
+    target = text.strip()
+    if "\n" not in target and target.endswith((".in", ".ans")) and not target.startswith("/"):
+        linked = (path.parent / target).resolve()
+        root = folder.resolve().parent
+        if linked.is_file() and linked != path.resolve() and root in linked.parents:
+            return linked.read_text(encoding="utf-8")
+    return text
+
+
+def parse_package(pkg: Path, caps: CaseCaps | None = None) -> ParsedProblem:
     """A problem package directory -> ParsedProblem. Pure function of the files."""
+    caps = caps or CaseCaps()
     yaml_path = pkg / "problem.yaml"
     try:
         conf = yaml.safe_load(yaml_path.read_text(encoding="utf-8")) or {}
@@ -217,7 +232,7 @@ def parse_package(pkg: Path, *, max_case_bytes: int = 1 << 20, max_hidden: int =
     hidden: list[tuple[str, str]] = []
     omitted = 0
     for _, i, a in _pairs(pkg / "data" / "secret"):
-        if len(i) + len(a) > max_case_bytes or len(hidden) >= max_hidden:
+        if len(i) + len(a) > caps.max_case_bytes or len(hidden) >= caps.max_hidden:
             omitted += 1
             continue
         pair = (normalise_io(i), normalise_io(a))

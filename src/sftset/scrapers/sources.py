@@ -14,6 +14,7 @@ from typing import Any
 from ..config import find_reviewed_file, load_toml, toml_line_of
 from ..errors import InputError
 from . import DATASETS, SITES
+from .base import CaseCaps
 
 # key -> (type, default)
 SOURCE_KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
@@ -24,9 +25,9 @@ SOURCE_KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "path": (str, None),
     "min_interval_s": ((int, float), None),
     "refresh_after_days": ((int, float), 30),
-    "max_case_bytes": (int, 1 << 20),
-    "max_hidden": (int, 100),
-    "max_generated": (int, 20),
+    "max_case_bytes": (int, CaseCaps.max_case_bytes),
+    "max_hidden": (int, CaseCaps.max_hidden),
+    "max_generated": (int, CaseCaps.max_generated),
 }
 URL_KEY = re.compile(r"^([a-z]+)_url$")  # base_url -> "web", api_url -> "api", dat_url -> "dat"
 
@@ -40,6 +41,9 @@ class SourceSpec:
 
     def get(self, key: str) -> Any:
         return self.settings.get(key, SOURCE_KEYS[key][1])
+
+    def caps(self) -> CaseCaps:
+        return CaseCaps(self.get("max_case_bytes"), self.get("max_hidden"), self.get("max_generated"))
 
 
 def load_sources(path: Path) -> list[SourceSpec]:

@@ -8,6 +8,8 @@ where it stopped and never stores a problem twice. Verdict statuses:
   stored    the record is in the store (detail: content hash, time)
   skipped   not a record, for a stated reason (interactive, heuristic, locked, several answers)
   blocked   the site refused (challenge page, 401/403, robots.txt): retried on the next run
+  unreachable  the host could not be reached (offline, DNS, refused): retried on the next run;
+            said once per host, and a run that reached no site at all is a failure (exit 1)
   error     fetch or parse failed (retried on the next run); the run's other items go on
 
 Stored and skipped items are fetched again once older than `refresh_after_days` (or with
@@ -18,15 +20,16 @@ from __future__ import annotations
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable
+from urllib.parse import urlsplit
 
 from ..errors import InputError
 from ..progress import bar, log
 from ..record import RecordError
 from . import DATASETS, SITES, site_class
-from .base import Page, ParseError, Site, Skip
+from .base import Entry, ParseError, Source, Skip, parse_range
 from .convert import ConvertOptions, to_problem
-from .http import Blocked, FetchError, Fetcher, HttpSettings
+from .http import Blocked, FetchError, Fetcher, HttpSettings, Unreachable
 from .sources import SourceSpec, find_sources_file, load_sources
 
 STAGE = "scrape"
@@ -51,8 +54,9 @@ def settings_from_context(ctx) -> HttpSettings:
     )
 
 
-def make_site(spec: SourceSpec, fetcher: Fetcher | None, path: str | None = None) -> Site:
-    options = {k: spec.get(k) for k in ("max_case_bytes", "max_hidden", "max_generated")}
+def make_source(spec: SourceSpec, fetcher: Fetcher | None, path: str | None = None) -> Source:
+    """The site (on `fetcher`) or local dataset (at `path`, or the spec's path) that `spec` names."""
+    options = spec.caps()
     if spec.local or path:
         cls = site_class(spec.name, local=True)
         where = path or spec.get("path")
@@ -72,12 +76,7 @@ def make_site(spec: SourceSpec, fetcher: Fetcher | None, path: str | None = None
     return site
 
 
-def web_entries(site: Site, ids: Iterable[str]) -> Iterator[tuple[str, Callable[[], Page]]]:
-    for native_id in ids:
-        yield native_id, (lambda nid=native_id: site.fetch(nid))
-
-
-def run_items(store, site: Site, entries: Iterable[tuple[str, Callable[[], Page]]], *, total: int | None = None,
+def run_items(store, site: Source, entries: Iterable[Entry], *, total: int | None = None,
               refresh: bool = False, refresh_after_days: float | None = None,
               options: ConvertOptions | None = None) -> dict[str, Any]:
     """Fetch, parse, convert and store each entry; returns counters."""
@@ -85,6 +84,7 @@ def run_items(store, site: Site, entries: Iterable[tuple[str, Callable[[], Page]
     skipped: Counter = Counter()
     errors: list[str] = []
     blocked: list[str] = []
+    unreachable: dict[str, str] = {}  # host -> why
     with bar(total, desc=f"scrape {site.name}", unit="problem") as progress:
         for native_id, load in entries:
             progress.update(1)
@@ -103,6 +103,13 @@ def run_items(store, site: Site, entries: Iterable[tuple[str, Callable[[], Page]
             except Skip as exc:
                 skipped[exc.reason] += 1
                 store.set_verdict(task_id, STAGE, "skipped", exc.reason, detail=detail)
+                continue
+            except Unreachable as exc:
+                host = urlsplit(exc.url).netloc
+                stats["unreachable"] += 1
+                unreachable.setdefault(host, exc.reason)
+                detail["url"] = exc.url
+                store.set_verdict(task_id, STAGE, "unreachable", exc.reason, detail=detail)
                 continue
             except Blocked as exc:
                 blocked.append(f"{task_id}: {exc.reason}")
@@ -136,6 +143,11 @@ def run_items(store, site: Site, entries: Iterable[tuple[str, Callable[[], Page]
         out["error_examples"] = errors[:5]
     if blocked:
         out["blocked_examples"] = blocked[:5]
+    if unreachable:
+        out["unreachable_hosts"] = unreachable
+        for host, why in unreachable.items():
+            log.warning("scrape: %s: %s unreachable (%s); its problems are tried again on the next run",
+                        site.name, host, why)
     return out
 
 
@@ -144,33 +156,35 @@ def collect(ctx, spec: SourceSpec, fetcher: Fetcher | None, *, ids: list[str] | 
             refresh: bool = False) -> dict[str, Any]:
     """Run one site or dataset. Listing failures (the site's index blocked or down) are counted
     as one error for the site; nothing else is lost."""
-    site = make_site(spec, fetcher, path)
-    options = ConvertOptions(max_case_bytes=spec.get("max_case_bytes"), max_hidden=spec.get("max_hidden"),
-                             max_generated=spec.get("max_generated"))
+    source = make_source(spec, fetcher, path)
+    options = ConvertOptions(**vars(spec.caps()))
+    given_contests = contests
     if not path:  # sources.toml says what to collect unless the command line gives a local path
         ids = ids or spec.get("ids")
         contests = contests or spec.get("contests")
         limit = limit if limit is not None else spec.get("limit")
+    if contests:
+        try:  # a bad range is the user's one-line error, before anything is fetched
+            parse_range(contests)
+        except ValueError as exc:
+            raise InputError(str(exc), field="--contests" if given_contests else f"{spec.name}.contests") from None
     refresh_days = spec.get("refresh_after_days")
-    if spec.local or path:
-        entries = site.entries(ids, limit)  # type: ignore[attr-defined]
-        total = None
-    else:
-        if not ids:
-            try:
-                ids = site.list_ids(contests, limit)
-            except (Blocked, FetchError, ParseError) as exc:
-                status = "blocked" if isinstance(exc, Blocked) else "errors"
-                log.warning("scrape: %s: cannot list problems: %s", spec.name, exc)
-                return {"listed": 0, status: 1, "list_error": str(exc), "errors": int(status == "errors"),
-                        "blocked": int(status == "blocked")}
-            except NotImplementedError as exc:
-                raise InputError(str(exc), field=spec.name) from None
-        elif limit:
-            ids = ids[:limit]
-        entries = web_entries(site, ids)
-        total = len(ids)
-    stats = run_items(ctx.store, site, entries, total=total, refresh=refresh, refresh_after_days=refresh_days,
+    try:
+        entries = source.entries(ids, contests, limit)
+    except Unreachable as exc:
+        host = urlsplit(exc.url).netloc
+        log.warning("scrape: %s: %s unreachable (%s); tried again on the next run", spec.name, host, exc.reason)
+        return {"listed": 0, "unreachable": 1, "unreachable_hosts": {host: exc.reason},
+                "list_error": str(exc), "errors": 0, "blocked": 0}
+    except (Blocked, FetchError, ParseError) as exc:
+        status = "blocked" if isinstance(exc, Blocked) else "errors"
+        log.warning("scrape: %s: cannot list problems: %s", spec.name, exc)
+        return {"listed": 0, status: 1, "list_error": str(exc), "errors": int(status == "errors"),
+                "blocked": int(status == "blocked")}
+    except NotImplementedError as exc:
+        raise InputError(str(exc), field=spec.name) from None
+    total = len(entries) if isinstance(entries, list) else None  # a local dataset streams
+    stats = run_items(ctx.store, source, entries, total=total, refresh=refresh, refresh_after_days=refresh_days,
                       options=options)
     if total is not None:
         stats["listed"] = total
@@ -181,7 +195,7 @@ def summary_line(name: str, s: dict[str, Any]) -> str:
     skipped = sum(s.get("skipped", {}).values()) if isinstance(s.get("skipped"), dict) else 0
     return (f"{name}: {s.get('seen', 0)} seen, {s.get('already_done', 0)} already done, {s.get('added', 0)} added, "
             f"{s.get('changed', 0)} changed, {s.get('unchanged', 0)} unchanged, {skipped} skipped, "
-            f"{s.get('blocked', 0)} blocked, {s.get('errors', 0)} errors")
+            f"{s.get('blocked', 0)} blocked, {s.get('unreachable', 0)} unreachable, {s.get('errors', 0)} errors")
 
 
 def scrape_stage(ctx, source: str) -> dict[str, Any]:
@@ -204,7 +218,20 @@ def scrape_stage(ctx, source: str) -> dict[str, Any]:
             fetcher.close()
     stats["failures"] = sum(s.get("errors", 0) for s in stats["sites"].values())
     stats["blocked"] = sum(s.get("blocked", 0) for s in stats["sites"].values())
+    stats["unreachable"] = sum(s.get("unreachable", 0) for s in stats["sites"].values())
+    web = [stats["sites"][s.name] for s in specs if not s.local and s.name in stats["sites"]]
+    if no_site_reached(web):
+        log.error("scrape: no site could be reached (offline?); nothing was collected")
+        stats["failures"] += 1
     return stats
+
+
+def no_site_reached(sites: list[dict[str, Any]]) -> bool:
+    """True when every web site that had work could not be reached for any of it (an offline run)."""
+    tried = [s for s in sites if s.get("unreachable") or s.get("seen", 0) > s.get("already_done", 0)]
+    return bool(tried) and all(
+        s.get("unreachable", 0) and s.get("unreachable", 0) + s.get("already_done", 0) >= s.get("seen", 0)
+        for s in tried)
 
 
 __all__ = ["scrape_stage", "collect", "run_items", "settings_from_context", "STAGE", "SITES", "DATASETS"]

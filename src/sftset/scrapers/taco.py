@@ -6,7 +6,7 @@ optional `fn_name`), `starter_code`, `difficulty`, `source`, `url`, `tags`/`raw_
 `skill_types`, `time_limit` ("2 seconds"), `memory_limit` ("256 megabytes"), `name`.
 TACO rows have no id of their own: the native id is `<file stem>/<row index>`.
 
-Conversion is APPS' (see apps.apps_style): stdio or call-based, tests found in the statement
+Conversion is APPS' (see apps_format.apps_style): stdio or call-based, tests found in the statement
 `public` and the rest `hidden`, the first safely convertible solution canonical.
 Licence: the dataset is Apache-2.0; statements come from the sites named in `source`/`url`.
 """
@@ -17,8 +17,8 @@ import json
 import re
 from typing import Any
 
-from .apps import LocalSource, apps_style
-from .base import Page, ParsedProblem, ParseError
+from .apps_format import apps_style
+from .base import LocalSource, Page, ParsedProblem, ParseError
 from .rows import iter_rows
 
 
@@ -79,17 +79,9 @@ class Taco(LocalSource):
     license = "Apache-2.0"
     notes = "local TACO rows (APPS format inside); tests found in the statement public, the rest hidden; Apache-2.0"
 
-    def entries(self, ids=None, limit=None):
-        wanted = set(ids) if ids else None
-        n = 0
+    def items(self):
         for stem, i, row in iter_rows(self.path):
-            native_id = f"{stem}/{i}"
-            if wanted is not None and native_id not in wanted:
-                continue
-            yield native_id, (lambda row=row: Page(url=str(row.get("url") or ""), docs={"row": row}))
-            n += 1
-            if limit and n >= limit:
-                return
+            yield f"{stem}/{i}", (lambda row=row: Page(url=str(row.get("url") or ""), docs={"row": row}))
 
     def parse(self, native_id: str, page: Page) -> ParsedProblem:
         return parse_row(native_id, page.docs["row"])
