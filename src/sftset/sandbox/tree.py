@@ -52,9 +52,8 @@ def pivot_root(new_root: str, put_old: str) -> None:
 
 
 def interpreter_paths() -> list[str]:
-    """What this interpreter needs to start and to import its standard library."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             os.path.dirname(os.path.realpath(sys.executable))}
+    """This interpreter's installation (its standard library), not a virtualenv's packages."""
+    paths = {sys.base_prefix, sys.base_exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
     return sorted(p for p in paths if p and os.path.isdir(p))
 
 
@@ -76,9 +75,11 @@ def _covered(path: str, by: list[str]) -> bool:
 
 
 def pivot_into_minimal_root(readonly: list[str], writable: list[str], notes: list[str], *, tmp_mode: str = "0711",
-                            tmp_size_mb: int = 1024, mount_proc: bool = True) -> None:
+                            tmp_size_mb: int = 1024, mount_proc: bool = True, tmp_writable: bool = True,
+                            scratch: str | None = None) -> None:
     """Replace / by a minimal tree (see the module doc). Raises OSError if a mount fails."""
     host.mount("none", "/", None, host.MS_REC | host.MS_PRIVATE)
+    os.umask(0o022)
     links: dict[str, str] = {}
     binds: dict[str, bool] = {}  # real path -> writable
     wanted = [(p, False) for p in list(SYSTEM_PATHS) + [f"/etc/{f}" for f in ETC_FILES] + readonly]
@@ -106,6 +107,30 @@ def pivot_into_minimal_root(readonly: list[str], writable: list[str], notes: lis
     try:
         host.mount("sftset-root", STAGE, "tmpfs", host.MS_NOSUID | host.MS_NODEV, "size=4m,mode=0755")
         root = STAGE
+        dev = root + "/dev"
+        os.makedirs(dev, exist_ok=True)
+        host.mount("sftset-dev", dev, "tmpfs", host.MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755")
+        for name, fd in devs.items():
+            os.close(os.open(f"{dev}/{name}", os.O_WRONLY | os.O_CREAT, 0o666))
+            host.mount(f"/proc/self/fd/{fd}", f"{dev}/{name}", None, host.MS_BIND)
+        for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                             ("stderr", "/proc/self/fd/2")):
+            os.symlink(target, f"{dev}/{name}")
+        os.mkdir(f"{dev}/shm")
+        host.mount("sftset-shm", f"{dev}/shm", "tmpfs", host.MS_NOSUID | host.MS_NODEV,
+                   f"size={tmp_size_mb}m,mode=1777")
+        os.makedirs(root + "/tmp", exist_ok=True)
+        host.mount("sftset-tmp", root + "/tmp", "tmpfs", host.MS_NOSUID | host.MS_NODEV,
+                   f"size={tmp_size_mb}m,mode={tmp_mode}")
+        os.makedirs(root + "/proc", exist_ok=True)
+        if mount_proc:
+            host.mount("proc", root + "/proc", "proc", host.MS_NOSUID | host.MS_NODEV | MS_NOEXEC)
+        if scratch:
+            # Writable only with CAP_DAC_OVERRIDE (mode 0111): the worker makes a folder per
+            # sample here and hands it over; a sample can neither list nor write the rest.
+            os.makedirs(root + scratch, exist_ok=True)
+            host.mount("sftset-scratch", root + scratch, "tmpfs", host.MS_NOSUID | host.MS_NODEV,
+                       f"size={tmp_size_mb}m,mode=0111")
         for path, rw in plan:
             dest = root + path
             src = f"/proc/self/fd/{held[path]}"
@@ -123,25 +148,6 @@ def pivot_into_minimal_root(readonly: list[str], writable: list[str], notes: lis
             if not os.path.lexists(dest):
                 os.makedirs(os.path.dirname(dest), exist_ok=True)
                 os.symlink(text, dest)
-        dev = root + "/dev"
-        os.makedirs(dev, exist_ok=True)
-        host.mount("sftset-dev", dev, "tmpfs", host.MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755")
-        for name, fd in devs.items():
-            os.close(os.open(f"{dev}/{name}", os.O_WRONLY | os.O_CREAT, 0o666))
-            host.mount(f"/proc/self/fd/{fd}", f"{dev}/{name}", None, host.MS_BIND)
-        for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
-                             ("stderr", "/proc/self/fd/2")):
-            os.symlink(target, f"{dev}/{name}")
-        os.mkdir(f"{dev}/shm")
-        host.mount("sftset-shm", f"{dev}/shm", "tmpfs", host.MS_NOSUID | host.MS_NODEV,
-                   f"size={tmp_size_mb}m,mode=1777")
-        _remount_readonly(dev, bind=False)
-        os.makedirs(root + "/tmp", exist_ok=True)
-        host.mount("sftset-tmp", root + "/tmp", "tmpfs", host.MS_NOSUID | host.MS_NODEV,
-                   f"size={tmp_size_mb}m,mode={tmp_mode}")
-        os.makedirs(root + "/proc", exist_ok=True)
-        if mount_proc:
-            host.mount("proc", root + "/proc", "proc", host.MS_NOSUID | host.MS_NODEV | MS_NOEXEC)
     finally:
         for fd in list(held.values()) + list(devs.values()):
             os.close(fd)
@@ -150,6 +156,9 @@ def pivot_into_minimal_root(readonly: list[str], writable: list[str], notes: lis
     host.umount2(".", MNT_DETACH)
     os.chdir("/")
     _remount_readonly("/", bind=False)
+    _remount_readonly("/dev", bind=False)
+    if not tmp_writable:
+        _remount_readonly("/tmp", bind=False)
 
 
 def _remount_readonly(path: str, bind: bool = True) -> None:
@@ -188,18 +197,13 @@ class SampleForker:
         return pid
 
 
-def enter_sample_namespaces(scratch: str, tmp_size_mb: int) -> None:
+def enter_sample_namespaces(shm_size_mb: int) -> None:
     """In a sample forked by SampleForker (PID 1 of its own PID namespace): new IPC and
-    mount namespaces, a fresh /proc, an empty /dev/shm and an empty /tmp holding only
-    `scratch`. All of it is gone when the sample's PID 1 ends."""
+    mount namespaces, a fresh /proc and an empty /dev/shm (POSIX shared memory lives
+    there, not in the IPC namespace). All of it is gone when the sample's PID 1 ends."""
     host.unshare(CLONE_NEWIPC | host.CLONE_NEWNS)
-    keep = os.open(scratch, os.O_PATH | os.O_DIRECTORY)
     host.mount("proc", "/proc", "proc", host.MS_NOSUID | host.MS_NODEV | MS_NOEXEC)
-    host.mount("sftset-shm", "/dev/shm", "tmpfs", host.MS_NOSUID | host.MS_NODEV, f"size={tmp_size_mb}m,mode=1777")
-    host.mount("sftset-tmp", "/tmp", "tmpfs", host.MS_NOSUID | host.MS_NODEV, f"size={tmp_size_mb}m,mode=0711")
-    os.makedirs(scratch, exist_ok=True)
-    host.mount(f"/proc/self/fd/{keep}", scratch, None, host.MS_BIND)
-    os.close(keep)
+    host.mount("sftset-shm", "/dev/shm", "tmpfs", host.MS_NOSUID | host.MS_NODEV, f"size={shm_size_mb}m,mode=1777")
 
 
 def _mirror_exit(pid: int, keep: list[int] = (), after=None) -> None:
@@ -238,10 +242,12 @@ def _mirror_exit(pid: int, keep: list[int] = (), after=None) -> None:
 
 
 def enter_private_tree(notes: list[str], *, readonly: list[str], writable: list[str] = (), tmp_mode: str = "0711",
-                       tmp_size_mb: int = 1024, loopback: bool = False, cgroup=None) -> dict[str, bool]:
+                       tmp_size_mb: int = 1024, loopback: bool = False, cgroup=None,
+                       on_exit=None, scratch: str | None = None) -> dict[str, bool]:
     """Give this process its own user (plain user only), mount, network, IPC and PID
     namespaces and the minimal tree. Forks once: the caller continues as PID 1 of the new
-    PID namespace (the original process waits, ends as it ends, then removes `cgroup`).
+    PID namespace (the original process waits, removes `cgroup`, calls `on_exit`, and
+    ends as the child ends).
 
     Returns which parts are in force; what the host refused is added to `notes`.
     """
@@ -267,7 +273,13 @@ def enter_private_tree(notes: list[str], *, readonly: list[str], writable: list[
     keep = cgroup.fds() if cgroup is not None else []
     pid = os.fork()
     if pid:
-        _mirror_exit(pid, keep=keep, after=cgroup.remove if cgroup is not None else None)
+        def after():
+            if cgroup is not None:
+                cgroup.remove()
+            if on_exit is not None:
+                on_exit()
+
+        _mirror_exit(pid, keep=keep, after=after)
     host.die_with_parent()
     if cgroup is not None:
         cgroup.add(0)
@@ -277,7 +289,8 @@ def enter_private_tree(notes: list[str], *, readonly: list[str], writable: list[
         except OSError as exc:
             notes.append(f"loopback could not be brought up ({exc.strerror})")
     try:
-        pivot_into_minimal_root(readonly, list(writable), notes, tmp_mode=tmp_mode, tmp_size_mb=tmp_size_mb)
+        pivot_into_minimal_root(readonly, list(writable), notes, tmp_mode=tmp_mode, tmp_size_mb=tmp_size_mb,
+                                tmp_writable=scratch is None, scratch=scratch)
         features["tree"] = True
     except OSError as exc:
         notes.append(f"minimal tree refused by the host ({exc}): the host's files stay visible")

@@ -37,7 +37,8 @@ OUTPUT_KEEP = 4096  # bytes of the sample's stdout/stderr kept for the verdict
 OUTPUT_DRAIN = 8 << 20  # past this the pipe is closed (the sample sees EPIPE)
 SAMPLE_NPROC, SAMPLE_FSIZE_MB, SAMPLE_NOFILE = 32, 16, 128
 SAMPLE_MEMORY_MB = 1024  # the slot's memory cgroup until a job names its own limit
-WORKER_HEADROOM_MB = 192  # the worker and the checker share the slot's group with the sample
+WORKER_HEADROOM_MB = 192
+SCRATCH_ROOT = "/scratch"  # a tmpfs in the worker's tree; /tmp there is read-only  # the worker and the checker share the slot's group with the sample
 FLUSH_S = 0.05
 
 
@@ -54,7 +55,7 @@ class Worker:
         self.cage = cgroups.Cgroup(f"{cage_name}-{slot}", pids_max=SAMPLE_NPROC * 2,
                                    memory_mb=SAMPLE_MEMORY_MB + WORKER_HEADROOM_MB)
         self.features = tree.enter_private_tree(self.notes, readonly=tree.interpreter_paths() + import_dirs,
-                                                cgroup=self.cage)
+                                                cgroup=self.cage, scratch=SCRATCH_ROOT)
         host.set_subreaper()
         host.die_with_parent()
         _protect_from_oom()
@@ -70,8 +71,8 @@ class Worker:
             self.notes.append(f"no syscall filter: libseccomp unusable ({exc})")
         for ctrl in self.cage.missing:
             self.notes.append(f"no {ctrl} cgroup for this slot")
-        if self.features["mountns"]:
-            self.scratch_root = "/tmp"
+        if self.features.get("tree"):
+            self.scratch_root = SCRATCH_ROOT
         else:
             import tempfile
 
@@ -293,7 +294,7 @@ class Worker:
     def _enter_sample_jail(self, scratch: str, time_s: float, memory_mb: int) -> None:
         """Everything a sample runs under, applied in the forked child while it is still root."""
         if self.forker is not None:  # PID 1 of our own PID namespace: new IPC and mount ones too
-            tree.enter_sample_namespaces(scratch, memory_mb)
+            tree.enter_sample_namespaces(memory_mb)
         os.setsid()
         os.chdir(scratch)
         os.environ.clear()
