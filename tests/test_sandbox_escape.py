@@ -241,9 +241,15 @@ def test_spinning_children_do_not_starve_the_neighbour(ex):
     """30 spinning children in their own sessions get one slot's CPU share, not 30."""
     spinner = ("import os\ndef add(a, b):\n    for _ in range(30):\n        if os.fork() == 0:\n"
                "            os.setsid()\n            while True:\n                pass\n    while True:\n        pass\n")
-    neighbour = "def add(a, b):\n    sum(i * i for i in range(2_000_000))\n    return a + b\n"
-    jobs = [Job("spin", spinner, "add", test=TEST, time_s=4.0, memory_mb=512),
-            Job("neighbour", neighbour, "add", test=TEST, time_s=3.0, memory_mb=512)]
+    # ~0.5 s of CPU once the spinners run: about 1 s with a fair share of a slot under
+    # load, far past its 4 s with 1/31 of the CPUs (measured: it times out without cgroups)
+    neighbour = ("import time\ntime.sleep(0.5)\ndef add(a, b):\n    sum(i * i for i in range(10_000_000))\n"
+                 "    return a + b\n")
+    # The executor hands each worker two batches of one job: spin and good go to one
+    # worker, neighbour and good2 to the other, so spinner and neighbour run side by side.
+    jobs = [Job("spin", spinner, "add", test=TEST, time_s=6.0, memory_mb=512), Job("good", GOOD, "add", test=TEST),
+            Job("neighbour", neighbour, "add", test=TEST, time_s=4.0, memory_mb=512),
+            Job("good2", GOOD, "add", test=TEST)]
     verdicts = {v.key: v for v in ex.run_all(jobs)}
     assert verdicts["spin"].status == "timeout"
     assert verdicts["neighbour"].status == "passed", verdicts["neighbour"]
