@@ -139,16 +139,19 @@ class Cgroup:
             return
         limit = str(int(memory_mb) << 20)
         if self.kind == "v2":
-            ok = self._set("memory", "memory.max", limit)
+            ok = self._set_optional("memory", "memory.max", limit)
             self._set_optional("memory", "memory.swap.max", "0")
         else:
             # memsw (memory + swap) must stay >= the memory limit: which goes first
             # depends on whether the limit grows or shrinks.
             ok = self._set_optional("memory", "memory.limit_in_bytes", limit)
             self._set_optional("memory", "memory.memsw.limit_in_bytes", limit)
-            ok = ok or self._set("memory", "memory.limit_in_bytes", limit)
+            ok = ok or self._set_optional("memory", "memory.limit_in_bytes", limit)
         if ok:
             self.memory_mb = memory_mb
+        elif self.memory_mb is None and "memory" not in self.missing:
+            self.missing.append("memory")  # never set: no memory limit at all
+        # else the group keeps its previous limit (shrinking below what is in use fails)
 
     def _set_optional(self, ctrl: str, filename: str, value: str) -> bool:
         fd = self._fd(ctrl)
