@@ -7,6 +7,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = os.geteuid() == 0
@@ -22,10 +23,20 @@ def status_field(pid: int | str, name: str) -> str | None:
     return None
 
 
-def executor_leftovers(ex) -> list[int]:
+def executor_leftovers(ex, wait_s: float = 3.0) -> list[int]:
     """Processes that a sample of this executor started (or the sample itself) still alive:
     everything below a worker that lives in a deeper PID namespace than the worker
-    (the checker shares the worker's; each sample has its own)."""
+    (the checker shares the worker's; each sample has its own). A killed sample's
+    namespace takes the kernel a few milliseconds to tear down: allow `wait_s` for it."""
+    end = time.monotonic() + wait_s
+    while True:
+        found = _leftovers(ex)
+        if not found or time.monotonic() > end:
+            return found
+        time.sleep(0.02)
+
+
+def _leftovers(ex) -> list[int]:
     wrappers = {w.proc.pid for w in ex._workers}
     depth = {}
     found = []

@@ -73,9 +73,17 @@ class Cgroup:
             if not wanted:
                 return
             os.makedirs(base, exist_ok=True)
-            # A v2 group with processes cannot delegate controllers; ours holds none.
+            # A v2 group with processes cannot delegate controllers, so the slots sit in a
+            # group of their own; give it the CPU weight of one process per core, what
+            # the pool's workers (one per core) would weigh as plain processes.
             with open(os.path.join(base, "cgroup.subtree_control"), "w") as fh:
                 fh.write(" ".join("+" + c for c in wanted))
+            if "cpu" in wanted:
+                try:
+                    with open(os.path.join(base, "cpu.weight"), "w") as fh:
+                        fh.write(str(min(10000, 100 * (os.cpu_count() or 1))))
+                except OSError:
+                    pass
             path = os.path.join(base, self._name)
             os.makedirs(path, exist_ok=True)
         except OSError:
@@ -96,9 +104,10 @@ class Cgroup:
                 self.missing.append(ctrl)
                 continue
             try:
-                parent = os.path.join(base, "sftset")
-                os.makedirs(parent, exist_ok=True)
-                path = os.path.join(parent, self._name)
+                # Flat, right beside our own processes: a slot then weighs as much as one
+                # process for the CPU scheduler (below a shared parent group, all slots
+                # together would weigh as one, and lose to every busy neighbour process).
+                path = os.path.join(base, f"sftset-{self._name}")
                 os.makedirs(path, exist_ok=True)
                 self._dirs[ctrl] = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
                 self._parents[ctrl] = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
@@ -195,7 +204,7 @@ class Cgroup:
             os.close(fd)
             if parent is None:
                 continue
-            name = os.path.join("sftset", self._name) if key != "v2" else self._name
+            name = f"sftset-{self._name}" if key != "v2" else self._name
             for _ in range(max(1, int(wait_s / 0.01))):  # killed members take a moment to go
                 try:
                     os.rmdir(name, dir_fd=parent)

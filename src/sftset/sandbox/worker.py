@@ -38,7 +38,8 @@ OUTPUT_DRAIN = 8 << 20  # past this the pipe is closed (the sample sees EPIPE)
 SAMPLE_NPROC, SAMPLE_FSIZE_MB, SAMPLE_NOFILE = 32, 16, 128
 SAMPLE_MEMORY_MB = 1024  # the slot's memory cgroup until a job names its own limit
 WORKER_HEADROOM_MB = 192
-SCRATCH_ROOT = "/scratch"  # a tmpfs in the worker's tree; /tmp there is read-only  # the worker and the checker share the slot's group with the sample
+SCRATCH_ROOT = "/scratch"
+SETTLE_S = 0.5  # how long a sample that has gone may take to leave its exit status  # a tmpfs in the worker's tree; /tmp there is read-only  # the worker and the checker share the slot's group with the sample
 FLUSH_S = 0.05
 
 
@@ -79,6 +80,7 @@ class Worker:
             self.scratch_root = tempfile.mkdtemp(prefix="sftset-scratch-")
         self.counter = 0
         self.seq = 0
+        self._dying: set[int] = set()
         self.ctrl: socket.socket | None = None
         self.checker_pid: int | None = None
         if hasattr(sys, "set_int_max_str_digits"):
@@ -116,6 +118,7 @@ class Worker:
             data += chunk
         os.close(r)
         self._cleanup(scratch, [pid])
+        self._reap_dying()
         report = json.loads(data or b"{}")
         features = dict(self.features)
         features.update({k: v for k, v in report.items() if isinstance(v, bool)})
@@ -152,6 +155,7 @@ class Worker:
                     outbox, last = [], time.monotonic()
             if outbox:
                 wire.send(1, {"type": "verdicts", "verdicts": outbox})
+            self._reap_dying()
         self._stop_checker()
         self._kill_leftovers(set())  # the cgroup goes once we have ended (see tree.enter_private_tree)
 
@@ -225,7 +229,8 @@ class Worker:
         if result is None and self.checker_pid is not None:
             # The check is still running (a stuck check, or we timed out): start afresh.
             self._stop_checker()
-        status_s = self._cleanup(scratch, [pid_s], watch=pid_s)
+        status_s = self._cleanup(scratch, [pid_s], watch=pid_s,
+                                 settle=isinstance(result, dict) and bool(result.get("sample_gone")))
         if out_r >= 0:
             os.close(out_r)
         verdict = self._verdict(result, timed_out, status_s, time_s)
@@ -348,17 +353,32 @@ class Worker:
                 break
             statuses[pid] = status
         self._reaped.update(statuses)
+        self._dying.difference_update(statuses)
         return statuses
+
+    def _reap_dying(self) -> None:
+        """Wait for the samples killed but not yet reaped (a few milliseconds each)."""
+        for pid in list(self._dying):
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            self._dying.discard(pid)
 
     _reaped: dict[int, int] = {}
 
-    def _cleanup(self, scratch: str, pids: list[int], watch: int | None = None) -> int | None:
+    def _cleanup(self, scratch: str, pids: list[int], watch: int | None = None, settle: bool = False) -> int | None:
         """Kill everything the job started, reap it, remove its scratch folder.
 
-        Returns the exit status of `watch` if it had ended before we killed it."""
+        Returns the exit status of `watch` if it had ended before we killed it (with
+        `settle`, the sample is known to be going: wait briefly for its status)."""
         self._reaped = {}
         if watch is not None:  # a sample that ended on its own has a status worth keeping
             self._reap()
+            end = time.monotonic() + SETTLE_S
+            while settle and watch not in self._reaped and time.monotonic() < end:
+                time.sleep(0.001)
+                self._reap()
         ended_alone = self._reaped.get(watch)
         for pid in pids:
             if pid not in self._reaped:
@@ -366,13 +386,20 @@ class Worker:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-        for pid in pids:
-            if pid not in self._reaped:
-                try:
-                    self._reaped[pid] = os.waitpid(pid, 0)[1]
-                except ChildProcessError:
-                    pass
-        self._kill_leftovers(set(pids))
+        if self.forker is None:
+            for pid in pids:
+                if pid not in self._reaped:
+                    try:
+                        self._reaped[pid] = os.waitpid(pid, 0)[1]
+                    except ChildProcessError:
+                        pass
+            self._kill_leftovers(set(pids))
+        else:
+            # The sample is PID 1 of its own PID namespace. SIGKILLed, nothing it started
+            # can run again, and the kernel ends all of it; waiting for that (tearing down
+            # a mount namespace waits for an RCU grace period) would only delay the next
+            # sample. It is reaped by a later _reap, or at the end of the batch.
+            self._dying.update(pid for pid in pids if pid not in self._reaped)
         shutil.rmtree(scratch, ignore_errors=True)
         return ended_alone
 
