@@ -217,6 +217,30 @@ class Cgroup:
         self._dirs, self._parents = {}, {}
 
 
+def remove_leftovers(prefix: str) -> None:
+    """Remove the empty groups named for `prefix` (a pool's): a worker killed from outside
+    (SIGKILL to its wrapper) cannot remove its own."""
+    try:
+        own = _own_paths()
+    except OSError:
+        return
+    bases = [os.path.join(ROOT, c) + own.get(c, "/").rstrip("/") for c in CONTROLLERS]
+    v2 = _v2_root()
+    if v2 is not None:
+        bases.append(v2 + own.get("", "/").rstrip("/") + "/sftset")
+    for base in bases:
+        try:
+            names = os.listdir(base)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith((f"sftset-{prefix}", prefix)):
+                try:
+                    os.rmdir(os.path.join(base, name))
+                except OSError:
+                    pass
+
+
 def _write_at(dir_fd: int, name: str, value: str) -> None:
     fd = os.open(name, os.O_WRONLY, dir_fd=dir_fd)
     try:
