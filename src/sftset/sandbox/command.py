@@ -2,10 +2,14 @@
 
     res = run_isolated([venv_python, "-m", "pytest", "-q"], cwd=workdir, time_s=600, memory_mb=4096)
 
-The command runs as a fresh unprivileged uid in its own network namespace (no route
-anywhere) and mount namespace (a private, throw-away /tmp), with resource limits, and
-can write only to `writable` folders (cwd by default, handed to that uid) and its
-private /tmp. At the deadline every process of that uid is killed.
+The command runs in its own user (plain user only), network (loopback up, no route
+anywhere else), IPC, PID and mount namespaces, in a minimal read-only tree (sftset.
+sandbox.tree) holding the system's /usr, its interpreter and venv, `readable` folders,
+and `writable` ones (cwd by default) writable; /tmp and /dev/shm are private tmpfs of
+`tmp_mb`. As root it runs as a fresh uid (the writable folders are handed to it and
+back). A memory/CPU/pids cgroup covers its whole process tree and a seccomp filter
+refuses new namespaces, mounts and the like. When the command ends, or at the
+deadline, everything it started dies with its PID namespace.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A sandbox worker: `python -m sftset.sandbox.worker SLOT UID_BASE CAGE_NAME CHECKS_FD`.
 
-Started by sftset.sandbox.pool with a scrubbed environment. It enters its own network
-and mount namespaces once, probes that the limits are really in force, then serves
+Started by sftset.sandbox.pool with a scrubbed environment. It enters its namespaces and
+minimal tree once (sftset.sandbox.tree), probes that the limits are really in force, then serves
 batches of jobs read from stdin and answers verdicts on stdout.
 
 Each job forks two processes from this warm interpreter:
