@@ -5,13 +5,17 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import venv
 
 import pytest
 
+from sandbox_attack import IPC, ROOT, SNOOP, HostSecrets, host_sysv_keys
 from sftset.sandbox import run_isolated
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="runs the command as another uid, which needs root")
+# Runs as root and as a plain user (CI does both). As root the command gets a uid of its
+# own and cgroups; a plain user's command is root of a user namespace with no capabilities.
+needs_root = pytest.mark.skipif(not ROOT, reason="cgroups and a uid of its own need root on this host")
 
 
 def test_contained_command(tmp_path):
@@ -32,10 +36,12 @@ def test_contained_command(tmp_path):
     )
     res = run_isolated([sys.executable, "t.py"], cwd=tmp_path, time_s=30)
     assert res.returncode == 0, res.stderr
-    assert res.isolation == "full"
-    assert "no network" in res.stdout and "WROTE" not in res.stdout and "uid 0" not in res.stdout
+    assert res.isolation == "full" if ROOT else res.isolation.startswith("partial(")
+    assert "no network" in res.stdout and "WROTE" not in res.stdout
     assert (tmp_path / "inside.txt").read_text() == "ok"
-    assert (tmp_path / "inside.txt").stat().st_uid == 0  # the folder is handed back
+    if ROOT:
+        assert "uid 0" not in res.stdout
+        assert (tmp_path / "inside.txt").stat().st_uid == 0  # the folder is handed back
     assert not os.path.exists(outside)
     with pytest.raises(socket.timeout):
         listener.accept()
@@ -46,7 +52,8 @@ def test_venv_interpreter_under_tmp_keeps_full_isolation(tmp_path):
     venv.create(tmp_path / "venv", with_pip=False)
     (tmp_path / "t.py").write_text("open('w.txt', 'w').write('x')\nprint('ok')\n")
     res = run_isolated([str(tmp_path / "venv" / "bin" / "python"), "t.py"], cwd=tmp_path, time_s=30)
-    assert (res.returncode, res.isolation, res.stdout.strip()) == (0, "full", "ok"), res
+    assert (res.returncode, res.stdout.strip()) == (0, "ok"), res
+    assert res.isolation == "full" if ROOT else "tree" not in res.isolation, res
 
 
 def test_deadline_kills_everything(tmp_path):
@@ -56,3 +63,95 @@ def test_deadline_kills_everything(tmp_path):
     assert res.timed_out and res.returncode == -9
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert "sleep 987" not in ps
+
+
+def test_command_sees_only_its_folder_venv_and_interpreter(tmp_path):
+    """A hostile conftest.py/setup.py: the state store, the problems file, another target,
+    host processes' command lines, /run's sockets and homes are out of its reach."""
+    host = HostSecrets(tmp_path / "tool")
+    work = tmp_path / "target"
+    work.mkdir()
+    (work / "t.py").write_text(SNOOP + "print(snoop(%r, %r, %d))\nimport os\nprint('listing', os.listdir('/'))\n" % (
+        host.paths(), host.socket_path, host.process.pid))
+    try:
+        res = run_isolated([sys.executable, "t.py"], cwd=work, time_s=30)
+        assert res.returncode == 0, res.stderr
+        assert host.secret not in res.stdout and "SOCKET CONNECTED" not in res.stdout
+        assert not host.socket_connected()
+        for folder in ("/home", "/run", "/var", "/sys/fs/cgroup"):
+            assert f"{folder}:FileNotFoundError" in res.stdout, res.stdout
+        pids = next(line for line in res.stdout.splitlines() if line.startswith("pids:"))[5:].split(",")
+        assert len(pids) <= 3, pids  # its own PID namespace: the launcher's PID 1, the command
+    finally:
+        host.close()
+
+
+def test_daemon_holding_the_output_does_not_stall_the_build(tmp_path):
+    token = f"daemon-{os.getpid()}-{time.monotonic_ns()}"
+    code = ("import os, sys, time\n"
+            f"# {token}\n"
+            "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(300)\n    os._exit(0)\n"
+            "print('main done', flush=True)\n")
+    t0 = time.monotonic()
+    res = run_isolated([sys.executable, "-c", code], cwd=tmp_path, time_s=120)
+    assert time.monotonic() - t0 < 20
+    assert res.returncode == 0 and "main done" in res.stdout and not res.timed_out, res
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert token not in ps
+
+
+def test_loopback_works_inside_and_nothing_outside(tmp_path):
+    """Suites that serve on 127.0.0.1 and connect to themselves work (issue 14); the
+    host's own listeners stay out of reach."""
+    outside = socket.socket()
+    outside.bind(("127.0.0.1", 0))
+    outside.listen(1)
+    outside.settimeout(0.3)
+    (tmp_path / "t.py").write_text(
+        "import socket, threading\n"
+        "srv = socket.socket()\nsrv.bind(('127.0.0.1', 0))\nsrv.listen(1)\n"
+        "threading.Thread(target=lambda: srv.accept()[0].sendall(b'hello'), daemon=True).start()\n"
+        "c = socket.create_connection(srv.getsockname(), timeout=5)\nprint('self', c.recv(5).decode())\n"
+        f"try:\n    socket.create_connection(('127.0.0.1', {outside.getsockname()[1]}), timeout=1)\n"
+        "    print('HOST REACHED')\nexcept OSError:\n    print('host unreachable')\n"
+        "try:\n    socket.create_connection(('10.0.0.1', 80), timeout=1)\n    print('NET REACHED')\n"
+        "except OSError:\n    print('net unreachable')\n")
+    res = run_isolated([sys.executable, "t.py"], cwd=tmp_path, time_s=30)
+    assert "self hello" in res.stdout, res
+    assert "host unreachable" in res.stdout and "net unreachable" in res.stdout, res
+    with pytest.raises(socket.timeout):
+        outside.accept()
+    outside.close()
+
+
+def test_private_tmp_and_shm_have_a_size_limit(tmp_path):
+    (tmp_path / "t.py").write_text(
+        "for path in ('/tmp/fill', '/dev/shm/fill'):\n    try:\n        with open(path, 'wb') as fh:\n"
+        "            for _ in range(40):\n                fh.write(b'x' * (1 << 20))\n        print('FILLED', path)\n"
+        "    except OSError as exc:\n        print('full', path, exc.errno)\n")
+    res = run_isolated([sys.executable, "t.py"], cwd=tmp_path, time_s=30, tmp_mb=16)
+    assert "full /tmp/fill 28" in res.stdout and "full /dev/shm/fill 28" in res.stdout, res  # ENOSPC
+
+
+def test_ipc_and_namespaces_do_not_outlive_the_command(tmp_path):
+    key = 0x5F7C0000 + os.getpid() % 65536
+    (tmp_path / "t.py").write_text(IPC + f"print(leave({key}, b'left'))\n"
+                                   "import subprocess\nr = subprocess.run(['unshare', '-r', 'true'])\n"
+                                   "print('unshare', r.returncode)\n")
+    res = run_isolated([sys.executable, "t.py"], cwd=tmp_path, time_s=30)
+    assert "shm=-1" not in res.stdout, res
+    assert "unshare 1" in res.stdout, res  # the seccomp filter refuses new namespaces
+    assert str(key) not in host_sysv_keys()
+
+
+@needs_root
+def test_memory_is_limited_for_the_whole_tree(tmp_path):
+    """Three children, each within RLIMIT_AS (set per process to memory_mb), cannot add
+    up past memory_mb together."""
+    (tmp_path / "t.py").write_text(
+        "import os, time\nkids = []\nfor _ in range(3):\n    pid = os.fork()\n    if pid == 0:\n"
+        "        x = bytearray(200 << 20)\n        time.sleep(1)\n        os._exit(0)\n    kids.append(pid)\n"
+        "print('statuses', [os.waitpid(k, 0)[1] for k in kids])\n")
+    res = run_isolated([sys.executable, "t.py"], cwd=tmp_path, time_s=60, memory_mb=400)
+    statuses = eval(res.stdout.split("statuses", 1)[1]) if "statuses" in res.stdout else None
+    assert statuses is None or any(s != 0 for s in statuses), res

@@ -2,10 +2,14 @@
 
     res = run_isolated([venv_python, "-m", "pytest", "-q"], cwd=workdir, time_s=600, memory_mb=4096)
 
-The command runs as a fresh unprivileged uid in its own network namespace (no route
-anywhere) and mount namespace (a private, throw-away /tmp), with resource limits, and
-can write only to `writable` folders (cwd by default, handed to that uid) and its
-private /tmp. At the deadline every process of that uid is killed.
+The command runs in its own user (plain user only), network (loopback up, no route
+anywhere else), IPC, PID and mount namespaces, in a minimal read-only tree (sftset.
+sandbox.tree) holding the system's /usr, its interpreter and venv, `readable` folders,
+and `writable` ones (cwd by default) writable; /tmp and /dev/shm are private tmpfs of
+`tmp_mb`. As root it runs as a fresh uid (the writable folders are handed to it and
+back). A memory/CPU/pids cgroup covers its whole process tree and a seccomp filter
+refuses new namespaces, mounts and the like. When the command ends, or at the
+deadline, everything it started dies with its PID namespace.
 """
 from __future__ import annotations
 
@@ -48,6 +52,8 @@ def run_isolated(
     writable: list[str | os.PathLike[str]] | None = None,
     readable: list[str | os.PathLike[str]] | None = None,
     nproc: int = 256,
+    tmp_mb: int = 1024,
+    fsize_mb: int = 512,
 ) -> CommandResult:
     cwd = os.path.abspath(cwd)
     writable = [os.path.abspath(p) for p in (writable or [cwd])]
@@ -62,7 +68,7 @@ def run_isolated(
             "env": {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": os.path.join(cwd, ".home"),
                     **(env or {})},
             "writable": writable, "readable": readable, "uid": 500_000_000 + secrets.randbelow(1 << 20),
-            "report": os.path.join(tmp, "report.json"),
+            "report": os.path.join(tmp, "report.json"), "tmp_mb": tmp_mb, "fsize_mb": fsize_mb,
         }
         spec_path = os.path.join(tmp, "spec.json")
         Path(spec_path).write_text(json.dumps(spec))
@@ -96,39 +102,54 @@ def _tail(path: str) -> str:
 
 
 def _launch(spec_path: str) -> None:
-    """Inside the launcher process: namespaces, then the command as an unprivileged uid."""
+    """Inside the launcher process: namespaces and the minimal tree, then the command.
+
+    The launcher forks once into new namespaces (see tree.enter_private_tree); the child,
+    PID 1 there, starts the command and waits for it. When the command ends (or its time
+    is up) PID 1 exits, and the kernel kills everything else in the PID namespace before
+    that exit completes: daemons die and every pipe they held is closed.
+    """
+    import resource
     import signal
 
-    from . import host
+    from . import cgroups, host, seccomp, tree
 
     spec = json.loads(Path(spec_path).read_text())
-    report_fd = os.open(spec["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # before /tmp is hidden
+    report_fd = os.open(spec["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # before / is replaced
     notes: list[str] = []
-    features = host.enter_private_namespaces(notes, tmp_mode="1777", keep=spec["writable"] + spec["readable"])
-    root = os.geteuid() == 0 and not features["userns"]
-    uid = spec["uid"] if root else os.getuid()
+    root = os.geteuid() == 0
+    uid = spec["uid"] if root else 0  # a plain user is root of its own user namespace, with no capabilities
     if root:
         for path in spec["writable"]:
-            for dirpath, dirnames, filenames in os.walk(path):
-                os.lchown(dirpath, uid, uid)
-                for name in dirnames + filenames:
-                    os.lchown(os.path.join(dirpath, name), uid, uid)
-        if features["mountns"]:
-            host.expose_paths(spec["writable"] + spec["readable"] + [p for p in sys.path if os.path.isdir(p)], notes,
-                              writable=spec["writable"])
+            _chown_tree(path, uid)
+    cage = cgroups.Cgroup(f"cmd-{os.getpid()}-{secrets.token_hex(3)}", pids_max=spec["nproc"] + 8,
+                          memory_mb=spec["memory_mb"])
+    try:
+        bpf = seccomp.compile_filter()
+    except OSError as exc:
+        bpf = None
+        notes.append(f"no syscall filter: libseccomp unusable ({exc})")
+    readable = spec["readable"] + _interpreter_of(spec["argv"][0])
+    features = tree.enter_private_tree(notes, readonly=readable, writable=spec["writable"], tmp_mode="1777",
+                                       tmp_size_mb=spec["tmp_mb"], loopback=True, cgroup=cage,
+                                       on_exit=(lambda: [_chown_tree(p, 0) for p in spec["writable"]]) if root else None)
+    # -- from here on we are PID 1 of the command's PID namespace, in the minimal tree --
     os.makedirs(spec["env"]["HOME"], exist_ok=True)
     if root:
         os.chown(spec["env"]["HOME"], uid, uid)
-    cage = host.ProcessCage(f"cmd-{os.getpid()}", spec["nproc"] + 8)
     host.set_subreaper()
     pid = os.fork()
     if pid == 0:
         try:
             os.setsid()
             os.chdir(spec["cwd"])
-            host.set_limits(spec["time_s"], spec["memory_mb"], spec["nproc"], 512, 1024)
+            host.set_limits(spec["time_s"], spec["memory_mb"], spec["nproc"], spec["fsize_mb"], 1024)
             if root:
                 host.drop_privileges(uid)
+            elif features["userns"]:
+                host.drop_all_capabilities()
+            if bpf is not None:
+                seccomp.load(bpf)
             os.execve(spec["argv"][0] if os.path.isabs(spec["argv"][0]) else _which(spec["argv"][0], spec["env"]),
                       spec["argv"], spec["env"])
         except BaseException as exc:
@@ -137,54 +158,54 @@ def _launch(spec_path: str) -> None:
     deadline = time.monotonic() + spec["time_s"]
     status, timed_out = None, False
     while status is None:
-        got, st = os.waitpid(pid, os.WNOHANG)
+        try:
+            got, st = os.waitpid(-1, os.WNOHANG)  # orphans of the command are ours to reap
+        except ChildProcessError:
+            break
         if got == pid:
             status = st
             break
+        if got:
+            continue
         if time.monotonic() > deadline:
             timed_out = True
-            break
-        time.sleep(0.05)
-
-    def reap():
-        nonlocal status
-        try:
-            while True:
-                got, st = os.waitpid(-1, os.WNOHANG)
-                if got <= 0:
-                    break
-                if got == pid and status is None:
-                    status = st
-        except ChildProcessError:
-            pass
-
-    # Nothing the suite started may outlive it.
-    if root:
-        host.kill_uid(uid, reap)
-    else:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    reap()
-    if status is None:
-        try:
+            os.kill(pid, signal.SIGKILL)
             status = os.waitpid(pid, 0)[1]
-        except ChildProcessError:
-            status = 9  # killed and reaped
-
-    cage.remove()
-    if root:  # hand the folders back
-        for path in spec["writable"]:
-            for dirpath, dirnames, filenames in os.walk(path):
-                os.lchown(dirpath, 0, 0)
-                for name in dirnames + filenames:
-                    os.lchown(os.path.join(dirpath, name), 0, 0)
+            break
+        time.sleep(0.02)
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
-    level = "full" if root and features["netns"] and features["mountns"] else \
-        "partial(" + ",".join(k for k, v in features.items() if v) + ")"
+    missing = [name for name in ("netns", "mountns", "pidns", "ipcns", "tree") if not features.get(name)]
+    if not root:
+        missing.append("unprivileged")
+    if bpf is None:
+        missing.append("seccomp")
+    missing += [f"{c}_cgroup" for c in cage.missing]
+    level = "full" if not missing else "partial(no " + ",".join(missing) + ")"
     with os.fdopen(report_fd, "w") as fh:
         fh.write(json.dumps({"returncode": code, "timed_out": timed_out, "isolation": level, "notes": notes}))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os._exit(0)  # the kernel now kills what is left in our PID namespace; our parent hands the folders back
+
+
+def _interpreter_of(exe: str) -> list[str]:
+    """A venv's python needs its venv (pyvenv.cfg, site-packages) and its base installation."""
+    if not os.path.isabs(exe):
+        return []
+    out = [exe, os.path.realpath(exe)]
+    venv = os.path.dirname(os.path.dirname(exe))
+    if os.path.exists(os.path.join(venv, "pyvenv.cfg")):
+        out.append(venv)
+    real_prefix = os.path.dirname(os.path.dirname(os.path.realpath(exe)))
+    if os.path.isdir(os.path.join(real_prefix, "lib")) and real_prefix not in ("/", "/usr"):
+        out.append(real_prefix)
+    return out
+
+
+def _chown_tree(path: str, uid: int) -> None:
+    for dirpath, dirnames, filenames in os.walk(path):
+        os.lchown(dirpath, uid, uid)
+        for name in dirnames + filenames:
+            os.lchown(os.path.join(dirpath, name), uid, uid)
 
 
 def _which(name: str, env: dict[str, str]) -> str:

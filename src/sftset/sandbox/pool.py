@@ -236,6 +236,9 @@ class Executor:
                 pass
             w.stop()
         self._workers = []
+        from .cgroups import remove_leftovers
+
+        remove_leftovers(self._cage)  # those of workers that were killed and replaced
         try:
             os.close(self._checks_fd)
         except OSError:

@@ -1,7 +1,7 @@
 """A sandbox worker: `python -m sftset.sandbox.worker SLOT UID_BASE CAGE_NAME CHECKS_FD`.
 
-Started by sftset.sandbox.pool with a scrubbed environment. It enters its own network
-and mount namespaces once, probes that the limits are really in force, then serves
+Started by sftset.sandbox.pool with a scrubbed environment. It enters its namespaces and
+minimal tree once (sftset.sandbox.tree), probes that the limits are really in force, then serves
 batches of jobs read from stdin and answers verdicts on stdout.
 
 Each job forks two processes from this warm interpreter:
@@ -30,12 +30,16 @@ import socket
 import sys
 import time
 
-from . import host, wire
+from . import cgroups, host, seccomp, tree, wire
 
 GRACE_S = 0.25  # start-up slack on top of a problem's time limit
 OUTPUT_KEEP = 4096  # bytes of the sample's stdout/stderr kept for the verdict
 OUTPUT_DRAIN = 8 << 20  # past this the pipe is closed (the sample sees EPIPE)
 SAMPLE_NPROC, SAMPLE_FSIZE_MB, SAMPLE_NOFILE = 32, 16, 128
+SAMPLE_MEMORY_MB = 1024  # the slot's memory cgroup until a job names its own limit
+WORKER_HEADROOM_MB = 192
+SCRATCH_ROOT = "/scratch"
+SETTLE_S = 0.5  # how long a sample that has gone may take to leave its exit status  # a tmpfs in the worker's tree; /tmp there is read-only  # the worker and the checker share the slot's group with the sample
 FLUSH_S = 0.05
 
 
@@ -46,31 +50,42 @@ class Worker:
         self.notes: list[str] = []
         # The interpreter's import path stays visible even where it lies below a shadowed
         # folder (a virtualenv or checkout in /tmp, as in CI): later imports need it.
+        # The worker (and so every sample) lives in a minimal read-only tree: the
+        # interpreter, the system libraries and exactly the import path this process uses.
         import_dirs = [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p)]
-        self.features = host.enter_private_namespaces(
-            self.notes, keep=[p for p in import_dirs if p not in host.SHADOWED_DIRS])
+        self.cage = cgroups.Cgroup(f"{cage_name}-{slot}", pids_max=SAMPLE_NPROC * 2,
+                                   memory_mb=SAMPLE_MEMORY_MB + WORKER_HEADROOM_MB)
+        self.features = tree.enter_private_tree(self.notes, readonly=tree.interpreter_paths() + import_dirs,
+                                                cgroup=self.cage, scratch=SCRATCH_ROOT)
         host.set_subreaper()
         host.die_with_parent()
+        _protect_from_oom()
         self.root = os.geteuid() == 0 and not self.features["userns"]
         self.uid_sample = uid_base + 2 * slot if self.root else None
         self.uid_check = uid_base + 2 * slot + 1 if self.root else None
-        self.cage = host.ProcessCage(f"{cage_name}-{slot}", SAMPLE_NPROC * 2)
         if self.uid_sample is None:
-            self.notes.append("not root: samples keep our uid, and processes they fork are killed by session only")
-        if self.features["mountns"]:
-            self.scratch_root = "/tmp"
+            self.notes.append("not root: samples keep our uid (root of a user namespace, with no capabilities)")
+        try:
+            self.seccomp = seccomp.compile_filter()  # once: each sample only loads the bytes
+        except OSError as exc:
+            self.seccomp = None
+            self.notes.append(f"no syscall filter: libseccomp unusable ({exc})")
+        for ctrl in self.cage.missing:
+            self.notes.append(f"no {ctrl} cgroup for this slot")
+        if self.features.get("tree"):
+            self.scratch_root = SCRATCH_ROOT
         else:
             import tempfile
 
             self.scratch_root = tempfile.mkdtemp(prefix="sftset-scratch-")
         self.counter = 0
         self.seq = 0
+        self._dying: set[int] = set()
         self.ctrl: socket.socket | None = None
         self.checker_pid: int | None = None
         if hasattr(sys, "set_int_max_str_digits"):
             sys.set_int_max_str_digits(0)
-        if self.uid_sample is not None:
-            self._expose_import_path()
+        self.forker = tree.SampleForker() if self.features.get("tree") else None
         _preload()
         # Objects that exist now are never collected: the collector then leaves their
         # pages alone in forked children, which keeps copy-on-write faults (and so the
@@ -78,16 +93,15 @@ class Worker:
         gc.collect()
         gc.freeze()
 
-    def _expose_import_path(self) -> None:
-        if self.features["mountns"]:
-            host.expose_paths([p for p in sys.path if p and os.path.isdir(p)], self.notes)
+    def _fork_sample(self) -> int:
+        return self.forker.fork() if self.forker is not None else os.fork()
 
     # ---- start-up probe ------------------------------------------------------------------
     def probe(self) -> dict:
         """Fork a child set up exactly like a sample and ask it what it can do."""
         r, w = os.pipe()
         scratch = self._new_scratch()
-        pid = os.fork()
+        pid = self._fork_sample()
         if pid == 0:
             os.close(r)
             report = {}
@@ -104,15 +118,21 @@ class Worker:
             data += chunk
         os.close(r)
         self._cleanup(scratch, [pid])
+        self._reap_dying()
         report = json.loads(data or b"{}")
         features = dict(self.features)
         features.update({k: v for k, v in report.items() if isinstance(v, bool)})
         features["cgroup"] = self.cage.kind != "none" and report.get("in_cage", False)
+        features["memory_cgroup"] = features["cgroup"] and "memory" not in self.cage.missing
+        features["cpu_cgroup"] = features["cgroup"] and "cpu" not in self.cage.missing
         if report.get("error"):
             self.notes.append(f"probe failed: {report['error']}")
         for name, missing in (("netns", "network namespace"), ("unprivileged", "unprivileged uid"),
                               ("no_caps", "capabilities dropped"), ("nproc", "process limit"),
-                              ("cgroup", "pids cgroup"), ("no_write_outside", "private /tmp")):
+                              ("cgroup", "pids cgroup"), ("no_write_outside", "private /tmp"),
+                              ("pidns", "PID namespace per sample"), ("ipcns", "IPC namespace per sample"),
+                              ("tree", "minimal read-only tree"), ("seccomp", "seccomp filter"),
+                              ("memory_cgroup", "memory cgroup"), ("cpu_cgroup", "cpu cgroup")):
             if not features.get(name):
                 self.notes.append(f"{missing} not in force")
         return {"features": features, "notes": self.notes, "level": _level(features)}
@@ -135,18 +155,19 @@ class Worker:
                     outbox, last = [], time.monotonic()
             if outbox:
                 wire.send(1, {"type": "verdicts", "verdicts": outbox})
+            self._reap_dying()
         self._stop_checker()
-        self._kill_leftovers(set())
-        self.cage.remove()
+        self._kill_leftovers(set())  # the cgroup goes once we have ended (see tree.enter_private_tree)
 
     def run_job(self, job: dict) -> dict:
         t0 = time.monotonic()
         time_s = float(job.get("time_s", 3.0))
+        self.cage.set_memory(int(job.get("memory_mb", 1024)) + WORKER_HEADROOM_MB)
         self.seq += 1
         scratch = self._new_scratch()
         out_r, out_w = os.pipe()
         sock_c, sock_s = socket.socketpair()
-        pid_s = os.fork()
+        pid_s = self._fork_sample()
         if pid_s == 0:  # the sample: forked before the check file is even opened
             os.close(out_r)
             sock_c.close()
@@ -208,7 +229,8 @@ class Worker:
         if result is None and self.checker_pid is not None:
             # The check is still running (a stuck check, or we timed out): start afresh.
             self._stop_checker()
-        status_s = self._cleanup(scratch, [pid_s], watch=pid_s)
+        status_s = self._cleanup(scratch, [pid_s], watch=pid_s,
+                                 settle=isinstance(result, dict) and bool(result.get("sample_gone")))
         if out_r >= 0:
             os.close(out_r)
         verdict = self._verdict(result, timed_out, status_s, time_s)
@@ -233,6 +255,8 @@ class Worker:
                 host.set_limits(10**6, 2048, 8, 1, 64)  # no CPU cap: we enforce wall time per job
                 if self.uid_check is not None:
                     host.drop_privileges(self.uid_check)
+                elif self.features.get("userns"):
+                    host.drop_all_capabilities()
                 from .checker import serve_checks
 
                 serve_checks(fd)
@@ -274,16 +298,23 @@ class Worker:
     # ---- the two children ------------------------------------------------------------------
     def _enter_sample_jail(self, scratch: str, time_s: float, memory_mb: int) -> None:
         """Everything a sample runs under, applied in the forked child while it is still root."""
+        if self.forker is not None:  # PID 1 of our own PID namespace: new IPC and mount ones too
+            tree.enter_sample_namespaces(memory_mb)
         os.setsid()
         os.chdir(scratch)
         os.environ.clear()
         os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch,
                            "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"})
+        _write_proc("/proc/self/oom_score_adj", "1000")  # under memory pressure the sample goes first
         host.set_limits(time_s, memory_mb, SAMPLE_NPROC, SAMPLE_FSIZE_MB, SAMPLE_NOFILE)
         if self.uid_sample is not None:
             host.drop_privileges(self.uid_sample)
+        elif self.features.get("userns"):
+            host.drop_all_capabilities()
         else:
             host.prctl(host.PR_SET_NO_NEW_PRIVS, 1)
+        if self.seccomp:
+            seccomp.load(self.seccomp)
 
     def _sample_main(self, job: dict, scratch: str, out_w: int, sock: int) -> None:
         try:
@@ -322,17 +353,32 @@ class Worker:
                 break
             statuses[pid] = status
         self._reaped.update(statuses)
+        self._dying.difference_update(statuses)
         return statuses
+
+    def _reap_dying(self) -> None:
+        """Wait for the samples killed but not yet reaped (a few milliseconds each)."""
+        for pid in list(self._dying):
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            self._dying.discard(pid)
 
     _reaped: dict[int, int] = {}
 
-    def _cleanup(self, scratch: str, pids: list[int], watch: int | None = None) -> int | None:
+    def _cleanup(self, scratch: str, pids: list[int], watch: int | None = None, settle: bool = False) -> int | None:
         """Kill everything the job started, reap it, remove its scratch folder.
 
-        Returns the exit status of `watch` if it had ended before we killed it."""
+        Returns the exit status of `watch` if it had ended before we killed it (with
+        `settle`, the sample is known to be going: wait briefly for its status)."""
         self._reaped = {}
         if watch is not None:  # a sample that ended on its own has a status worth keeping
             self._reap()
+            end = time.monotonic() + SETTLE_S
+            while settle and watch not in self._reaped and time.monotonic() < end:
+                time.sleep(0.001)
+                self._reap()
         ended_alone = self._reaped.get(watch)
         for pid in pids:
             if pid not in self._reaped:
@@ -340,13 +386,20 @@ class Worker:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-        for pid in pids:
-            if pid not in self._reaped:
-                try:
-                    self._reaped[pid] = os.waitpid(pid, 0)[1]
-                except ChildProcessError:
-                    pass
-        self._kill_leftovers(set(pids))
+        if self.forker is None:
+            for pid in pids:
+                if pid not in self._reaped:
+                    try:
+                        self._reaped[pid] = os.waitpid(pid, 0)[1]
+                    except ChildProcessError:
+                        pass
+            self._kill_leftovers(set(pids))
+        else:
+            # The sample is PID 1 of its own PID namespace. SIGKILLed, nothing it started
+            # can run again, and the kernel ends all of it; waiting for that (tearing down
+            # a mount namespace waits for an RCU grace period) would only delay the next
+            # sample. It is reaped by a later _reap, or at the end of the batch.
+            self._dying.update(pid for pid in pids if pid not in self._reaped)
         shutil.rmtree(scratch, ignore_errors=True)
         return ended_alone
 
@@ -355,19 +408,41 @@ class Worker:
         me = {os.getpid(), self.checker_pid}
         if self.cage.kind != "none" and not self.cage.strays(me | done):
             return
-        for _ in range(20):
-            if self.uid_sample is not None:
-                host.kill_uid(self.uid_sample, self._reap)
+        for attempt in range(20):
+            # Usually only the sample's PID 1 (its namespace dies with it), already
+            # SIGKILLed through its parent-death signal: waiting for it costs nothing.
             strays = self.cage.strays(me)
             for pid in strays:  # e.g. something the checker started
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+            for pid in strays:
+                try:
+                    self._reaped[pid] = os.waitpid(pid, 0)[1]
+                except ChildProcessError:
+                    pass
             self._reap()
             if not self.cage.strays(me):
                 return
+            if self.uid_sample is not None and attempt:
+                host.kill_uid(self.uid_sample, self._reap)
             time.sleep(0.002)
+
+
+def _write_proc(path: str, value: str) -> bool:
+    try:
+        with open(path, "w") as fh:
+            fh.write(value)
+        return True
+    except OSError:
+        return False
+
+
+def _protect_from_oom() -> None:
+    """The slot's memory cgroup kills its largest process when full: never the worker
+    (root can set -1000; a plain user can only leave it at 0, and samples raise theirs)."""
+    _write_proc("/proc/self/oom_score_adj", "-1000")
 
 
 # Modules imported once in the worker so that samples and checkers fork with them loaded.
@@ -506,12 +581,20 @@ def _probe_from_inside(features: dict) -> dict:
         report["no_write_outside"] = True
     with open("/proc/self/cgroup") as fh:
         report["in_cage"] = "sftset" in fh.read()
+    report["pidns"] = os.getpid() == 1
+    report["tree"] = features.get("tree", False) and not any(
+        os.path.exists(p) for p in ("/etc/shadow", "/sys/kernel", "/run", "/var/log"))
+    try:
+        host.unshare(host.CLONE_NEWUSER)
+        report["seccomp"] = False
+    except OSError:
+        report["seccomp"] = True
     return report
 
 
 def _level(features: dict) -> str:
-    wanted = ("netns", "mountns", "unprivileged", "no_caps", "no_new_privs", "nproc", "rlimits", "cgroup",
-              "no_write_outside")
+    wanted = ("netns", "mountns", "pidns", "ipcns", "tree", "seccomp", "unprivileged", "no_caps", "no_new_privs",
+              "nproc", "rlimits", "cgroup", "memory_cgroup", "cpu_cgroup", "no_write_outside")
     missing = [name for name in wanted if not features.get(name)]
     return "full" if not missing else "partial(no " + ",".join(missing) + ")"
 
