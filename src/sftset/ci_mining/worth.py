@@ -1,0 +1,150 @@
+"""Is a candidate worth a problem? Rules on its text, before any sandbox time is spent on it.
+
+Each rule that fails names itself as the drop reason:
+
+- "trivial body: identity" / "trivial body: constant": `return x`, `return 0`;
+- "trivial body: delegation to a function in the prompt": one return of a call to a helper the
+  prompt shows, with the arguments passed through (`return hex_to_name(rgb_to_hex(rgb), spec)`);
+- "trivial body: lookup in a table in the prompt": one return of a subscript or `.get` of a table
+  the prompt shows (`return _HEX_TO_NAME[value.lower()]`);
+- "trivial body: one call on the arguments": one return of a builtin or method call on the
+  arguments, with nothing computed around it (`return next(iter(seq))`, `return PATTERN.match(s)`);
+- "docstring copied from a helper": the docstring is that of a function in the prompt;
+- "prompt too long": more context than a trainer wants in front of a function (lines or characters
+  over the limits);
+- "generated file": the module's header says a generator wrote it.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass
+
+from ..dataset.quality import generated_marker
+
+_BUILTINS = set(dir(builtins))
+# Expressions that compute something: a body with one of these is more than a pass-through.
+_COMPUTING = (ast.BinOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.ListComp, ast.SetComp, ast.DictComp,
+              ast.GeneratorExp, ast.Lambda, ast.JoinedStr, ast.UnaryOp, ast.NamedExpr)
+
+
+@dataclass(frozen=True)
+class WorthSettings:
+    max_prompt_lines: int = 120
+    max_prompt_chars: int = 6000
+    drop_trivial: bool = True
+
+
+def _function(tree: ast.Module, entry_point: str):
+    found = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == entry_point]
+    return found[-1] if found else None
+
+
+def _docstring(fn) -> str | None:
+    return ast.get_docstring(fn, clean=True)
+
+
+def context_names(context: str) -> tuple[set[str], set[str], dict[str, str]]:
+    """(functions, other names, docstring per function) that the prompt's context binds."""
+    try:
+        tree = ast.parse(context)
+    except SyntaxError:
+        return set(), set(), {}
+    functions, others, docs = set(), set(), {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            functions.add(stmt.name)
+            doc = _docstring(stmt)
+            if doc:
+                docs[stmt.name] = doc
+            if isinstance(stmt, ast.ClassDef):
+                for sub in stmt.body:
+                    if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and _docstring(sub):
+                        docs[f"{stmt.name}.{sub.name}"] = _docstring(sub)
+        else:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    others.add(node.id)
+                elif isinstance(node, ast.alias):
+                    others.add((node.asname or node.name).split(".")[0])
+    return functions, others, docs
+
+
+def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
+    """The name of the trivial-body rule the function's body falls under, or None."""
+    try:
+        tree = ast.parse(program)
+    except SyntaxError:
+        return None
+    fn = _function(tree, entry_point)
+    if fn is None:
+        return None
+    body = fn.body[1:] if _docstring(fn) is not None else fn.body
+    body = [s for s in body if not isinstance(s, ast.Pass)]
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+        return None
+    expr = body[0].value
+    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs, fn.args.vararg,
+                              fn.args.kwarg] if a is not None}
+    if isinstance(expr, ast.Name) and expr.id in params:
+        return "trivial body: identity"
+    if isinstance(expr, ast.Constant):
+        return "trivial body: constant"
+    if any(isinstance(n, _COMPUTING) for n in ast.walk(expr)):
+        return None
+    if any(isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)
+           for n in ast.walk(expr)):
+        return None  # indexes and counts given by the body (`seq[-1]`, `split(",", 1)`) are part of the task
+    functions, tables, _ = context_names(context)
+    calls = [n for n in ast.walk(expr) if isinstance(n, ast.Call)]
+    callee = lambda c: c.func.id if isinstance(c.func, ast.Name) else None  # noqa: E731
+    if any(callee(c) in functions for c in calls):
+        return "trivial body: delegation to a function in the prompt"
+    for n in ast.walk(expr):
+        subject = n.value if isinstance(n, (ast.Subscript, ast.Attribute)) else None
+        if isinstance(subject, ast.Name) and subject.id in tables and (
+                isinstance(n, ast.Subscript) or n.attr in ("get", "match", "fullmatch", "search", "sub", "findall",
+                                                           "split", "format")):
+            return "trivial body: lookup in a table in the prompt"
+    if calls and len(calls) <= 2:
+        return "trivial body: one call on the arguments"
+    return None
+
+
+def copied_docstring(program: str, entry_point: str, context: str) -> str | None:
+    """The helper in the prompt whose docstring the function's docstring repeats, or None."""
+    try:
+        fn = _function(ast.parse(program), entry_point)
+    except SyntaxError:
+        return None
+    own = _docstring(fn) if fn is not None else None
+    if not own:
+        return None
+    _, _, docs = context_names(context)
+    key = " ".join(own.split()).lower()
+    for name, doc in docs.items():
+        if " ".join(doc.split()).lower() == key:
+            return name
+    return None
+
+
+def worth_drop(program: str, entry_point: str, context: str, settings: WorthSettings = WorthSettings(),
+               module_text: str | None = None) -> tuple[str, str] | None:
+    """(reason, detail) when the candidate is not worth a problem, else None."""
+    if module_text is not None:
+        marker = generated_marker(module_text)
+        if marker:
+            return "generated file", f"module header says {marker!r}"
+    if settings.drop_trivial:
+        rule = trivial_rule(program, entry_point, context)
+        if rule:
+            body = program.rstrip().rsplit("\n", 1)[-1].strip()
+            return rule, body[:120]
+    helper = copied_docstring(program, entry_point, context)
+    if helper:
+        return "docstring copied from a helper", f"the docstring is {helper}'s"
+    lines = context.count("\n")
+    if lines > settings.max_prompt_lines or len(context) > settings.max_prompt_chars:
+        return "prompt too long", (f"{lines} lines, {len(context)} characters of context (limits "
+                                   f"{settings.max_prompt_lines} lines, {settings.max_prompt_chars} characters)")
+    return None
