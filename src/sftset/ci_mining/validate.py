@@ -296,7 +296,8 @@ def _judge_reference(s: _State, runs: list, settings: ValidationSettings, other=
         for j, (here, there) in enumerate(zip(per_run[0], other.outputs)):
             if outcome_key(there) != here:
                 return s.drop("depends on the machine's environment",
-                              f"call {s.pool[j]['args'][:60]} gives {here[1]!s:.40} here and "
+                              f"call {s.pool[j]['args'][:60]} gives "
+                              f"{runs[0].outputs[j].get('value', runs[0].outputs[j].get('raises'))!s:.40} here and "
                               f"{there.get('value', there.get('raises'))!s:.40} in another environment")
     stale, environmental = [], []
     for j, (case, got) in enumerate(zip(s.pool, per_run[0])):
