@@ -265,3 +265,27 @@ def test_shortcut_samples_are_recognised():
     assert shortcut_of(prompt, "repair", "    return None\n") == "return None"
     assert shortcut_of(prompt, "repair", "    return len(version)\n") == "return len(version)"
     assert shortcut_of(prompt, "repair", "    return version.rstrip('+')\n") is None
+
+
+def test_a_passing_shortcut_is_not_an_extra_solution(run_cli, workdir):
+    # weak tests (from before issue 13): `return version` passes every one of them
+    import json
+
+    from sftset.store import StateStore
+
+    row = {"task_id": "ci/pkg/m.repair", "source": "ci", "kind": "function", "entry_point": "repair",
+           "prompt": 'def repair(version):\n    """Drop a trailing \'+\' from a version string."""\n',
+           "canonical_solution": "    if version.endswith('+'):\n        return version[:-1]\n    return version\n",
+           "tests": [{"args": "('1.0',)", "expected": "'1.0'"}, {"args": "('2.1',)", "expected": "'2.1'"}],
+           "provenance": {"license": "MIT"}}
+    real = "    return version[:-1] if version[-1:] == '+' else version\n"
+    samples = [{"task_id": row["task_id"], "completion": c} for c in ("    return version\n", real, "    return 1\n")]
+    (workdir / "problems.jsonl").write_text(json.dumps(row) + "\n")
+    (workdir / "samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
+    assert run_cli("import", "problems.jsonl").rc == 0
+    res = run_cli("filter", "--samples", "samples.jsonl", "--workers", "1", "--keep-solutions", "3")
+    assert res.rc == 0, res.err
+    with StateStore(workdir / "curated" / "state.sqlite") as store:
+        (p,) = list(store.problems())
+    assert p.filter["passed"] == 2  # the shortcut passed the weak tests ...
+    assert p.meta["extra_solutions"] == [real]  # ... but is not kept as a solution
