@@ -289,3 +289,12 @@ def test_a_passing_shortcut_is_not_an_extra_solution(run_cli, workdir):
         (p,) = list(store.problems())
     assert p.filter["passed"] == 2  # the shortcut passed the weak tests ...
     assert p.meta["extra_solutions"] == [real]  # ... but is not kept as a solution
+
+
+def test_generated_timedeltas_near_the_limits():
+    # humanize 4.17.0: recorded timedeltas 999999999 days apart overflowed while widening their range
+    from sftset.ci_mining.generate import generate_calls
+
+    calls = generate_calls([{"args": "(datetime.timedelta(days=999999999),)"},
+                            {"args": "(datetime.timedelta(days=-999999999),)"}, {"args": "(datetime.timedelta(days=1),)"}], 5)
+    assert len(calls) == 5 and all(c[0].startswith("(datetime.timedelta(") for c in calls)

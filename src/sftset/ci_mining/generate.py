@@ -120,8 +120,8 @@ def _timedeltas(values: list) -> st.SearchStrategy:
 def _around(values: list, min_span, strategy) -> st.SearchStrategy:
     """strategy(low, high) over the observed range widened on both sides; unbounded past the type's limits."""
     lo, hi = min(values), max(values)
-    span = max(hi - lo, min_span)
-    try:
+    try:  # the observed range itself can be wider than the type allows (humanize: timedeltas near the limits)
+        span = max(hi - lo, min_span)
         return strategy(lo - span, hi + span)
     except OverflowError:
         return strategy()
