@@ -137,6 +137,7 @@ def _mine(target: Target, settings: MineSettings, work: Path, report: TargetRepo
         report.add_drop(reason, f"{name}: {detail}" if detail else name)
     report.candidates = len(built.candidates)
     candidates = screen(built.candidates, settings.worth, fetched.root, report)
+    report.worth_a_problem = len(candidates)
     machine = MachineState.here(work, env.path, env.prefix, fetched.root,
                                 suite_env={name: "" for name in SUITE_VARIABLES})
     log.info("%s: %d functions traced, %d candidates, %d worth a problem; validating in the sandbox", target.spec,
@@ -147,6 +148,7 @@ def _mine(target: Target, settings: MineSettings, work: Path, report: TargetRepo
     finally:
         progress.close()
     problems = []
+    report.machine_state_calls = sum(int(o.machine_calls) for o in outcomes)
     for o in outcomes:
         if o.kept and o.problem is not None:
             problems.append(o.problem)

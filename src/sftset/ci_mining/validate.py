@@ -103,6 +103,7 @@ class Outcome:
     problem: Problem | None = None
     coverage: dict[str, Any] = field(default_factory=dict)
     kill_rate: float | None = None
+    machine_calls: int = 0  # recorded calls left out for carrying the machine's state
 
 
 def validate(candidates: list[Candidate], settings: ValidationSettings, executor=None,
@@ -196,8 +197,9 @@ class _State:
 
     def outcome(self) -> Outcome:
         if not self.alive:
-            return Outcome(self.c, False, self.reason, self.detail, None, self.coverage, self.kill_rate)
-        return Outcome(self.c, True, "", "", self.problem, self.coverage, self.kill_rate)
+            return Outcome(self.c, False, self.reason, self.detail, None, self.coverage, self.kill_rate,
+                           self.machine_calls)
+        return Outcome(self.c, True, "", "", self.problem, self.coverage, self.kill_rate, self.machine_calls)
 
 
 def _calls(cases: list[dict]) -> list[tuple[str, str]]:
