@@ -138,8 +138,8 @@ def worth_drop(program: str, entry_point: str, context: str, settings: WorthSett
     if settings.drop_trivial:
         rule = trivial_rule(program, entry_point, context)
         if rule:
-            body = program.rstrip().rsplit("\n", 1)[-1].strip()
-            return rule, body[:120]
+            fn = _function(ast.parse(program), entry_point)
+            return rule, " ".join(ast.unparse(fn.body[-1]).split())[:120]
     helper = copied_docstring(program, entry_point, context)
     if helper:
         return "docstring copied from a helper", f"the docstring is {helper}'s"
