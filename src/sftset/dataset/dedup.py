@@ -444,15 +444,15 @@ def near_duplicates(
 
 def near_dup_text(p: Problem) -> str:
     """What defines the task. A statement (stdin problems): the prompt, since solutions of one problem
-    differ. A function: its signature, docstring and body, without the module context before it and
-    with its own name left out."""
+    differ. A function: its signature (without its name), docstring and body, without the module
+    context before it."""
     from .formats import function_start
 
     if p.kind != "function" or not p.entry_point:
         return p.prompt
     start = function_start(p.prompt, p.entry_point)
-    text = p.prompt[start:] + p.canonical_solution
-    return re.sub(rf"\b{re.escape(p.entry_point)}\b", " ", text)
+    # the name goes from the signature (a plain replace: a regex over every text costs more than the MinHash)
+    return p.prompt[start:].replace(f"def {p.entry_point}(", "def (", 1) + p.canonical_solution
 
 
 # Bodies: the same code under another name and docstring (`_abi3_applies` and `_abi3t_applies` differ
