@@ -298,3 +298,14 @@ def test_generated_timedeltas_near_the_limits():
     calls = generate_calls([{"args": "(datetime.timedelta(days=999999999),)"},
                             {"args": "(datetime.timedelta(days=-999999999),)"}, {"args": "(datetime.timedelta(days=1),)"}], 5)
     assert len(calls) == 5 and all(c[0].startswith("(datetime.timedelta(") for c in calls)
+
+
+def test_sets_of_strings_are_not_test_inputs():
+    # more_itertools.unique_to_each({'A', 'B'}, ...) -> [['B', 'A'], ...]: the order follows the hash seed
+    from sftset.ci_mining.environment import hash_order_dependent
+
+    assert hash_order_dependent({"args": "({'A', 'B'}, [3, 4])"})
+    assert hash_order_dependent({"args": "([frozenset({('a', 1), ('b', 2)})],)"})
+    assert not hash_order_dependent({"args": "({1, 2, 3}, 'ab')"})  # ints hash the same under any seed
+    assert not hash_order_dependent({"args": "({'A'}, ['B', 'A'])"})  # one element: one order
+    assert not hash_order_dependent({"args": "()", "kwargs": "{'a': 'x', 'b': 'y'}"})  # dicts keep insertion order

@@ -163,3 +163,36 @@ def elsewhere(program: str) -> str:
     if head and not head.endswith("\n"):
         head += "\n"
     return head + prologue + "".join(lines[split:])
+
+
+# ---- the hash seed ------------------------------------------------------------------------------
+def hash_order_dependent(case: dict) -> bool:
+    """Whether a call's arguments hold a set whose iteration order depends on the hash seed (two or
+    more str/bytes elements, or tuples of them). Validation's fresh runs are forks of one worker and
+    share its seed; a trainer's harness draws another, so an ordered result may change."""
+    from .literals import MISSING, parse
+
+    def seeded(x, depth=0) -> bool:
+        if depth > 20:
+            return False
+        if isinstance(x, (set, frozenset)):
+            return (len(x) > 1 and any(_hash_randomized(e) for e in x)) or any(seeded(e, depth + 1) for e in x)
+        if isinstance(x, (list, tuple)):
+            return any(seeded(e, depth + 1) for e in x)
+        if isinstance(x, dict):
+            return any(seeded(k, depth + 1) or seeded(v, depth + 1) for k, v in x.items())
+        return False
+
+    for key in ("args", "kwargs"):
+        value = parse(case.get(key, "()" if key == "args" else "{}"))
+        if value is not MISSING and seeded(value):
+            return True
+    return False
+
+
+def _hash_randomized(x) -> bool:
+    if isinstance(x, (str, bytes)):
+        return True
+    if isinstance(x, (tuple, frozenset)):
+        return any(_hash_randomized(e) for e in x)
+    return False
