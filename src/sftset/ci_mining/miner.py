@@ -48,7 +48,7 @@ class MineSettings:
         """Identifies the settings that change what a target yields (not where or how fast)."""
         v = asdict(self.validation)
         v.pop("workers", None)
-        blob = json.dumps([__version__, "q13", self.python or "", self.cap, self.engine or "", v,
+        blob = json.dumps([__version__, "q13-2", self.python or "", self.cap, self.engine or "", v,
                            asdict(self.worth)], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
