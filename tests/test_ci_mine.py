@@ -120,7 +120,8 @@ def test_inflection_from_pypi(run_cli, tmp_path):
     assert result.rc == 0, result.err
     (report,) = json.loads((tmp_path / "r.json").read_text())["targets"]
     assert report["status"] == "ok" and report["version"] == "0.5.1" and report["license"] == "MIT"
-    assert report["tests_run"] == 455 and report["problems_kept"] >= 10
+    # issue 13's rules leave 5 of 12 (trivial bodies 3, prompts over 120 lines 2, kill rate under 0.8: 2)
+    assert report["tests_run"] == 455 and report["problems_kept"] >= 5
     assert report["median_kill_rate"] >= 0.9
     problems = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
     underscore = next(p for p in problems if p["entry_point"] == "underscore")
