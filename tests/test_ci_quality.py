@@ -219,6 +219,13 @@ def hex_to_name(value, spec="css3"):
     ("def first(seq):\n    \"\"\"The first element.\"\"\"\n", "    return next(iter(seq))\n",
      "trivial body: one call on the arguments"),
     ("def isdistinct(seq):\n    \"\"\"All different?\"\"\"\n", "    return len(seq) == len(set(seq))\n", None),
+    # packaging: the regex is in the prompt; the validator is the prompt's predicate plus a raise
+    ("def is_normalized(name):\n    \"\"\"Normalized?\"\"\"\n", "    return _WORD.fullmatch(name) is not None\n",
+     "trivial body: lookup in a table in the prompt"),
+    ("def validate(rgb):\n    \"\"\"A hex code, checked.\"\"\"\n",
+     "    if not rgb_to_hex(rgb):\n        raise ValueError(rgb)\n    return str(rgb)\n",
+     "trivial body: delegation to a function in the prompt"),
+    ("def checked(x):\n    \"\"\"x, if positive.\"\"\"\n", "    if x <= 0:\n        raise ValueError(x)\n    return x\n", None),
     ("def last(seq):\n    \"\"\"The last element.\"\"\"\n", "    return seq[-1]\n", None),
     ("def grade(score):\n    \"\"\"A letter.\"\"\"\n", "    if score >= 90:\n        return 'A'\n    return 'F'\n", None),
     ("def total(xs):\n    \"\"\"Sum of squares.\"\"\"\n", "    return sum(x * x for x in xs)\n", None),

@@ -81,9 +81,22 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
         return None
     body = fn.body[1:] if _docstring(fn) is not None else fn.body
     body = [s for s in body if not isinstance(s, ast.Pass)]
+    functions, tables, _ = context_names(context)
+    # guards (`if not is_valid(x): raise ...`) before the return: a check the prompt's helper makes
+    guards = []
+    while len(body) > 1 and _is_raise_guard(body[0]):
+        guards.append(body.pop(0))
     if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
         return None
-    expr = body[0].value
+    expr = _unwrap_none_test(body[0].value)
+    if guards:
+        guard_calls = [n for g in guards for n in ast.walk(g.test) if isinstance(n, ast.Call)]
+        if any(isinstance(g.test, _COMPUTING) and not _is_not(g.test) for g in guards) or not any(
+                isinstance(c.func, ast.Name) and c.func.id in functions for c in guard_calls):
+            return None
+        if any(isinstance(n, _COMPUTING) for n in ast.walk(expr)):
+            return None
+        return "trivial body: delegation to a function in the prompt"
     params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs, fn.args.vararg,
                               fn.args.kwarg] if a is not None}
     if isinstance(expr, ast.Name) and expr.id in params:
@@ -95,7 +108,6 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
     if any(isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)
            for n in ast.walk(expr)):
         return None  # indexes and counts given by the body (`seq[-1]`, `split(",", 1)`) are part of the task
-    functions, tables, _ = context_names(context)
     calls = [n for n in ast.walk(expr) if isinstance(n, ast.Call)]
     callee = lambda c: c.func.id if isinstance(c.func, ast.Name) else None  # noqa: E731
     if any(callee(c) in functions for c in calls):
@@ -109,6 +121,25 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
     if calls and len(calls) <= 2:
         return "trivial body: one call on the arguments"
     return None
+
+
+def _is_raise_guard(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1 and isinstance(stmt.body[0], ast.Raise)
+
+
+def _is_not(test: ast.expr) -> bool:
+    return isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and not any(
+        isinstance(n, _COMPUTING) for n in ast.walk(test.operand))
+
+
+def _unwrap_none_test(expr: ast.expr) -> ast.expr:
+    """`X is not None` / `X is None` / `bool(X)` judged as X: a match of a pattern the prompt gives stays a lookup."""
+    if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], (ast.Is, ast.IsNot)) \
+            and isinstance(expr.comparators[0], ast.Constant) and expr.comparators[0].value is None:
+        return expr.left
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "bool" and len(expr.args) == 1:
+        return expr.args[0]
+    return expr
 
 
 def copied_docstring(program: str, entry_point: str, context: str) -> str | None:
