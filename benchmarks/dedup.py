@@ -6,7 +6,11 @@
 Each size runs in its own process. Reported per size: wall time of `sftset.dataset.dedup.dedup` (all
 three passes), the process's resident memory just before dedup (the generated records) and its peak
 during dedup (VmHWM after resetting it; the whole process, records included), the drops found, and
-the time per problem relative to the smallest size (x1.00 is linear growth).
+the time per problem relative to the smallest size (x1.00 is linear growth), and the surviving pairs:
+pairs of kept problems whose true word 5-gram Jaccard (over the same text dedup judges) is still
+>= 0.7 (candidates from an LSH index at threshold 0.5, each verified on the exact shingle sets).
+With --compare, the near pass is also timed with the earlier greedy matching (each record against the
+records kept so far) on the same signatures, and the pairs that survive it are counted too.
 
 The problems: HumanEval-shaped prompts (signature + docstring of 30-400 words drawn from a Zipf
 vocabulary of 30k words), 20% of them near-duplicates of another problem (2% of words changed) and
@@ -61,8 +65,34 @@ def generate(n: int, seed: int = SEED):
     return problems
 
 
-def run_one(n: int) -> dict:
-    from sftset.dataset.dedup import dedup
+def surviving_pairs(texts: list[str], threshold: float = 0.7) -> int:
+    """Pairs among `texts` whose exact word 5-gram Jaccard is >= threshold."""
+    from sftset.dataset.dedup import MinHasher, band_keys, lsh_bands, shared_buckets, shingles
+
+    if len(texts) < 2:
+        return 0
+    sig, nonempty = MinHasher().signatures(texts)
+    bands, rows = lsh_bands(0.5, sig.shape[1])
+    buckets = shared_buckets(band_keys(sig, bands, rows))
+    members: dict[int, list[int]] = {}
+    for i, row in enumerate(buckets.tolist()):
+        if nonempty[i]:
+            for b in row:
+                if b >= 0:
+                    members.setdefault(b, []).append(i)
+    pairs = {(a, b) for group in members.values() for k, a in enumerate(group) for b in group[k + 1:]}
+    sets: dict[int, set] = {}
+    found = 0
+    for a, b in pairs:
+        sa = sets.setdefault(a, set(shingles(texts[a])))
+        sb = sets.setdefault(b, set(shingles(texts[b])))
+        if sa and sb and len(sa & sb) / len(sa | sb) >= threshold:
+            found += 1
+    return found
+
+
+def run_one(n: int, compare: bool = False) -> dict:
+    from sftset.dataset.dedup import dedup, near_dup_text
 
     problems = generate(n)
     gc.collect()
@@ -75,8 +105,34 @@ def run_one(n: int) -> dict:
     kinds: dict[str, int] = {}
     for d in drops:
         kinds[d.kind] = kinds.get(d.kind, 0) + 1
-    return {"n": n, "seconds": round(seconds, 2), "peak_rss_mib": round(peak / 1024, 1),
-            "rss_before_mib": round(before / 1024, 1), "kept": len(kept), "drops": kinds}
+    out = {"n": n, "seconds": round(seconds, 2), "peak_rss_mib": round(peak / 1024, 1),
+           "rss_before_mib": round(before / 1024, 1), "kept": len(kept), "drops": kinds,
+           "surviving_pairs": surviving_pairs([near_dup_text(p) for p in kept])}
+    if compare:
+        out.update(compare_matching(problems))
+    return out
+
+
+def compare_matching(problems) -> dict:
+    """The near pass alone, greedy (earlier) vs clustered (now), on the same signatures and texts."""
+    from sftset.dataset.dedup import (MinHasher, clustered_near_duplicates, greedy_near_duplicates, near_dup_text,
+                                      rank)
+
+    ranked = rank(problems)
+    seen, unique = set(), []
+    for p in ranked:  # the exact pass first, as dedup does
+        if p.content_hash not in seen:
+            seen.add(p.content_hash)
+            unique.append(p)
+    texts = [near_dup_text(p) for p in unique]
+    sig, nonempty = MinHasher().signatures(texts)
+    result = {}
+    for name, matcher in (("greedy", greedy_near_duplicates), ("clustered", clustered_near_duplicates)):
+        t0 = time.perf_counter()
+        dropped = {i for i, _, _ in matcher(sig, nonempty, 0.7)}
+        result[f"{name}_near_s"] = round(time.perf_counter() - t0, 2)
+        result[f"{name}_surviving_pairs"] = surviving_pairs([t for i, t in enumerate(texts) if i not in dropped])
+    return result
 
 
 def current_rss_kib() -> int:
@@ -102,22 +158,29 @@ def peak_rss_kib() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 100_000])
+    parser.add_argument("--compare", action="store_true", help="also time the earlier greedy matching")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child mode
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one)))
+        print(json.dumps(run_one(args.one, args.compare)))
         return 0
     print(f"cores: {os.cpu_count()}  python: {sys.version.split()[0]}")
-    print(f"{'problems':>9} {'seconds':>8} {'RSS before':>11} {'peak RSS':>9} {'kept':>7}  drops (time per problem vs first)")
+    print(f"{'problems':>9} {'seconds':>8} {'RSS before':>11} {'peak RSS':>9} {'kept':>7} {'surviving':>9}  "
+          "drops (time per problem vs first)")
     results = []
     for n in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, __file__, "--one", str(n)] + (["--compare"] if args.compare else []),
+                             capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         results.append(r)
         first = results[0]
         growth = (r["seconds"] / first["seconds"]) / (r["n"] / first["n"]) if first["seconds"] else float("nan")
         print(f"{r['n']:>9} {r['seconds']:>8.2f} {r['rss_before_mib']:>7.1f} MiB {r['peak_rss_mib']:>5.0f} MiB "
-              f"{r['kept']:>7}  {r['drops']} (x{growth:.2f})", flush=True)
+              f"{r['kept']:>7} {r['surviving_pairs']:>9}  {r['drops']} (x{growth:.2f})", flush=True)
+        if args.compare:
+            print(f"{'':>9} near pass on the same signatures: greedy {r['greedy_near_s']:.2f} s, "
+                  f"{r['greedy_surviving_pairs']} surviving pairs; clustered {r['clustered_near_s']:.2f} s, "
+                  f"{r['clustered_surviving_pairs']} surviving pairs", flush=True)
     return 0
 
 

@@ -35,8 +35,9 @@ def hardcases(tmp_path_factory):
 def test_hardcases_kept(hardcases):
     assert hardcases["rc"] == 0
     kept = set(hardcases["problems"])
-    assert {"clamp", "count_vowels", "words", "parse_int", "fib", "add_suffix", "no_doc", "outer", "square",
-            "is_balanced", "describe", "normalise_space"} == kept
+    # issue 13 left out: words and normalise_space (one call of a regex the prompt gives), parse_int
+    # (`return int(text)` passes its tests), add_suffix (kill rate 0.75 under the default 0.8)
+    assert {"clamp", "count_vowels", "fib", "no_doc", "outer", "square", "is_balanced", "describe"} == kept
     r = hardcases["report"]
     assert r["status"] == "ok" and r["isolation"] == "full" and r["runner"] == "pytest"
     assert r["tests_run"] == 37 and r["problems_kept"] == len(kept) and r["no_docstring"] == 1
@@ -44,17 +45,19 @@ def test_hardcases_kept(hardcases):
     fib = hardcases["problems"]["fib"]
     assert fib["provenance"]["package"] == "hardcases" and fib["provenance"]["license"] == "MIT"
     assert fib["provenance"]["path"] == "hardcases/core.py"
-    parse_int = hardcases["problems"]["parse_int"]
-    assert any(t.get("raises") == "ValueError" for t in parse_int["tests"])
-    assert any(t["split"] == "generated" for t in parse_int["tests"])
+    clamp = hardcases["problems"]["clamp"]
+    assert any(t["split"] == "generated" for t in clamp["tests"])
 
 
 def test_hardcases_dropped_with_reasons(hardcases):
     r = hardcases["report"]
-    assert r["drops"] == {"mutates its arguments": 1, "arguments not literals": 1, "non-deterministic": 2,
-                          "needs its class": 1, "too slow": 1, "depends on time/env/files": 1}
+    # stamp's time stamps and read_setting's paths under the work folder are the machine's state (issue 13)
+    assert r["drops"] == {"mutates its arguments": 1, "arguments not literals": 1, "non-deterministic": 1,
+                          "needs its class": 1, "too slow": 1, "machine state in tests": 2,
+                          "trivial body: lookup in a table in the prompt": 2, "weak tests": 1,
+                          "a shortcut passes the tests": 1}
     assert "append_item" in r["drop_examples"]["mutates its arguments"]
-    assert "read_setting" in r["drop_examples"]["depends on time/env/files"]
+    assert "return int(text)" in r["drop_examples"]["a shortcut passes the tests"]
     skipped = r["skipped_functions"]
     for reason in ("generator", "coroutine", "lambda", "nested", "dunder", "method"):
         assert skipped.get(reason), reason
@@ -117,7 +120,8 @@ def test_inflection_from_pypi(run_cli, tmp_path):
     assert result.rc == 0, result.err
     (report,) = json.loads((tmp_path / "r.json").read_text())["targets"]
     assert report["status"] == "ok" and report["version"] == "0.5.1" and report["license"] == "MIT"
-    assert report["tests_run"] == 455 and report["problems_kept"] >= 10
+    # issue 13's rules leave 5 of 12 (trivial bodies 3, prompts over 120 lines 2, kill rate under 0.8: 2)
+    assert report["tests_run"] == 455 and report["problems_kept"] >= 5
     assert report["median_kill_rate"] >= 0.9
     problems = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
     underscore = next(p for p in problems if p["entry_point"] == "underscore")

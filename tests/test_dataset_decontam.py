@@ -244,3 +244,64 @@ def test_gzip_benchmark_of_mbpp(tmp_path):
         fh.write(MBPP.read_text())
     items = load_benchmark_file(path)
     assert [i.item_id for i in items][:3] == ["mbpp/1", "mbpp/2", "mbpp/3"] and items[0].benchmark == "mbpp"
+
+
+def _function_problem(prompt: str, solution: str, entry_point: str = "f") -> Problem:
+    return Problem(task_id="x/1", source="x", kind="function", prompt=prompt, entry_point=entry_point,
+                   canonical_solution=solution, test="def check(c):\n    pass\n")
+
+
+def test_the_item_with_the_strongest_overlap_is_named():
+    # issue 16: a copy of HumanEval/157 (under another name) was named HumanEval/71, whose prompt
+    # shares the opening "given the lengths of the three sides of a triangle"
+    dec = build_decontaminator(humaneval=True)
+    for task in ("HumanEval/157", "HumanEval/71"):
+        row = next(r for r in iter_humaneval_rows() if r["task_id"] == task)
+        prompt = row["prompt"].replace(row["entry_point"], "sides_check")
+        hit = dec.check(_function_problem(prompt, row["canonical_solution"], "sides_check"))
+        assert hit is not None and hit.item == task, (task, hit)
+
+
+def test_generic_mbpp_openings_do_not_name_another_task(tmp_path):
+    # MBPP texts that open the same way ("write a function to ..."): the copy names its own task
+    rows = [
+        {"task_id": 92, "text": "Write a function to check whether the given number is undulating or not.",
+         "code": "def is_undulating(n): \n\tif (len(n) <= 2): \n\t\treturn False\n\tfor i in range(2, len(n)): \n"
+                 "\t\tif (n[i - 2] != n[i]): \n\t\t\treturn False\n\treturn True", "test_list": []},
+        {"task_id": 598, "text": "Write a function to check whether the given number is armstrong or not.",
+         "code": "def armstrong_number(number):\n sum = 0\n times = 0\n temp = number\n while temp > 0:\n"
+                 "           times = times + 1\n           temp = temp // 10\n temp = number\n while temp > 0:\n"
+                 "           reminder = temp % 10\n           sum = sum + (reminder ** times)\n"
+                 "           temp //= 10\n if number == sum:\n           return True\n else:\n"
+                 "           return False", "test_list": []},
+    ]
+    path = tmp_path / "mbpp.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    dec = build_decontaminator(humaneval=False, files=[path])
+    copy = _function_problem('def armstrong_number(number):\n    """Write a function to check whether the given '
+                             'number is armstrong or not."""\n', textwrap.indent(rows[1]["code"].split("\n", 1)[1], "   "),
+                             "armstrong_number")
+    hit = dec.check(copy)
+    assert hit is not None and hit.item == "mbpp/598"
+
+
+def test_imported_names_are_not_renamed(tmp_path):
+    # more-itertools' take was dropped as MBPP 255: islice and combinations_with_replacement were
+    # renamed like local names, so their 13-token windows matched
+    rows = [{"task_id": 255, "text": "Write a function to choose specified number of colours from three different "
+                                     "colours and generate all the combinations with repetitions.",
+             "code": "from itertools import combinations_with_replacement \ndef combinations_colors(l, n):\n"
+                     "    return list(combinations_with_replacement(l,n))\n", "test_list": []}]
+    path = tmp_path / "mbpp.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    dec = build_decontaminator(humaneval=False, files=[path])
+    take = _function_problem('from itertools import islice\n\n\ndef take(n, iterable):\n'
+                             '    """Return first *n* items of the *iterable* as a list."""\n',
+                             "    return list(islice(iterable, n))\n", "take")
+    assert dec.check(take) is None
+    # the same code with its own names changed is still a copy
+    renamed = _function_problem("from itertools import combinations_with_replacement\n\n\ndef pick(colours, k):\n"
+                                '    """Unrelated words."""\n',
+                                "    return list(combinations_with_replacement(colours, k))\n", "pick")
+    hit = dec.check(renamed)
+    assert hit is not None and (hit.item, hit.how) == ("mbpp/255", "code")

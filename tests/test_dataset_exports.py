@@ -16,7 +16,7 @@ from sftset.record import Problem
 
 
 def many_records(handwritten_records: list[dict], n: int = 40) -> list[dict]:
-    """`n` distinct problems made from the hand-written ones (distinct prompts, so no dedup)."""
+    """`n` distinct problems made from the hand-written ones (distinct prompts and bodies, so no dedup)."""
     words = ["apple", "river", "stone", "cloud", "tiger", "maple", "ocean", "ember", "quartz", "lemon"]
     rows = []
     for i in range(n):
@@ -24,6 +24,9 @@ def many_records(handwritten_records: list[dict], n: int = 40) -> list[dict]:
         tag = " ".join(words[(i * 7 + k) % 10] + str(i) for k in range(12))
         base["task_id"] = f"{base['source']}/{base['task_id'].split('/')[1]}-{i}"
         base["prompt"] = base["prompt"].replace('"""', f'"""{tag}. ', 1)
+        if base.get("kind", "function") == "function" and base.get("canonical_solution"):
+            # the same body under other names is the same task to dedup (issue 13): make the bodies differ too
+            base["canonical_solution"] = f'    _variant = "{tag}"\n' + base["canonical_solution"]
         rows.append(base)
     return rows
 

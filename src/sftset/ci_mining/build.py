@@ -89,6 +89,8 @@ def build_candidates(trace: dict, target: Target) -> BuildResult:
             out.candidates.append(build_one(fn, project, target))
         except Drop as drop:
             out.drops.append((name, drop.reason, drop.detail))
+        except Exception as exc:  # one function's odd source or values must not sink the target
+            out.drops.append((name, "internal error", f"{type(exc).__name__}: {exc}"[:300]))
     return out
 
 

@@ -120,8 +120,8 @@ def _timedeltas(values: list) -> st.SearchStrategy:
 def _around(values: list, min_span, strategy) -> st.SearchStrategy:
     """strategy(low, high) over the observed range widened on both sides; unbounded past the type's limits."""
     lo, hi = min(values), max(values)
-    span = max(hi - lo, min_span)
-    try:
+    try:  # the observed range itself can be wider than the type allows (humanize: timedeltas near the limits)
+        span = max(hi - lo, min_span)
         return strategy(lo - span, hi + span)
     except OverflowError:
         return strategy()
@@ -210,3 +210,74 @@ def _no_local_constants():
     if not hasattr(providers, "_get_local_constants") or not hasattr(providers, "Constants"):
         return nullcontext()
     return mock.patch.object(providers, "_get_local_constants", lambda: providers.Constants())
+
+
+# ---- boundary inputs ------------------------------------------------------------------------------
+def boundary_values(values: list[Any]) -> list[Any]:
+    """Edge cases of the observed values' types: empties, zero and signs, case and order changes."""
+    out: list[Any] = []
+    for v in values[:3]:
+        t = type(v)
+        if t is bool:
+            out.append(not v)
+        elif t is int:
+            out += [0, 1, -1, 2, v + 1, v - 1, -v, 10 ** 6]
+        elif t is float:
+            out += [0.0, -1.0, 0.5, v + 1.0, -v, 1e9]
+        elif t is str:
+            out += ["", " ", "a", "A", "0", v.upper(), v.lower(), v.swapcase(), v[::-1], v + " ", " " + v, v * 2,
+                    v[: len(v) // 2], "\u00f1"]
+        elif t is bytes:
+            out += [b"", b"\x00", v[::-1], v * 2]
+        elif t in (list, tuple):
+            out += [t(), t(v[:1]), t(reversed(v)), t(v) * 2 if len(v) < 50 else t(v)]
+        elif t in (set, frozenset):
+            out += [t(), t(list(v)[:1])]
+        elif t is dict:
+            out += [{}, dict(list(v.items())[:1])]
+    return _unique(out)
+
+
+def boundary_calls(tests: list[dict], count: int = 30) -> list[tuple[str, str]]:
+    """Up to `count` calls like the recorded ones with one argument replaced by a boundary value."""
+    calls = []
+    for case in tests:
+        args, kwargs = parse(case.get("args", "()")), parse(case.get("kwargs", "{}"))
+        if isinstance(args, tuple) and isinstance(kwargs, dict):
+            calls.append((args, kwargs))
+    if not calls:
+        return []
+    known = {(case.get("args", "()"), case.get("kwargs", "{}")) for case in tests}
+    found: list[tuple[str, str]] = []
+    bases = calls[:3]
+    n_args = len(bases[0][0])
+    same_shape = [c for c in calls if len(c[0]) == n_args and set(c[1]) == set(bases[0][1])]
+    positions = [(i, None) for i in range(n_args)] + [(None, k) for k in sorted(bases[0][1])]
+    per_position = []
+    for i, k in positions:
+        observed = [a[i] if k is None else kw[k] for a, kw in same_shape]
+        per_position.append(((i, k), boundary_values(observed)))
+    # round-robin over positions and bases so that a small count still touches every argument
+    rounds = max((len(v) for _, v in per_position), default=0)
+    for r in range(rounds):
+        for (i, k), values in per_position:
+            if r >= len(values):
+                continue
+            for args, kwargs in bases:
+                if len(args) != n_args or set(kwargs) != set(bases[0][1]):
+                    continue
+                new_args, new_kwargs = list(args), dict(kwargs)
+                if k is None:
+                    new_args[i] = values[r]
+                else:
+                    new_kwargs[k] = values[r]
+                try:
+                    pair = (repr(tuple(new_args)), repr(new_kwargs))
+                except Exception:
+                    continue
+                if pair not in known and len(pair[0]) < 2000:
+                    known.add(pair)
+                    found.append(pair)
+                if len(found) >= count:
+                    return found
+    return found

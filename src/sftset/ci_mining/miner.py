@@ -17,12 +17,18 @@ from ..progress import bar, log, plural
 from ..record import Problem
 from . import build
 from .ci_config import read_plan
+from .environment import MachineState
 from .project import read_project
 from .report import TargetReport
 from .suite import check_suite, run_suite, tests_ran
 from .targets import Target, TargetFailed, fetch
 from .validate import ValidationSettings, medians, validate
 from .venv import default_python, prepare_env
+from .worth import WorthSettings, worth_drop
+
+# Environment variables the traced suite runs with (suite.py): their names are the tool's, not test data.
+SUITE_VARIABLES = ("SFTSET_TRACE_OUT", "SFTSET_TRACE_PACKAGES", "SFTSET_TRACE_WORKDIR", "SFTSET_TRACE_CAP",
+                   "SFTSET_TRACE_ENGINE", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED")
 
 
 @dataclass
@@ -36,12 +42,14 @@ class MineSettings:
     use_uv: bool | None = None
     force: bool = False
     validation: ValidationSettings = field(default_factory=ValidationSettings)
+    worth: WorthSettings = field(default_factory=WorthSettings)
 
     def key(self) -> str:
         """Identifies the settings that change what a target yields (not where or how fast)."""
         v = asdict(self.validation)
         v.pop("workers", None)
-        blob = json.dumps([__version__, self.python or "", self.cap, self.engine or "", v], sort_keys=True)
+        blob = json.dumps([__version__, "q13-2", self.python or "", self.cap, self.engine or "", v,
+                           asdict(self.worth)], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -128,14 +136,19 @@ def _mine(target: Target, settings: MineSettings, work: Path, report: TargetRepo
     for name, reason, detail in built.drops:
         report.add_drop(reason, f"{name}: {detail}" if detail else name)
     report.candidates = len(built.candidates)
-    log.info("%s: %s traced, %s; validating in the sandbox", target.spec, plural(report.functions, "function"),
-             plural(len(built.candidates), "candidate"))
+    candidates = screen(built.candidates, settings.worth, fetched.root, report)
+    report.worth_a_problem = len(candidates)
+    machine = MachineState.here(work, env.path, env.prefix, fetched.root,
+                                suite_env={name: "" for name in SUITE_VARIABLES})
+    log.info("%s: %s traced, %s, %d worth a problem; validating in the sandbox", target.spec,
+             plural(report.functions, "function"), plural(len(built.candidates), "candidate"), len(candidates))
     progress = bar(None, desc=f"validate {info.name}", unit="job")
     try:
-        outcomes = validate(built.candidates, settings.validation, executor, on_progress=progress.update)
+        outcomes = validate(candidates, settings.validation, executor, on_progress=progress.update, machine=machine)
     finally:
         progress.close()
     problems = []
+    report.machine_state_calls = sum(int(o.machine_calls) for o in outcomes)
     for o in outcomes:
         if o.kept and o.problem is not None:
             problems.append(o.problem)
@@ -149,6 +162,27 @@ def _mine(target: Target, settings: MineSettings, work: Path, report: TargetRepo
     report.median_coverage_branches = m["coverage_branches"]
     report.median_kill_rate = m["kill_rate"]
     return problems
+
+
+def screen(candidates: list, settings: WorthSettings, root: Path, report: TargetReport) -> list:
+    """The candidates worth a problem (worth.py's rules); the others become drops naming the rule."""
+    kept, headers = [], {}
+    for c in candidates:
+        path = c.provenance.get("path")
+        if path not in headers:
+            try:
+                headers[path] = "".join((root / path).read_text(errors="replace").splitlines(keepends=True)[:20])
+            except (OSError, TypeError):
+                headers[path] = None
+        try:
+            why = worth_drop(c.program, c.entry_point, c.context, settings, headers[path])
+        except Exception as exc:  # one odd function must not sink the target
+            why = ("internal error", f"{type(exc).__name__}: {exc}")
+        if why:
+            report.add_drop(why[0], f"{c.task_id}: {why[1]}")
+        else:
+            kept.append(c)
+    return kept
 
 
 def tree_hash(root: Path) -> str:

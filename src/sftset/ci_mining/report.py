@@ -36,6 +36,8 @@ class TargetReport:
     functions: int = 0  # the project's functions the suite called, that could be recorded
     skipped_functions: dict[str, int] = field(default_factory=dict)  # methods, generators, ... (not recorded)
     candidates: int = 0
+    worth_a_problem: int = 0  # candidates left after worth.py's rules, before validation in the sandbox
+    machine_state_calls: int = 0  # recorded calls left out because their values carry the machine's state
     problems_kept: int = 0
     no_docstring: int = 0
     drops: dict[str, int] = field(default_factory=dict)  # function-level drops by reason

@@ -23,6 +23,7 @@ from .miner import MineSettings, mine_or_skip
 from .report import TargetReport, render_table
 from .targets import Target, parse_target
 from .validate import ValidationSettings
+from .worth import WorthSettings
 
 def load_targets(path: Path) -> list[tuple[Target, dict[str, Any]]]:
     """Targets listed in a targets file ([[target]] spec = "...")."""
@@ -76,7 +77,16 @@ def settings_from_context(ctx) -> MineSettings:
         generate=cfg.resolve(None, "mine", "generate", v.generate, int),
         max_generated=cfg.resolve(flag("max_generated"), "mine", "max_generated", v.max_generated, int),
         max_mutants=cfg.resolve(flag("max_mutants"), "mine", "max_mutants", v.max_mutants, int),
+        max_dominant_share=cfg.resolve(None, "mine", "max_dominant_share", v.max_dominant_share, float),
+        other_machine=cfg.resolve(None, "mine", "other_machine", v.other_machine, bool),
+        boundary=cfg.resolve(None, "mine", "boundary", v.boundary, int),
         workers=cfg.resolve(flag("workers"), "mine", "workers", None, int),
+    )
+    w = WorthSettings()
+    worth = WorthSettings(
+        max_prompt_lines=cfg.resolve(None, "mine", "max_prompt_lines", w.max_prompt_lines, int),
+        max_prompt_chars=cfg.resolve(None, "mine", "max_prompt_chars", w.max_prompt_chars, int),
+        drop_trivial=cfg.resolve(None, "mine", "drop_trivial", w.drop_trivial, bool),
     )
     work_dir = cfg.resolve(flag("work_dir"), "mine", "work_dir", None, str)
     return MineSettings(
@@ -89,6 +99,7 @@ def settings_from_context(ctx) -> MineSettings:
         use_uv=cfg.resolve(None, "mine", "use_uv", None, bool),
         force=bool(flag("force")),
         validation=validation,
+        worth=worth,
     )
 
 

@@ -13,6 +13,15 @@ For every candidate, all in `sftset.sandbox.Executor` (calls mode, never in our 
      that of the kept tests;
   4. coverage.py measures line and branch coverage of the reference body by the kept
      tests, and the rendered `check(candidate)` of the finished record must pass.
+
+Strong, portable tests (issue 13): recorded calls whose values carry the mining machine's
+state are not tests (environment.py); the reference also runs once "on another machine" (other
+folder, HOME, PATH, user, time zone, environment) and must give the same outcomes; the shortcut
+programs of shortcuts.py run next to the mutants and every one must fail the kept tests (tests
+that fail them are added from the recorded and generated inputs, then from boundary inputs;
+else the problem is dropped naming the shortcut); a test set where one expected value
+dominates is rebalanced or dropped as degenerate; the kill rate must reach `min_kill_rate`.
+An error while judging one candidate drops that candidate ("internal error"), never the others.
 """
 from __future__ import annotations
 
@@ -23,9 +32,11 @@ from typing import Any, Callable
 
 from ..record import Problem, RecordError
 from .build import MAX_RAISES, MAX_TESTS, MIN_TESTS, PUBLIC_TESTS, Candidate
-from .generate import generate_calls
+from .environment import MachineState, elsewhere, hash_order_dependent, machine_state_in
+from .generate import boundary_calls, generate_calls
 from .literals import canon, parse
 from .mutation import mutants
+from .shortcuts import combined_program, decode
 
 _ENVIRONMENT_RE = re.compile(
     r"\b(time|datetime|date|random|uuid|secrets|environ|getenv|open|pathlib|Path|os\.path|glob|socket|locale|"
@@ -76,7 +87,10 @@ class ValidationSettings:
     generate: int = 30  # inputs proposed by hypothesis
     max_generated: int = 10  # generated tests kept
     max_mutants: int = 30
-    min_kill_rate: float = 0.0  # problems whose kept tests kill fewer mutants are dropped ("weak tests")
+    min_kill_rate: float = 0.8  # problems whose kept tests kill fewer mutants are dropped ("weak tests")
+    max_dominant_share: float = 0.75  # of the kept tests, at most this share may expect the same outcome
+    other_machine: bool = True  # run the reference once more in another environment; drop what changes
+    boundary: int = 30  # boundary inputs tried when a shortcut or one outcome survives the tests
     workers: int | None = None
 
 
@@ -89,23 +103,62 @@ class Outcome:
     problem: Problem | None = None
     coverage: dict[str, Any] = field(default_factory=dict)
     kill_rate: float | None = None
+    machine_calls: int = 0  # recorded calls left out for carrying the machine's state
 
 
 def validate(candidates: list[Candidate], settings: ValidationSettings, executor=None,
-             on_progress: Callable[[int], None] | None = None) -> list[Outcome]:
-    """Judge every candidate; returns one Outcome each, in the same order."""
+             on_progress: Callable[[int], None] | None = None, machine: MachineState | None = None) -> list[Outcome]:
+    """Judge every candidate; returns one Outcome each, in the same order.
+
+    `machine`: the mining machine's state; recorded calls that carry it are not tests."""
     if not candidates:
         return []
     if executor is None:
         from ..sandbox import Executor
 
         with Executor(workers=settings.workers) as ex:
-            return validate(candidates, settings, ex, on_progress)
+            return validate(candidates, settings, ex, on_progress, machine)
     state = [_State(c) for c in candidates]
-    _reference_runs(executor, state, settings, on_progress)
+    for s in state:
+        _guarded(s, _drop_hash_ordered, s)
+        if machine is not None and s.alive:
+            _drop_machine_state(s, machine)
+    _reference_runs(executor, [s for s in state if s.alive], settings, on_progress)
     _mutant_runs(executor, [s for s in state if s.alive], settings, on_progress)
+    _boundary_runs(executor, [s for s in state if s.alive and s.needs_more(settings.max_dominant_share)], settings, on_progress)
+    for s in state:
+        if s.alive:
+            _guarded(s, _judge_tests, s, settings)
     _finish(executor, [s for s in state if s.alive], settings, on_progress)
     return [s.outcome() for s in state]
+
+
+def _guarded(s: "_State", step, *args):
+    """Run one candidate's step; an error in it drops that candidate only."""
+    try:
+        return step(*args)
+    except Exception as exc:  # a bug or an odd value in one function must not sink the target
+        s.drop("internal error", f"{type(exc).__name__}: {exc}")
+        return None
+
+
+def _drop_hash_ordered(s: "_State") -> None:
+    """Calls whose outcome may follow a set's hash order are not tests (another seed, another answer)."""
+    kept = [case for case in s.pool if not hash_order_dependent(case)]
+    if len(kept) < len(s.pool) and len(kept) < MIN_TESTS:
+        s.drop("depends on the hash seed", f"{len(s.pool) - len(kept)} of {len(s.pool)} calls pass sets of strings")
+    s.pool = kept
+
+
+def _drop_machine_state(s: "_State", machine: MachineState) -> None:
+    kept, found = [], []
+    for case in s.pool:
+        hit = machine_state_in(case, machine)
+        (found if hit else kept).append(hit or case)
+    s.machine_calls = len(found)
+    if found and len(kept) < MIN_TESTS:
+        s.drop("machine state in tests", f"{len(found)} of {len(s.pool)} calls carry {found[0]!r}")
+    s.pool = kept
 
 
 class _State:
@@ -122,8 +175,30 @@ class _State:
         self.mutant_programs: list[str] = []
         self.kills: list[set[int] | None] = []  # per mutant: indexes (pool + generated) that kill it; None: job-level
         self.chosen: list[int] = []  # indexes into pool + generated of the kept tests
-        self.mutants = self.killed = self.stale_calls = 0
+        self.mutants = self.killed = self.stale_calls = self.machine_calls = 0
         self.problem: Problem | None = None
+        self.shortcut_names: list[str] = []
+        self.shortcut_program = ""  # one program that runs every shortcut (shortcuts.combined_program)
+        self.shortcut_kills: list[set[int] | None] = []  # per shortcut: indexes that fail it; None: all do
+        self.boundary_added = 0
+
+    def cases(self) -> list[dict]:
+        return self.pool + self.generated
+
+    def surviving_shortcuts(self) -> list[int]:
+        chosen = set(self.chosen)
+        return [k for k, ks in enumerate(self.shortcut_kills) if ks is not None and not ks & chosen]
+
+    def dominant(self) -> tuple[Any, int]:
+        counts: dict = {}
+        for t in self.tests:
+            key = expected_key(t)
+            counts[key] = counts.get(key, 0) + 1
+        return max(counts.items(), key=lambda kv: kv[1]) if counts else (None, 0)
+
+    def needs_more(self, share: float) -> bool:
+        """A shortcut passes the chosen tests, or one outcome is more than `share` of them."""
+        return bool(self.surviving_shortcuts()) or (bool(self.tests) and self.dominant()[1] > share * len(self.tests))
 
     def drop(self, reason: str, detail: str = "") -> None:
         if self.alive:
@@ -131,8 +206,9 @@ class _State:
 
     def outcome(self) -> Outcome:
         if not self.alive:
-            return Outcome(self.c, False, self.reason, self.detail, None, self.coverage, self.kill_rate)
-        return Outcome(self.c, True, "", "", self.problem, self.coverage, self.kill_rate)
+            return Outcome(self.c, False, self.reason, self.detail, None, self.coverage, self.kill_rate,
+                           self.machine_calls)
+        return Outcome(self.c, True, "", "", self.problem, self.coverage, self.kill_rate, self.machine_calls)
 
 
 def _calls(cases: list[dict]) -> list[tuple[str, str]]:
@@ -180,9 +256,13 @@ def _reference_runs(executor, state: list[_State], settings: ValidationSettings,
         for r in range(settings.runs):
             jobs.append(_job((i, "rec", r), s.c.program, s.c.entry_point, _calls(s.pool), settings.job_time_s,
                              settings.memory_mb))
+        if settings.other_machine:
+            jobs.append(_job((i, "elsewhere", 0), elsewhere(s.c.program), s.c.entry_point, _calls(s.pool),
+                             settings.job_time_s, settings.memory_mb))
     verdicts = _run(executor, jobs, on_progress)
     for i, s in enumerate(state):
-        _judge_reference(s, [verdicts[(i, "rec", r)] for r in range(settings.runs)], settings)
+        _guarded(s, _judge_reference, s, [verdicts[(i, "rec", r)] for r in range(settings.runs)], settings,
+                 verdicts.get((i, "elsewhere", 0)))
     if settings.max_generated <= 0:
         return
     # Generated inputs only for the survivors, with a time limit scaled to the reference's speed:
@@ -191,17 +271,19 @@ def _reference_runs(executor, state: list[_State], settings: ValidationSettings,
     for i, s in enumerate(state):
         if not s.alive:
             continue
-        proposed[i] = generate_calls(s.pool, settings.generate)
+        proposed[i] = _guarded(s, generate_calls, s.pool, settings.generate) or []
+        if not s.alive:
+            continue
         time_s = _mutant_time(s, settings, len(proposed[i]))
         for r in range(settings.runs if proposed[i] else 0):
             jobs.append(_job((i, "gen", r), s.c.program, s.c.entry_point, proposed[i], time_s, settings.memory_mb))
     verdicts = _run(executor, jobs, on_progress)
     for i, calls in proposed.items():
-        if calls:
-            _keep_generated(state[i], calls, [verdicts[(i, "gen", r)] for r in range(settings.runs)])
+        if calls and state[i].alive:
+            _guarded(state[i], _keep_generated, state[i], calls, [verdicts[(i, "gen", r)] for r in range(settings.runs)])
 
 
-def _judge_reference(s: _State, runs: list, settings: ValidationSettings) -> None:
+def _judge_reference(s: _State, runs: list, settings: ValidationSettings, other=None) -> None:
     for v in runs:
         if v.status == "timeout":
             return s.drop("too slow", v.detail)
@@ -218,6 +300,16 @@ def _judge_reference(s: _State, runs: list, settings: ValidationSettings) -> Non
     for j in range(len(s.pool)):
         if len({run[j] for run in per_run}) > 1:
             return s.drop("non-deterministic", f"call {s.pool[j]['args'][:80]} gave different outcomes in fresh runs")
+    if other is not None:
+        if other.status != "passed" or other.outputs is None or len(other.outputs) != len(s.pool):
+            return s.drop("depends on the machine's environment",
+                          f"fails in another folder/HOME/PATH/user/time zone: {other.status}: {other.detail}")
+        for j, (here, there) in enumerate(zip(per_run[0], other.outputs)):
+            if outcome_key(there) != here:
+                return s.drop("depends on the machine's environment",
+                              f"call {s.pool[j]['args'][:60]} gives "
+                              f"{runs[0].outputs[j].get('value', runs[0].outputs[j].get('raises'))!s:.40} here and "
+                              f"{there.get('value', there.get('raises'))!s:.40} in another environment")
     stale, environmental = [], []
     for j, (case, got) in enumerate(zip(s.pool, per_run[0])):
         if got == ("unsupported",):
@@ -251,7 +343,7 @@ def _judge_reference(s: _State, runs: list, settings: ValidationSettings) -> Non
                           f"{shown.get('value', shown.get('raises'))!s:.60}")
 
 
-def _keep_generated(s: _State, proposed: list[tuple[str, str]], runs: list) -> None:
+def _keep_generated(s: _State, proposed: list[tuple[str, str]], runs: list, allow_new_raises: bool = False) -> None:
     if any(v.status != "passed" or v.outputs is None for v in runs):
         return  # an input that hangs or crashes the reference only costs us the generated tests
     per_run = [[outcome_key(o) for o in v.outputs] for v in runs]
@@ -261,11 +353,13 @@ def _keep_generated(s: _State, proposed: list[tuple[str, str]], runs: list) -> N
         if len(keys) != 1:
             continue
         key = keys.pop()
-        if key[0] == "unsupported" or (key[0] == "raises" and key[1] not in raised):
+        if key[0] == "unsupported" or (key[0] == "raises" and key[1] not in raised and not allow_new_raises):
             continue  # an exception the function was never seen raising: probably an input it is not for
         case: dict[str, Any] = {"args": args}
         if kwargs != "{}":
             case["kwargs"] = kwargs
+        if hash_order_dependent(case):
+            continue
         if key[0] == "value":
             case["expected"] = runs[0].outputs[j]["value"]
         else:
@@ -279,25 +373,156 @@ def _mutant_runs(executor, state: list[_State], settings: ValidationSettings, on
     jobs = []
     for s in state:
         c = s.c
-        s.mutant_programs = [src for _, src in mutants(c.program, c.entry_point, settings.max_mutants, c.task_id)]
         calls = _calls(s.pool + s.generated)
+        s.mutant_programs = _guarded(s, lambda: [src for _, src in mutants(c.program, c.entry_point, settings.max_mutants,
+                                                                           c.task_id)]) or []
+        s.shortcut_names, s.shortcut_program = _guarded(s, combined_program, c.program, c.entry_point, s.pool) \
+            or ([], "")
         for k, program in enumerate(s.mutant_programs):
             jobs.append(_job((id(s), "mut", k), program, c.entry_point, calls, _mutant_time(s, settings, len(calls)),
                              settings.memory_mb))
+        if s.shortcut_program:
+            jobs.append(_job((id(s), "short"), s.shortcut_program, c.entry_point, calls,
+                             _mutant_time(s, settings, len(calls)) * 2, settings.memory_mb))
     verdicts = _run(executor, jobs, on_progress)
     for s in state:
+        if not s.alive:
+            continue
         expected = [expected_key(t) for t in s.pool + s.generated]
-        s.kills = []
-        for k in range(len(s.mutant_programs)):
-            v = verdicts[(id(s), "mut", k)]
-            if v.status != "passed" or v.outputs is None or len(v.outputs) != len(expected):
-                s.kills.append(None)  # the whole job failed: decided again with the kept tests
+        s.kills = [_kill_set(verdicts[(id(s), "mut", k)], expected) for k in range(len(s.mutant_programs))]
+        if s.shortcut_program:
+            s.shortcut_kills = _shortcut_kills(s, verdicts[(id(s), "short")], expected)
+            if not s.alive:
                 continue
-            s.kills.append({j for j, (o, e) in enumerate(zip(v.outputs, expected)) if outcome_key(o) != e})
-        _choose_tests(s, settings)
-        if len({expected_key(t) for t in s.tests}) == 1:
+        _guarded(s, _choose_tests, s, settings)
+        if s.alive and len({expected_key(t) for t in s.tests}) == 1:
             case = s.tests[0]
             s.drop("constant output", f"every test expects {case.get('expected', case.get('raises'))!s:.80}")
+
+
+def _kill_set(v, expected: list) -> set[int] | None:
+    """Indexes of the cases whose outcome differs from the expected one; None when the whole job failed."""
+    if v.status != "passed" or v.outputs is None or len(v.outputs) != len(expected):
+        return None
+    return {j for j, (o, e) in enumerate(zip(v.outputs, expected)) if outcome_key(o) != e}
+
+
+def _shortcut_kills(s: _State, v, expected: list) -> list[set[int] | None]:
+    """Per shortcut, the indexes of the cases it fails (from the combined program's results)."""
+    n = len(s.shortcut_names)
+    if v.status != "passed" or v.outputs is None or len(v.outputs) != len(expected):
+        s.drop("shortcuts could not be judged", f"{v.status}: {v.detail}")
+        return [None] * n
+    kills: list[set[int] | None] = [set() for _ in range(n)]
+    for j, (o, e) in enumerate(zip(v.outputs, expected)):
+        got = decode(parse(o["value"]), n) if "value" in o else None
+        for k in range(n):
+            if got is None or got[k] != e:
+                kills[k].add(j)
+    return kills
+
+
+# ---- 3b: boundary inputs, when a shortcut passes the tests or one outcome dominates them ------------
+def _boundary_runs(executor, state: list[_State], settings: ValidationSettings, on_progress) -> None:
+    """The reference (twice) and the surviving shortcuts on boundary inputs; deterministic outcomes join
+    the generated cases, with the shortcuts they fail recorded."""
+    if settings.boundary <= 0:
+        return
+    jobs, proposed = [], {}
+    for s in state:
+        calls = _guarded(s, boundary_calls, s.pool, settings.boundary) or []
+        known = set(_calls(s.cases()))
+        calls = [c for c in calls if c not in known]
+        if not calls:
+            continue
+        proposed[id(s)] = (s, calls)
+        time_s = _mutant_time(s, settings, len(calls))
+        for r in range(2):
+            jobs.append(_job((id(s), "bound", r), s.c.program, s.c.entry_point, calls, time_s, settings.memory_mb))
+        if s.shortcut_program:
+            jobs.append(_job((id(s), "bshort"), s.shortcut_program, s.c.entry_point, calls, time_s * 2,
+                             settings.memory_mb))
+    verdicts = _run(executor, jobs, on_progress)
+    for s, calls in proposed.values():
+        _guarded(s, _keep_boundary, s, calls, [verdicts[(id(s), "bound", r)] for r in range(2)],
+                 verdicts.get((id(s), "bshort")))
+
+
+def _keep_boundary(s: _State, calls: list[tuple[str, str]], runs: list, shortcut_run) -> None:
+    before = len(s.generated)
+    start = len(s.cases())
+    _keep_generated(s, calls, runs, allow_new_raises=False)
+    added = s.generated[before:]
+    if not added:
+        return
+    index = {pair: j for j, pair in enumerate(calls)}
+    v = shortcut_run
+    usable = v is not None and v.status == "passed" and v.outputs is not None and len(v.outputs) == len(calls)
+    n = len(s.shortcut_names)
+    if not usable:
+        return  # what the shortcuts do on these inputs is unknown: they count for nothing
+    for offset, case in enumerate(added):
+        out = v.outputs[index[(case["args"], case.get("kwargs", "{}"))]]
+        got = decode(parse(out["value"]), n) if "value" in out else None
+        for k, ks in enumerate(s.shortcut_kills):
+            if ks is not None and (got is None or got[k] != expected_key(case)):
+                ks.add(start + offset)
+    s.boundary_added = len(added)
+
+
+# ---- 3c: every shortcut fails, no outcome dominates ---------------------------------------------
+def _judge_tests(s: _State, settings: ValidationSettings) -> None:
+    """Add tests that fail surviving shortcuts; rebalance a dominated test set; else drop, naming why."""
+    cases = s.cases()
+    n_pool = len(s.pool)
+    for k in s.surviving_shortcuts():
+        ks = s.shortcut_kills[k]
+        if ks & set(s.chosen):
+            continue  # a test added for another shortcut fails this one too
+        if not ks:
+            return s.drop("a shortcut passes the tests", s.shortcut_names[k])
+        j = min(ks, key=lambda j: (j >= n_pool, j))  # a recorded call first
+        s.chosen.append(j)
+        s.tests.append(dict(cases[j]))
+    share = settings.max_dominant_share
+    key, count = s.dominant()
+    if count > share * len(s.tests):
+        # other outcomes first: add cases that expect something else, then leave out dominant ones
+        # that no mutant or shortcut needs
+        others = [j for j in range(len(cases)) if j not in s.chosen and expected_key(cases[j]) != key]
+        for j in others:
+            if count <= share * len(s.tests):
+                break
+            s.chosen.append(j)
+            s.tests.append(dict(cases[j]))
+        for j in sorted([j for j in s.chosen if expected_key(cases[j]) == key], reverse=True):
+            if count <= share * len(s.tests) or len(s.tests) <= MIN_TESTS:
+                break
+            if _needed(s, j):
+                continue
+            position = s.chosen.index(j)
+            s.chosen.pop(position)
+            s.tests.pop(position)
+            count -= 1
+        if count > share * len(s.tests):
+            return s.drop("degenerate tests", f"{count} of {len(s.tests)} tests expect {key[1]!s:.60}")
+    survivors = s.surviving_shortcuts()
+    if survivors:
+        return s.drop("a shortcut passes the tests", s.shortcut_names[survivors[0]])
+    # the recorded tests first, the generated ones after them (the order the record keeps)
+    order = sorted(range(len(s.chosen)), key=lambda i: (s.chosen[i] >= n_pool, s.chosen[i] if s.chosen[i] < n_pool
+                                                         else i))
+    s.chosen = [s.chosen[i] for i in order]
+    s.tests = [s.tests[i] for i in order]
+
+
+def _needed(s: _State, j: int) -> bool:
+    """Whether case j is the only kept test that kills some mutant or fails some shortcut."""
+    others = set(s.chosen) - {j}
+    for ks in [*s.kills, *s.shortcut_kills]:
+        if ks is not None and j in ks and not ks & others:
+            return True
+    return False
 
 
 def _mutant_time(s: _State, settings: ValidationSettings, n_calls: int) -> float:
@@ -368,31 +593,37 @@ def _finish(executor, state: list[_State], settings: ValidationSettings, on_prog
         except RecordError as exc:
             s.drop("invalid record", str(exc))
             continue
+        except Exception as exc:  # one odd value must not sink the target
+            s.drop("internal error", f"{type(exc).__name__}: {exc}")
+            continue
         jobs.append(Job(key=(id(s), "check"), program=c.program + GUARD, entry_point=c.entry_point, test=s.problem.test,
                         time_s=settings.problem_time_s * 3, memory_mb=settings.memory_mb))
     verdicts = _run(executor, jobs, on_progress)
     for s in state:
-        if not s.alive:
+        if s.alive:
+            _guarded(s, _conclude, s, verdicts, settings)
+
+
+def _conclude(s: _State, verdicts: dict, settings: ValidationSettings) -> None:
+    v = verdicts[(id(s), "cov")]
+    s.coverage = body_coverage(v.coverage, s.c.body_lines()) if v.status == "passed" else {}
+    chosen = set(s.chosen)
+    expected = [expected_key(t) for t in s.tests]
+    killed = 0
+    for k, ks in enumerate(s.kills):
+        if ks is not None:
+            killed += bool(ks & chosen)
             continue
-        v = verdicts[(id(s), "cov")]
-        s.coverage = body_coverage(v.coverage, s.c.body_lines()) if v.status == "passed" else {}
-        chosen = set(s.chosen)
-        expected = [expected_key(t) for t in s.tests]
-        killed = 0
-        for k, ks in enumerate(s.kills):
-            if ks is not None:
-                killed += bool(ks & chosen)
-                continue
-            mv = verdicts[(id(s), "mut", k)]
-            killed += mv.status != "passed" or mv.outputs is None or [outcome_key(o) for o in mv.outputs] != expected
-        s.mutants, s.killed = len(s.kills), killed
-        s.kill_rate = round(killed / s.mutants, 4) if s.mutants else None
-        s.problem = Problem.from_dict(_record(s, settings))  # now with coverage and kill rate in meta
-        check = verdicts[(id(s), "check")]
-        if check.status != "passed":
-            s.drop("fails its rendered check", f"{check.status}: {check.detail}")
-        elif s.kill_rate is not None and s.kill_rate < settings.min_kill_rate:
-            s.drop("weak tests", f"kill rate {s.kill_rate:.2f} below {settings.min_kill_rate:.2f}")
+        mv = verdicts[(id(s), "mut", k)]
+        killed += mv.status != "passed" or mv.outputs is None or [outcome_key(o) for o in mv.outputs] != expected
+    s.mutants, s.killed = len(s.kills), killed
+    s.kill_rate = round(killed / s.mutants, 4) if s.mutants else None
+    s.problem = Problem.from_dict(_record(s, settings))  # now with coverage and kill rate in meta
+    check = verdicts[(id(s), "check")]
+    if check.status != "passed":
+        s.drop("fails its rendered check", f"{check.status}: {check.detail}")
+    elif s.kill_rate is not None and s.kill_rate < settings.min_kill_rate:
+        s.drop("weak tests", f"kill rate {s.kill_rate:.2f} below {settings.min_kill_rate:.2f}")
 
 
 def _record(s: _State, settings: ValidationSettings) -> dict[str, Any]:
@@ -404,6 +635,8 @@ def _record(s: _State, settings: ValidationSettings) -> dict[str, Any]:
         "recorded_tests": sum(1 for t in s.tests if t.get("split") != "generated"),
         "generated_tests": sum(1 for t in s.tests if t.get("split") == "generated"),
         "usable_calls": len(s.pool), "stale_calls_dropped": s.stale_calls,
+        "machine_state_calls_dropped": s.machine_calls, "boundary_cases": s.boundary_added,
+        "shortcuts_failed": len(s.shortcut_names),
         "reference_call_s": round(s.call_s, 5), "validation_runs": settings.runs,
     })
     return {

@@ -13,7 +13,7 @@ import yaml
 
 from .. import __version__
 from ..record import Problem
-from .formats import FORMATS
+from .formats import ANSWERS, FORMATS
 
 # Column types per format, for `dataset_info.features`.
 FEATURES: dict[str, list[dict[str, Any]]] = {
@@ -77,6 +77,9 @@ def _front_matter(problems: Sequence[Problem], configs: Sequence[ConfigFiles]) -
 def _usage(configs: Sequence[ConfigFiles]) -> list[str]:
     by_name = {c.name: c for c in configs}
     lines = ["## Training on it", ""]
+    answers = [f"- `{name}`: {ANSWERS[name]}." for name in ANSWERS if name in by_name]
+    if answers:
+        lines += ["What the model is trained to write (the loss falls on it):", "", *answers, ""]
     pc = by_name.get("sft_prompt_completion")
     if pc:
         files = ", ".join(f'"{s}": "{f["path"]}"' for s, f in pc.splits.items())

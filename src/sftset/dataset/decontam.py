@@ -166,14 +166,17 @@ class _Vocabulary:
         return code
 
 
-def code_ngrams(code: str, vocab: _Vocabulary, n: int = CODE_NGRAM) -> set[int]:
+def code_ngrams(code: str, vocab: _Vocabulary, n: int = CODE_NGRAM, imported: set[str] | None = None) -> set[int]:
     """Hashes of the code's token n-grams, each with its identifiers renamed by first use.
 
     An identifier is written as the distance back to its previous use inside the window, or as
     "new": two windows get the same key exactly when one is the other with names consistently
-    renamed. Keywords, builtins, attribute names, literals and operators stay as they are;
-    docstrings (triple-quoted strings) and comments are left out.
+    renamed. Names bound by imports (in the code, or `imported` from where the code was given:
+    a benchmark's prompt) are not renamed: `islice` and `combinations_with_replacement` say what
+    the code does, like keywords, builtins, attribute names, literals and operators, which stay
+    as they are. Docstrings (triple-quoted strings) and comments are left out.
     """
+    fixed = imported_names(code) | (imported or set())
     lit: list[int] = []
     dist: list[int] = []
     last: dict[str, int] = {}
@@ -183,7 +186,7 @@ def code_ngrams(code: str, vocab: _Vocabulary, n: int = CODE_NGRAM) -> set[int]:
         if kind in ("com", "doc"):  # a docstring is prose: checked as text, and often reworded
             continue
         pos = len(lit)
-        if kind == "name" and text not in _FIXED_NAMES and prev_op != ".":
+        if kind == "name" and text not in _FIXED_NAMES and prev_op != "." and text not in fixed:
             back = last.get(text)
             last[text] = pos
             lit.append(0)
@@ -207,6 +210,21 @@ def code_ngrams(code: str, vocab: _Vocabulary, n: int = CODE_NGRAM) -> set[int]:
     low = _combine(cols).astype(np.uint64)
     high = _combine(cols[::-1]).astype(np.uint64)
     return set((low | (high << np.uint64(32))).tolist())
+
+
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+\(?([^\n)#]+)", re.M)
+
+
+def imported_names(text: str) -> set[str]:
+    """Names bound by import statements anywhere in a text (it need not parse)."""
+    names: set[str] = set()
+    for m in _IMPORT_LINE.finditer(text):
+        for part in m.group(1).split(","):
+            words_ = part.split()
+            if not words_ or words_[0] == "*":
+                continue
+            names.add(words_[-1] if len(words_) == 3 and words_[1] == "as" else words_[0].split(".")[0])
+    return names
 
 
 # ---- the index ------------------------------------------------------------------------------
@@ -233,19 +251,21 @@ class Decontaminator:
         if not 10 <= self.ngram <= 13:
             raise InputError(f"must be between 10 and 13, got {self.ngram}", field="decontam.ngram")
         self._vocab = _Vocabulary()
-        self._text: dict[tuple[bytes, ...], int] = {}
+        self._text: dict[tuple[bytes, ...], list[int]] = {}
         self._heads: dict[tuple[bytes, ...], list[tuple[int, tuple[bytes, ...]]]] = {}
         self._code: dict[int, list[int]] = {}
         self._code_total: list[int] = []
         for idx, item in enumerate(self.items):
             for gram in _word_ngrams(words(item.prompt), self.ngram):
                 if _mostly_words(gram):
-                    self._text.setdefault(gram, idx)
+                    owners = self._text.setdefault(gram, [])
+                    if not owners or owners[-1] != idx:
+                        owners.append(idx)
             for desc in item.descriptions:
                 ws = tuple(words(desc))
                 if len(ws) >= MIN_DESCRIPTION_WORDS:
                     self._heads.setdefault(ws[:MIN_DESCRIPTION_WORDS], []).append((idx, ws))
-            grams = code_ngrams(item.code, self._vocab, self.code_ngram)
+            grams = code_ngrams(item.code, self._vocab, self.code_ngram, imported_names(item.prompt))
             self._code_total.append(len(grams) if len(grams) >= MIN_CODE_NGRAMS else 0)
             if len(grams) >= MIN_CODE_NGRAMS:
                 for g in grams:
@@ -254,7 +274,7 @@ class Decontaminator:
     @property
     def fingerprint(self) -> str:
         """Changes when the benchmarks or the settings change (cached verdicts are then redone)."""
-        h = hashlib.sha256(f"v1 {self.ngram} {self.code_ngram} {MIN_CODE_NGRAMS} {CODE_OVERLAP} "
+        h = hashlib.sha256(f"v2 {self.ngram} {self.code_ngram} {MIN_CODE_NGRAMS} {CODE_OVERLAP} "
                            f"{MIN_DESCRIPTION_WORDS}".encode())
         for item in self.items:
             h.update(json.dumps([item.item_id, item.prompt, item.code, item.descriptions]).encode())
@@ -265,27 +285,42 @@ class Decontaminator:
         return (p.source, p.task_id) in self.exempt
 
     def check(self, p: Problem) -> Contamination | None:
+        """The benchmark item this record overlaps most, or None.
+
+        Generic openings ("write a function to check whether the given number is") are shared by
+        many items, so the first shared n-gram does not name the copy: among the items a signal
+        finds, the one with the most shared n-grams wins, then the one whose code is most similar.
+        """
         ws = words(p.prompt)
+        shared: Counter = Counter()
+        first_gram: dict[int, tuple[bytes, ...]] = {}
+        seen: set[tuple[bytes, ...]] = set()
         for gram in _word_ngrams(ws, self.ngram):
-            idx = self._text.get(gram)
-            if idx is not None:
-                item = self.items[idx]
-                return Contamination(item.item_id, item.benchmark, "text",
-                                     f"{self.ngram}-gram '{b' '.join(gram).decode()}'")
+            if gram in seen:
+                continue
+            seen.add(gram)
+            for idx in self._text.get(gram, ()):
+                shared[idx] += 1
+                first_gram.setdefault(idx, gram)
+        code = self._code_overlap(p)
+        if shared:
+            idx = max(shared, key=lambda i: (shared[i], code.get(i, (0.0, 0))[0], -i))
+            item = self.items[idx]
+            more = f", {shared[idx]} shared" if shared[idx] > 1 else ""
+            return Contamination(item.item_id, item.benchmark, "text",
+                                 f"{self.ngram}-gram '{b' '.join(first_gram[idx]).decode()}'{more}")
+        described: dict[int, tuple[bytes, ...]] = {}  # item -> its longest description found in the prompt
         for i in range(len(ws) - MIN_DESCRIPTION_WORDS + 1):
             for idx, desc in self._heads.get(tuple(ws[i:i + MIN_DESCRIPTION_WORDS]), ()):
-                if tuple(ws[i:i + len(desc)]) == desc:
-                    item = self.items[idx]
-                    return Contamination(item.item_id, item.benchmark, "docstring",
-                                         f"'{b' '.join(desc).decode()[:80]}'")
-        grams = code_ngrams(p.prompt + p.canonical_solution, self._vocab, self.code_ngram)
-        hits: Counter = Counter()
-        for g in grams:
-            for idx in self._code.get(g, ()):
-                hits[idx] += 1
+                if tuple(ws[i:i + len(desc)]) == desc and len(desc) > len(described.get(idx, ())):
+                    described[idx] = desc
+        if described:
+            idx = max(described, key=lambda i: (len(described[i]), code.get(i, (0.0, 0))[0], -i))
+            item = self.items[idx]
+            return Contamination(item.item_id, item.benchmark, "docstring",
+                                 f"'{b' '.join(described[idx]).decode()[:80]}'")
         best = None
-        for idx, count in hits.items():
-            share = count / self._code_total[idx]
+        for idx, (share, count) in code.items():
             if count >= MIN_CODE_NGRAMS and share >= CODE_OVERLAP and (best is None or (share, -idx) > best[:2]):
                 best = (share, -idx, count)
         if best is not None:
@@ -294,6 +329,15 @@ class Decontaminator:
                                  f"{best[2]} of {self._code_total[-best[1]]} {self.code_ngram}-token n-grams "
                                  f"of its solution, identifiers renamed")
         return None
+
+    def _code_overlap(self, p: Problem) -> dict[int, tuple[float, int]]:
+        """item index -> (share of the item's code n-grams found in the record's code, how many)."""
+        grams = code_ngrams(p.prompt + p.canonical_solution, self._vocab, self.code_ngram)
+        hits: Counter = Counter()
+        for g in grams:
+            for idx in self._code.get(g, ()):
+                hits[idx] += 1
+        return {idx: (count / self._code_total[idx], count) for idx, count in hits.items()}
 
 
 def build_decontaminator(

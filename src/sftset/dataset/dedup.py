@@ -5,8 +5,13 @@ Three passes, each over what the one before kept:
 1. exact: records with the same `content_hash` (normalised prompt and tests);
 2. same problem: records naming the same judge problem (APPS, CodeContests and TACO carry many of
    the same Codeforces problems) -- the canonical id comes from the record's URL or ids;
-3. near: prompts whose word 5-grams overlap with Jaccard >= 0.7 (BigCode's setting), found with
-   MinHash (256 permutations) and datasketch's `MinHashLSH` banding.
+3. near: tasks whose word 5-grams overlap with Jaccard >= 0.7 (BigCode's setting), found with
+   MinHash (256 permutations) and datasketch's `MinHashLSH` banding. The task of a function problem
+   is its signature, docstring and body (the function's own name left out: the same body under
+   another name is the same task), not the module context its prompt carries (two inverse functions
+   share their module's tables); a statement's task is its prompt. Every verified match (MinHash
+   Jaccard at or above the threshold, among all records, not only those kept so far) joins two
+   records into one cluster (union-find): a chain of near-copies is one cluster, not several.
 
 In every group the record with the strongest tests is kept (more test cases, more hidden cases,
 verified by the solve filter, then the lowest task id), and every other record is dropped naming
@@ -51,7 +56,7 @@ class Duplicate:
     """One dropped record and the kept record it duplicates."""
 
     task_id: str
-    kind: str  # "exact" | "same_problem" | "near"
+    kind: str  # "exact" | "same_problem" | "near" | "body"
     duplicate_of: str
     similarity: float | None = None
     key: str = ""  # the shared content hash or canonical problem id
@@ -60,7 +65,7 @@ class Duplicate:
     @property
     def category(self) -> str:
         return {"exact": "exact duplicate", "same_problem": "same problem in another source",
-                "near": "near-duplicate"}[self.kind]
+                "near": "near-duplicate", "body": "near-identical body"}[self.kind]
 
     @property
     def reason(self) -> str:
@@ -68,6 +73,8 @@ class Duplicate:
             text = f"exact duplicate of {self.duplicate_of}"
         elif self.kind == "same_problem":
             text = f"same problem ({self.key}) as {self.duplicate_of}"
+        elif self.kind == "body":
+            text = f"near-identical body to {self.duplicate_of} (word-pair Jaccard ~{self.similarity:.2f})"
         else:
             text = f"near-duplicate of {self.duplicate_of} (Jaccard ~{self.similarity:.2f})"
         return text + (f", kept as {self.kept}" if self.kept and self.kept != self.duplicate_of else "")
@@ -401,6 +408,55 @@ def spread_signatures(texts: Sequence[str], *, num_perm: int = 256, ngram: int =
     return np.concatenate([r.value[0] for r in results]), np.concatenate([r.value[1] for r in results])
 
 
+def clustered_near_duplicates(sig: np.ndarray, nonempty: np.ndarray, threshold: float
+                               ) -> list[tuple[int, int, float]]:
+    """(dropped, matched, Jaccard) for documents given strongest first, clustering verified matches.
+
+    Each document is compared with every earlier document that shares one of its LSH buckets
+    (kept or not); matches at or above the threshold are joined with union-find, and each cluster
+    keeps its first (strongest) document. A dropped document names the earlier document it
+    matches best (its chain of matches leads to the one kept).
+    """
+    num_perm = sig.shape[1]
+    bands, rows = lsh_bands(threshold, num_perm)
+    docs = np.flatnonzero(nonempty)
+    buckets = np.full((len(sig), bands), -1, dtype=np.int64)
+    buckets[docs] = shared_buckets(band_keys(sig if len(docs) == len(sig) else sig[docs], bands, rows))
+    parent: dict[int, int] = {}
+
+    def root(i: int) -> int:
+        while parent.get(i, i) != i:
+            parent[i] = parent.get(parent[i], parent[i])  # path halving
+            i = parent[i]
+        return i
+
+    members: dict[int, list[int]] = {}
+    best: dict[int, tuple[float, int]] = {}
+    involved = np.flatnonzero((buckets >= 0).any(axis=1))
+    for i in progress(involved.tolist(), total=len(involved), desc="near-dedup", unit="problem"):
+        mine = [b for b in buckets[i].tolist() if b >= 0]
+        found: set[int] = set()
+        for b in mine:
+            earlier = members.get(b)
+            if earlier:
+                found.update(earlier)
+            members.setdefault(b, []).append(i)
+        if not found:
+            continue
+        cand = np.fromiter(found, dtype=np.int64, count=len(found))
+        sims = np.count_nonzero(sig[cand] == sig[i], axis=1) / num_perm
+        ok = sims >= threshold
+        if not ok.any():
+            continue
+        sim, neg = max(zip(sims[ok].tolist(), (-cand[ok]).tolist()))  # most similar, then earliest
+        best[i] = (sim, -neg)
+        for j in cand[ok].tolist():
+            a, b = root(i), root(j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)  # the earliest (strongest) document roots its cluster
+    return sorted((i, j, sim) for i, (sim, j) in best.items() if root(i) != i)
+
+
 def near_duplicates(
     problems: Sequence[Problem], settings: NearDupSettings = NearDupSettings(), *, text_of=None, executor=None
 ) -> list[Duplicate]:
@@ -416,12 +472,44 @@ def near_duplicates(
     else:
         sig, nonempty = MinHasher(settings.num_perm, settings.ngram, settings.seed).signatures(texts)
     return [Duplicate(problems[i].task_id, "near", problems[j].task_id, sim)
-            for i, j, sim in greedy_near_duplicates(sig, nonempty, settings.threshold)]
+            for i, j, sim in clustered_near_duplicates(sig, nonempty, settings.threshold)]
 
 
 def near_dup_text(p: Problem) -> str:
-    # The prompt is the problem (statement, signature, docstring); solutions of one problem differ.
-    return p.prompt
+    """What defines the task. A statement (stdin problems): the prompt, since solutions of one problem
+    differ. A function: its signature (without its name), docstring and body, without the module
+    context before it."""
+    from .formats import function_start
+
+    if p.kind != "function" or not p.entry_point:
+        return p.prompt
+    start = function_start(p.prompt, p.entry_point)
+    # the name goes from the signature (a plain replace: a regex over every text costs more than the MinHash)
+    return p.prompt[start:].replace(f"def {p.entry_point}(", "def (", 1) + p.canonical_solution
+
+
+# Bodies: the same code under another name and docstring (`_abi3_applies` and `_abi3t_applies` differ
+# by one `not`) is the same task to learn. Word pairs (2-grams) over the body's words, since bodies are
+# short; bodies under BODY_MIN_WORDS words say too little to call two functions the same.
+BODY_NGRAM = 2
+BODY_THRESHOLD = 0.7
+BODY_MIN_WORDS = 10
+
+
+def body_text(p: Problem) -> str:
+    """A function record's body without its docstring, or "" (statements, short bodies)."""
+    if p.kind != "function" or not p.canonical_solution.strip():
+        return ""
+    body = re.sub(r'^\s*[rRbBuU]?("""|\'\'\')[\s\S]*?\1', "", p.canonical_solution, count=1)
+    return body if len(words(body)) >= BODY_MIN_WORDS else ""
+
+
+def body_duplicates(problems: Sequence[Problem], settings: NearDupSettings = NearDupSettings()) -> list[Duplicate]:
+    """Near-identical bodies among function records given strongest first (clustered like near_duplicates)."""
+    texts = [body_text(p) for p in problems]
+    sig, nonempty = MinHasher(settings.num_perm, BODY_NGRAM, settings.seed).signatures(texts)
+    return [Duplicate(problems[i].task_id, "body", problems[j].task_id, sim)
+            for i, j, sim in clustered_near_duplicates(sig, nonempty, BODY_THRESHOLD)]
 
 
 def dedup(problems: Iterable[Problem], settings: NearDupSettings = NearDupSettings(),
@@ -451,6 +539,11 @@ def dedup(problems: Iterable[Problem], settings: NearDupSettings = NearDupSettin
         gone = {d.task_id for d in near_drops}
         survivors = [p for p in survivors if p.task_id not in gone]
         drops += near_drops
+        if any(body_text(p) for p in survivors):
+            body_drops = body_duplicates(survivors, settings)
+            gone = {d.task_id for d in body_drops}
+            survivors = [p for p in survivors if p.task_id not in gone]
+            drops += body_drops
     # A record dropped in one pass may name one dropped in a later pass: name the one kept too.
     parent = {d.task_id: d.duplicate_of for d in drops}
 

@@ -1,12 +1,49 @@
 """The rows each export format holds, one function per file of DESIGN.md's output table."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..humaneval import humaneval_row
 from ..record import Problem
 
 INSTRUCTION = "Complete the following Python function. Reply with the whole function in a Python code block."
+# What the answers of the SFT formats hold (the card says it): the loss must teach the function,
+# not the context (imports, constants, helpers) the prompt already gives.
+ANSWERS = {
+    "sft_prompt_completion": "the completion is the function's body (the prompt ends with its signature and docstring)",
+    "sft_messages": "the assistant's answer is the function alone (signature, docstring, body); the context the "
+                    "prompt gives (imports, constants, helpers) is not repeated",
+}
+
+
+def fence(code: str) -> str:
+    """A Markdown fence longer than any run of backticks in `code` (at least three)."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", code)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def function_start(prompt: str, entry_point: str) -> int:
+    """Offset in `prompt` where the entry point's definition starts (its decorators included), or 0.
+
+    The last top-level `def entry_point(` is the function of the problem; everything before it is
+    context. A prompt without one (a statement, a program) is all answer-free text: 0.
+    """
+    if prompt.startswith(f"def {entry_point}(") and prompt.count("\ndef ") == 0:
+        return 0  # the common case (HumanEval-shaped prompts), without a regex
+    matches = list(re.finditer(rf"^(?:async[ \t]+)?def[ \t]+{re.escape(entry_point)}[ \t]*\(", prompt, re.M))
+    if not matches:
+        return 0
+    start = matches[-1].start()
+    lines = prompt[:start].splitlines(keepends=True)
+    while lines and lines[-1].startswith("@"):  # decorators belong to the function
+        start -= len(lines.pop())
+    return start
+
+
+def answer_function(p: Problem) -> str:
+    """The function the model is to write: signature, docstring and body, without the prompt's context."""
+    return p.prompt[function_start(p.prompt, p.entry_point):] + p.canonical_solution
 
 
 def prompt_completion_row(p: Problem) -> dict[str, Any]:
@@ -15,12 +52,14 @@ def prompt_completion_row(p: Problem) -> dict[str, Any]:
 
 
 def messages_row(p: Problem) -> dict[str, Any]:
-    # TRL conversational / axolotl chat_template: the answer is the complete function.
+    # TRL conversational / axolotl chat_template: the answer is the function, not the context it was given.
     prompt = p.prompt if p.prompt.endswith("\n") else p.prompt + "\n"  # keep the closing fence on its own line
+    answer = answer_function(p).rstrip() + "\n"
+    asked, said = fence(prompt), fence(answer)
     return {
         "messages": [
-            {"role": "user", "content": f"{INSTRUCTION}\n\n```python\n{prompt}```"},
-            {"role": "assistant", "content": f"```python\n{p.prompt}{p.canonical_solution.rstrip()}\n```"},
+            {"role": "user", "content": f"{INSTRUCTION}\n\n{asked}python\n{prompt}{asked}"},
+            {"role": "assistant", "content": f"{said}python\n{answer}{said}"},
         ]
     }
 

@@ -1,7 +1,9 @@
 """`report.html`: one self-contained page a person can open from `curated/<version>/`.
 
 Plots (SVG, embedded): problems per source, pass rates of the solve filter, tests per problem,
-licences and drops by reason; then the numbers behind them. The page depends only on the
+licences and drops by reason, then what a trainer checks of test strength: mutation kill rate and
+line coverage of the CI problems, tests per split (public, hidden, generated) and problems per
+package or site; then the numbers behind them. Axes that count have integer ticks. The page depends only on the
 version's records and manifest figures, so the same version gives the same bytes.
 """
 from __future__ import annotations
@@ -21,6 +23,13 @@ def _figure(width: float = 6.4, height: float = 3.2):
 
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     return fig, fig.add_subplot()
+
+
+def _integer_axis(axis) -> None:
+    """Counts are whole: no 0.5-problem ticks."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _svg(fig) -> str:
@@ -49,20 +58,31 @@ def _bars(counts: dict[str, int], title: str, xlabel: str, horizontal: bool = Fa
         ax.set_yticks(range(len(values)), labels, fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel(xlabel)
+        _integer_axis(ax.xaxis)
     else:
         ax.bar(range(len(values)), values, color="#4f81bd")
         ax.set_xticks(range(len(values)), labels, rotation=30, ha="right", fontsize=8)
         ax.set_ylabel(xlabel)
+        _integer_axis(ax.yaxis)
     ax.set_title(title)
     return _svg(fig)
 
 
-def _histogram(values: Sequence[float], title: str, xlabel: str, bins, empty: str) -> str:
+def _histogram(values, title: str, xlabel: str, bins, empty: str, labels: Sequence[str] | None = None,
+               integer_x: bool = False) -> str:
+    """One distribution, or several side by side (`values` a list of lists, one per label)."""
     fig, ax = _figure()
-    if values:
+    if labels is not None and any(values):
+        ax.hist(values, bins=bins, label=list(labels), color=["#4f81bd", "#c0504d", "#9bbb59"][:len(labels)])
+        ax.legend(fontsize=8)
+    elif labels is None and values:
         ax.hist(values, bins=bins, color="#9bbb59", edgecolor="white")
+    if (labels is not None and any(values)) or (labels is None and values):
         ax.set_xlabel(xlabel)
         ax.set_ylabel("problems")
+        _integer_axis(ax.yaxis)
+        if integer_x:
+            _integer_axis(ax.xaxis)
     else:
         ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes, wrap=True)
         ax.set_axis_off()
@@ -86,6 +106,29 @@ def test_count(p: Problem) -> int:
 
 test_count.__test__ = False  # not a pytest test
 
+SPLITS = ("public", "hidden", "generated")
+
+
+def split_counts(p: Problem) -> dict[str, int]:
+    counts = dict.fromkeys(SPLITS, 0)
+    for case in p.tests:
+        split = case.get("split", "public")
+        counts[split if split in counts else "hidden"] += 1
+    return counts
+
+
+def _meta_number(p: Problem, key: str, inner: str | None = None) -> float | None:
+    value = p.meta.get(key)
+    if inner is not None:
+        value = value.get(inner) if isinstance(value, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def origin(p: Problem) -> str:
+    """The package a CI problem was mined from, or the site (source) of any other problem."""
+    package = p.provenance.get("package")
+    return f"{p.source}: {package}" if isinstance(package, str) and package else p.source
+
 
 def _table(rows: Sequence[tuple[Any, ...]], header: Sequence[str]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
@@ -101,15 +144,36 @@ def render_report(version: str, problems: Sequence[Problem], *, drops: dict[str,
     tests = [test_count(p) for p in problems]
     max_tests = max(tests, default=1)
     test_bins = list(range(0, max_tests + 2)) if max_tests <= 40 else 40
+    ci = [p for p in problems if p.source == "ci"]
+    kills = [k for k in (_meta_number(p, "kill_rate") for p in ci) if k is not None]
+    coverage = [c for c in (_meta_number(p, "coverage", "lines") for p in ci) if c is not None]
+    with_cases = [split_counts(p) for p in problems if p.tests]
+    per_split = [[c[s] for c in with_cases] for s in SPLITS]
+    max_split = max((max(v) for v in per_split if v), default=1)
+    split_bins = list(range(0, max_split + 2)) if max_split <= 40 else 40
+    fractions = [i / 20 for i in range(21)]
     plots = [
         ("Problems per source", _bars(dict(per_source), "Problems per source", "problems")),
         ("Pass rate of the solve filter", _histogram(
             rates, f"Pass rate of sampled solutions ({len(rates)} of {len(problems)} problems filtered)",
             "fraction of samples that passed", [i / 20 for i in range(21)],
             "no problem in this version has solve-filter results")),
-        ("Tests per problem", _histogram(tests, "Tests per problem", "test cases", test_bins, "no problems")),
+        ("Tests per problem", _histogram(tests, "Tests per problem", "test cases", test_bins, "no problems",
+                                         integer_x=True)),
         ("Licences", _bars(dict(licences), "Licences (SPDX)", "problems")),
         ("Drops by reason", _bars(dict(drops), "Problems left out, by reason", "problems", horizontal=True)),
+        ("Mutation kill rate", _histogram(
+            kills, f"Mutation kill rate of the kept tests ({len(kills)} CI problems)",
+            "fraction of mutants the tests kill", fractions, "no CI problem with a measured kill rate")),
+        ("Line coverage", _histogram(
+            coverage, f"Line coverage of the reference by its tests ({len(coverage)} CI problems)",
+            "fraction of the body's lines run", fractions, "no CI problem with measured coverage")),
+        ("Tests per split", _histogram(
+            per_split, f"Tests per problem, by split ({len(with_cases)} problems with structured tests)",
+            "test cases in the split", split_bins, "no problem with structured tests", labels=SPLITS,
+            integer_x=True)),
+        ("Problems per package or site", _bars(dict(Counter(origin(p) for p in problems)),
+                                               "Problems per package (CI) or site", "problems", horizontal=True)),
     ]
     sections = []
     for title, svg in plots:

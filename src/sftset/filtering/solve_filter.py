@@ -336,6 +336,10 @@ class SolveFilter:
                 first = next(s for s in samples if s["status"] == "passed")
                 p.canonical_solution = first["completion"]
                 p.meta["canonical_from"] = {"model": self.model, "sample": first["idx"]}
+            # a shortcut (`return x`, `return None`, ...) that passed is no solution to learn from (issue 13)
+            from ..ci_mining.shortcuts import shortcut_of
+
+            passing = [c for c in passing if shortcut_of(p.prompt, p.entry_point, c) is None]
             extras = distinct_solutions(p.prompt, passing, self.opt.keep_solutions, exclude=[p.canonical_solution])
             if extras:
                 p.meta["extra_solutions"] = extras

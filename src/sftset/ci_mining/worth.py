@@ -1,0 +1,181 @@
+"""Is a candidate worth a problem? Rules on its text, before any sandbox time is spent on it.
+
+Each rule that fails names itself as the drop reason:
+
+- "trivial body: identity" / "trivial body: constant": `return x`, `return 0`;
+- "trivial body: delegation to a function in the prompt": one return of a call to a helper the
+  prompt shows, with the arguments passed through (`return hex_to_name(rgb_to_hex(rgb), spec)`);
+- "trivial body: lookup in a table in the prompt": one return of a subscript or `.get` of a table
+  the prompt shows (`return _HEX_TO_NAME[value.lower()]`);
+- "trivial body: one call on the arguments": one return of a builtin or method call on the
+  arguments, with nothing computed around it (`return next(iter(seq))`, `return PATTERN.match(s)`);
+- "docstring copied from a helper": the docstring is that of a function in the prompt;
+- "prompt too long": more context than a trainer wants in front of a function (lines or characters
+  over the limits);
+- "generated file": the module's header says a generator wrote it.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass
+
+from ..dataset.quality import generated_marker
+
+_BUILTINS = set(dir(builtins))
+# Expressions that compute something: a body with one of these is more than a pass-through.
+_COMPUTING = (ast.BinOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.ListComp, ast.SetComp, ast.DictComp,
+              ast.GeneratorExp, ast.Lambda, ast.JoinedStr, ast.UnaryOp, ast.NamedExpr)
+
+
+@dataclass(frozen=True)
+class WorthSettings:
+    max_prompt_lines: int = 120
+    max_prompt_chars: int = 6000
+    drop_trivial: bool = True
+
+
+def _function(tree: ast.Module, entry_point: str):
+    found = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == entry_point]
+    return found[-1] if found else None
+
+
+def _docstring(fn) -> str | None:
+    return ast.get_docstring(fn, clean=True)
+
+
+def context_names(context: str) -> tuple[set[str], set[str], dict[str, str]]:
+    """(functions, other names, docstring per function) that the prompt's context binds."""
+    try:
+        tree = ast.parse(context)
+    except SyntaxError:
+        return set(), set(), {}
+    functions, others, docs = set(), set(), {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            functions.add(stmt.name)
+            doc = _docstring(stmt)
+            if doc:
+                docs[stmt.name] = doc
+            if isinstance(stmt, ast.ClassDef):
+                for sub in stmt.body:
+                    if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and _docstring(sub):
+                        docs[f"{stmt.name}.{sub.name}"] = _docstring(sub)
+        else:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    others.add(node.id)
+                elif isinstance(node, ast.alias):
+                    others.add((node.asname or node.name).split(".")[0])
+    return functions, others, docs
+
+
+def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
+    """The name of the trivial-body rule the function's body falls under, or None."""
+    try:
+        tree = ast.parse(program)
+    except SyntaxError:
+        return None
+    fn = _function(tree, entry_point)
+    if fn is None:
+        return None
+    body = fn.body[1:] if _docstring(fn) is not None else fn.body
+    body = [s for s in body if not isinstance(s, ast.Pass)]
+    functions, tables, _ = context_names(context)
+    # guards (`if not is_valid(x): raise ...`) before the return: a check the prompt's helper makes
+    guards = []
+    while len(body) > 1 and _is_raise_guard(body[0]):
+        guards.append(body.pop(0))
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+        return None
+    expr = _unwrap_none_test(body[0].value)
+    if guards:
+        guard_calls = [n for g in guards for n in ast.walk(g.test) if isinstance(n, ast.Call)]
+        if any(isinstance(g.test, _COMPUTING) and not _is_not(g.test) for g in guards) or not any(
+                isinstance(c.func, ast.Name) and c.func.id in functions for c in guard_calls):
+            return None
+        if any(isinstance(n, _COMPUTING) for n in ast.walk(expr)):
+            return None
+        return "trivial body: delegation to a function in the prompt"
+    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs, fn.args.vararg,
+                              fn.args.kwarg] if a is not None}
+    if isinstance(expr, ast.Name) and expr.id in params:
+        return "trivial body: identity"
+    if isinstance(expr, ast.Constant):
+        return "trivial body: constant"
+    if any(isinstance(n, _COMPUTING) for n in ast.walk(expr)):
+        return None
+    if any(isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)
+           for n in ast.walk(expr)):
+        return None  # indexes and counts given by the body (`seq[-1]`, `split(",", 1)`) are part of the task
+    calls = [n for n in ast.walk(expr) if isinstance(n, ast.Call)]
+    callee = lambda c: c.func.id if isinstance(c.func, ast.Name) else None  # noqa: E731
+    if any(callee(c) in functions for c in calls):
+        return "trivial body: delegation to a function in the prompt"
+    for n in ast.walk(expr):
+        subject = n.value if isinstance(n, (ast.Subscript, ast.Attribute)) else None
+        if isinstance(subject, ast.Name) and subject.id in tables and (
+                isinstance(n, ast.Subscript) or n.attr in ("get", "match", "fullmatch", "search", "sub", "findall",
+                                                           "split", "format")):
+            return "trivial body: lookup in a table in the prompt"
+    if calls and len(calls) <= 2:
+        return "trivial body: one call on the arguments"
+    return None
+
+
+def _is_raise_guard(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1 and isinstance(stmt.body[0], ast.Raise)
+
+
+def _is_not(test: ast.expr) -> bool:
+    return isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and not any(
+        isinstance(n, _COMPUTING) for n in ast.walk(test.operand))
+
+
+def _unwrap_none_test(expr: ast.expr) -> ast.expr:
+    """`X is not None` / `X is None` / `bool(X)` judged as X: a match of a pattern the prompt gives stays a lookup."""
+    if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], (ast.Is, ast.IsNot)) \
+            and isinstance(expr.comparators[0], ast.Constant) and expr.comparators[0].value is None:
+        return expr.left
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "bool" and len(expr.args) == 1:
+        return expr.args[0]
+    return expr
+
+
+def copied_docstring(program: str, entry_point: str, context: str) -> str | None:
+    """The helper in the prompt whose docstring the function's docstring repeats, or None."""
+    try:
+        fn = _function(ast.parse(program), entry_point)
+    except SyntaxError:
+        return None
+    own = _docstring(fn) if fn is not None else None
+    if not own:
+        return None
+    _, _, docs = context_names(context)
+    key = " ".join(own.split()).lower()
+    for name, doc in docs.items():
+        if " ".join(doc.split()).lower() == key:
+            return name
+    return None
+
+
+def worth_drop(program: str, entry_point: str, context: str, settings: WorthSettings = WorthSettings(),
+               module_text: str | None = None) -> tuple[str, str] | None:
+    """(reason, detail) when the candidate is not worth a problem, else None."""
+    if module_text is not None:
+        marker = generated_marker(module_text)
+        if marker:
+            return "generated file", f"module header says {marker!r}"
+    if settings.drop_trivial:
+        rule = trivial_rule(program, entry_point, context)
+        if rule:
+            fn = _function(ast.parse(program), entry_point)
+            return rule, " ".join(ast.unparse(fn.body[-1]).split())[:120]
+    helper = copied_docstring(program, entry_point, context)
+    if helper:
+        return "docstring copied from a helper", f"the docstring is {helper}'s"
+    lines = context.count("\n")
+    if lines > settings.max_prompt_lines or len(context) > settings.max_prompt_chars:
+        return "prompt too long", (f"{lines} lines, {len(context)} characters of context (limits "
+                                   f"{settings.max_prompt_lines} lines, {settings.max_prompt_chars} characters)")
+    return None
