@@ -127,3 +127,26 @@ def test_inflection_from_pypi(run_cli, tmp_path):
     underscore = next(p for p in problems if p["entry_point"] == "underscore")
     assert underscore["provenance"]["url"] == "https://pypi.org/project/inflection/0.5.1/"
     assert "import re" in underscore["prompt"]
+
+
+def test_hardcases_drops_reach_the_exported_drops_file(hardcases):
+    # Functions the miner traced but did not keep never become records; the version's drops.jsonl
+    # still names each, with the miner's reason (issue 13), and the manifest counts them.
+    import os
+
+    from sftset.cli import main
+
+    old = os.getcwd()
+    os.chdir(hardcases["work"])
+    try:
+        assert main(["-q", "export", "--version", "drops"]) == 0
+    finally:
+        os.chdir(old)
+    version = hardcases["work"] / "curated" / "drops"
+    rows = [json.loads(line) for line in (version / "drops.jsonl").read_text().splitlines()]
+    mined = {r["task_id"]: r["reason"] for r in rows if r["stage"] == "mine"}
+    assert mined["ci/hardcases/hardcases.core.append_item"].startswith("mutates its arguments")
+    assert sum(hardcases["report"]["drops"].values()) == len(mined)
+    assert not set(mined) & set(f"ci/hardcases/hardcases.core.{name}" for name in hardcases["problems"])
+    counts = json.loads((version / "manifest.json").read_text())["drops"]
+    assert counts["mine: mutates its arguments"] == 1

@@ -80,6 +80,11 @@ class BuildResult:
     drops: list[tuple[str, str, str]] = field(default_factory=list)  # (function, reason, detail)
 
 
+def task_id_of(package: str, function: str) -> str:
+    """The record id of a project's function (`module.qualname`)."""
+    return f"ci/{_slug(package)}/{function}"
+
+
 def build_candidates(trace: dict, target: Target) -> BuildResult:
     project = ProjectSource(target.roots, target.packages)
     out = BuildResult()
@@ -131,7 +136,7 @@ def build_one(fn: dict, project: ProjectSource, target: Target) -> Candidate:
         provenance["version"] = target.version
     meta = {"module": fn["module"], "qualname": fn["qualname"], "kind": kind, "calls_seen": fn.get("calls", 0),
             "recorded_calls": len(fn.get("records", [])), "python": target.python}
-    task_id = f"ci/{_slug(target.name)}/{fn['module']}.{fn['qualname']}"
+    task_id = task_id_of(target.name, f"{fn['module']}.{fn['qualname']}")
     return Candidate(task_id, entry_point, prompt, body, tests, context, checker, flags, provenance, meta, unknown)
 
 

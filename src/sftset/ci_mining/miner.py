@@ -134,7 +134,7 @@ def _mine(target: Target, settings: MineSettings, work: Path, report: TargetRepo
         license=info.license, root=fetched.root, roots=info.source_roots, packages=info.packages,
         python=env.version))
     for name, reason, detail in built.drops:
-        report.add_drop(reason, f"{name}: {detail}" if detail else name)
+        report.add_drop(reason, f"{name}: {detail}" if detail else name, function=build.task_id_of(info.name, name))
     report.candidates = len(built.candidates)
     candidates = screen(built.candidates, settings.worth, fetched.root, report)
     report.worth_a_problem = len(candidates)
@@ -155,7 +155,7 @@ def _mine(target: Target, settings: MineSettings, work: Path, report: TargetRepo
             if "no_docstring" in o.problem.flags:
                 report.no_docstring += 1
         else:
-            report.add_drop(o.reason, f"{o.candidate.task_id}: {o.detail}")
+            report.add_drop(o.reason, f"{o.candidate.task_id}: {o.detail}", function=o.candidate.task_id)
     report.problems_kept = len(problems)
     m = medians(outcomes)
     report.median_coverage_lines = m["coverage_lines"]
@@ -179,7 +179,7 @@ def screen(candidates: list, settings: WorthSettings, root: Path, report: Target
         except Exception as exc:  # one odd function must not sink the target
             why = ("internal error", f"{type(exc).__name__}: {exc}")
         if why:
-            report.add_drop(why[0], f"{c.task_id}: {why[1]}")
+            report.add_drop(why[0], f"{c.task_id}: {why[1]}", function=c.task_id)
         else:
             kept.append(c)
     return kept

@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 
+TARGET_STAGE = "mine-target"  # the store's record that a target was mined (with its settings and drops)
+MAX_DROPPED = 5000  # functions listed one by one per target; the counts in `drops` are always whole
+
+
 @dataclass
 class TargetReport:
     target: str
@@ -42,6 +46,7 @@ class TargetReport:
     no_docstring: int = 0
     drops: dict[str, int] = field(default_factory=dict)  # function-level drops by reason
     drop_examples: dict[str, str] = field(default_factory=dict)
+    dropped: list[dict[str, str]] = field(default_factory=list)  # each dropped function: its id, reason, detail
     median_coverage_lines: float | None = None
     median_coverage_branches: float | None = None
     median_kill_rate: float | None = None
@@ -51,10 +56,12 @@ class TargetReport:
     tool_version: str = ""
     elapsed_s: float = 0.0
 
-    def add_drop(self, reason: str, example: str = "") -> None:
+    def add_drop(self, reason: str, example: str = "", function: str = "") -> None:
         self.drops[reason] = self.drops.get(reason, 0) + 1
         if example and reason not in self.drop_examples:
             self.drop_examples[reason] = example[:200]
+        if function and len(self.dropped) < MAX_DROPPED:
+            self.dropped.append({"function": function, "reason": reason, "detail": example[:200]})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

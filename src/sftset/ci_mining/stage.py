@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..progress import log, plural
 from ..record import Problem
 from .miner import MineSettings, mine_or_skip
-from .report import TargetReport, render_table
+from .report import TARGET_STAGE, TargetReport, render_table
 from .targets import Target, parse_target
 from .validate import ValidationSettings
 from .worth import WorthSettings
@@ -103,7 +103,6 @@ def settings_from_context(ctx) -> MineSettings:
     )
 
 
-TARGET_STAGE = "mine-target"  # the store's record that a target was mined with given settings
 
 
 def _target_key(target: Target) -> str:
@@ -160,7 +159,8 @@ def mine_targets(ctx, targets: list[tuple[Target, dict[str, Any]]], settings: Mi
             failures += 1  # it does not exist, does not build, or its suite crashed: the run says so
         if report.status == "ok":
             ctx.store.set_verdict(_target_key(target), TARGET_STAGE, "ok", content_hash="",
-                                  detail={"settings": report.settings_key, "problems": report.problems_kept})
+                                  detail={"settings": report.settings_key, "problems": report.problems_kept,
+                                          "dropped": report.dropped})
         reports.append(report)
     return reports, kept, failures
 

@@ -146,6 +146,22 @@ def _base_selection(problems: list[Problem], verdicts: dict, excluded: Sequence[
     return kept, drops, counts
 
 
+def mining_drops(verdicts: dict[str, dict[str, dict]], records: set[str]) -> list[Drop]:
+    """The functions the CI miner traced but did not keep (they never became records), as the
+    latest mining of each target listed them, so that drops.jsonl says why for them too."""
+    from ..ci_mining.report import TARGET_STAGE
+
+    out = []
+    for by_stage in verdicts.values():
+        v = by_stage.get(TARGET_STAGE)
+        if v is None or v["status"] != "ok":
+            continue
+        for row in v["detail"].get("dropped", []):
+            if row.get("function") and row["function"] not in records:
+                out.append(Drop(row["function"], "mine", row["reason"], f"{row['reason']}: {row.get('detail', '')}"))
+    return out
+
+
 def assemble(
     problems: Iterable[Problem],
     settings: AssemblySettings = AssemblySettings(),
@@ -166,6 +182,9 @@ def assemble(
         log.info("decontamination covers %s; name MBPP's file with --benchmark to check it too",
                  ", ".join(s["benchmark"] for s in dec.sources) or "nothing")
     kept, drops, counts = _base_selection(problems, verdicts, settings.excluded_flags)
+    for d in mining_drops(verdicts, {p.task_id for p in problems}):
+        drops.append(d)
+        counts[d.key] += 1
     new_verdicts: list[tuple[str, str, str, str, str, dict]] = []
     stats: dict[str, Any] = {
         "quality": Counter(), "license": Counter(), "decontam": Counter(), "dedup": Counter(),
