@@ -46,6 +46,7 @@ class Verdict:
     outputs: list[dict[str, Any]] | None = None
     coverage: dict[str, Any] | None = None
     stdout: str = ""
+    environment: str = ""  # what the sample could import: interpreter and import path (see [sandbox] sample_python)
 
     @property
     def passed(self) -> bool:

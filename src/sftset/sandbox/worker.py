@@ -4,7 +4,13 @@ Started by sftset.sandbox.pool with a scrubbed environment. It enters its own ne
 and mount namespaces once, probes that the limits are really in force, then serves
 batches of jobs read from stdin and answers verdicts on stdout.
 
-Each job forks two processes from this warm interpreter:
+Samples are forked from a zygote: a child of this worker forked before the first job,
+which holds no job and no verdict and only ever receives file descriptors, so a sample
+that searches its own memory finds its own job and nothing else (not a batch-mate's
+program, not a verdict that quotes an expected value). The sample reads its job from a
+memfd of its own. The zygote reaps its children and reports how each ended.
+
+Each job runs in two processes:
 
   sample  (uid S): runs the untrusted program, then answers calls `entry_point(*args)`
                    over a socket with values in sftset.sandbox.wire's tagged encoding.
@@ -40,13 +46,14 @@ FLUSH_S = 0.05
 
 
 class Worker:
-    def __init__(self, slot: int, uid_base: int, cage_name: str, checks_fd: int):
+    def __init__(self, slot: int, uid_base: int, cage_name: str, checks_fd: int, coverage_lib: str = ""):
         self.slot = slot
         self.checks_fd = checks_fd
+        self.coverage_lib = coverage_lib if coverage_lib and os.path.isdir(coverage_lib) else ""
         self.notes: list[str] = []
         # The interpreter's import path stays visible even where it lies below a shadowed
         # folder (a virtualenv or checkout in /tmp, as in CI): later imports need it.
-        import_dirs = [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p)]
+        import_dirs = self.import_path()
         self.features = host.enter_private_namespaces(
             self.notes, keep=[p for p in import_dirs if p not in host.SHADOWED_DIRS])
         host.set_subreaper()
@@ -67,6 +74,8 @@ class Worker:
         self.seq = 0
         self.ctrl: socket.socket | None = None
         self.checker_pid: int | None = None
+        self.zygote: socket.socket | None = None
+        self.zygote_pid: int | None = None
         if hasattr(sys, "set_int_max_str_digits"):
             sys.set_int_max_str_digits(0)
         if self.uid_sample is not None:
@@ -78,9 +87,22 @@ class Worker:
         gc.collect()
         gc.freeze()
 
+    def import_path(self) -> list[str]:
+        """Exactly the folders samples import from: the interpreter's import path (started
+        -I -S by default: its standard library and the sandbox's copy of its own code) and
+        the coverage copy that coverage jobs add."""
+        dirs = [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p)]
+        return dirs + ([self.coverage_lib] if self.coverage_lib else [])
+
+    def environment(self) -> str:
+        """The sample environment, as each verdict records it."""
+        v = sys.version_info
+        what = "standard library only" if sys.flags.no_site else "with its site-packages"
+        return f"python {v.major}.{v.minor}.{v.micro} {sys.executable} ({what})"
+
     def _expose_import_path(self) -> None:
         if self.features["mountns"]:
-            host.expose_paths([p for p in sys.path if p and os.path.isdir(p)], self.notes)
+            host.expose_paths(self.import_path(), self.notes)
 
     # ---- start-up probe ------------------------------------------------------------------
     def probe(self) -> dict:
@@ -103,7 +125,9 @@ class Worker:
         while chunk := os.read(r, 65536):
             data += chunk
         os.close(r)
-        self._cleanup(scratch, [pid])
+        os.waitpid(pid, 0)  # the probe is our own child (forked before any job, as the zygote is)
+        self._kill_leftovers({pid})
+        _remove_tree(scratch)
         report = json.loads(data or b"{}")
         features = dict(self.features)
         features.update({k: v for k, v in report.items() if isinstance(v, bool)})
@@ -119,7 +143,10 @@ class Worker:
 
     # ---- the job loop ----------------------------------------------------------------------
     def serve(self) -> None:
-        wire.send(1, {"type": "ready", "isolation": self.probe()})
+        ready = {"type": "ready", "isolation": self.probe(), "environment": self.environment()}
+        self._start_zygote()  # before any job reaches this process
+        self._start_checker()
+        wire.send(1, ready)
         while True:
             try:
                 msg = wire.recv(0)
@@ -129,7 +156,7 @@ class Worker:
                 continue
             outbox, last = [], time.monotonic()
             for job in msg["jobs"]:
-                outbox.append(self.run_job(job))
+                outbox.append(self.run_job_safely(job))
                 if time.monotonic() - last > FLUSH_S:
                     wire.send(1, {"type": "verdicts", "verdicts": outbox})
                     outbox, last = [], time.monotonic()
@@ -139,6 +166,15 @@ class Worker:
         self._kill_leftovers(set())
         self.cage.remove()
 
+    def run_job_safely(self, job: dict) -> dict:
+        """run_job, and whatever goes wrong in it costs this job only, never the worker (and so
+        never a batch-mate's verdict); every detail that goes back is capped."""
+        try:
+            verdict = self.run_job(job)
+        except Exception as exc:
+            verdict = {"status": "error", "detail": f"harness error: {type(exc).__name__}: {exc}"}
+        return _capped(verdict, job)
+
     def run_job(self, job: dict) -> dict:
         t0 = time.monotonic()
         time_s = float(job.get("time_s", 3.0))
@@ -146,13 +182,15 @@ class Worker:
         scratch = self._new_scratch()
         out_r, out_w = os.pipe()
         sock_c, sock_s = socket.socketpair()
-        pid_s = os.fork()
-        if pid_s == 0:  # the sample: forked before the check file is even opened
-            os.close(out_r)
-            sock_c.close()
-            self._sample_main(job, scratch, out_w, sock_s.detach())
-        os.close(out_w)
-        sock_s.close()
+        job_fd = _job_memfd(job)
+        try:  # the sample: forked by the zygote, from a process that never held a job
+            pid_s = self._zygote_ask({"op": "sample", "scratch": scratch, "time_s": time_s,
+                                      "memory_mb": int(job.get("memory_mb", 1024))},
+                                     [job_fd, out_w, sock_s.fileno()])["pid"]
+        finally:
+            os.close(job_fd)
+            os.close(out_w)
+            sock_s.close()
         if self.checker_pid is None:
             self._start_checker()
         header = {k: v for k, v in job.items() if k != "program"}
@@ -208,23 +246,77 @@ class Worker:
         if result is None and self.checker_pid is not None:
             # The check is still running (a stuck check, or we timed out): start afresh.
             self._stop_checker()
-        status_s = self._cleanup(scratch, [pid_s], watch=pid_s)
+        ended = self._cleanup(scratch, pid_s)
         if out_r >= 0:
             os.close(out_r)
-        verdict = self._verdict(result, timed_out, status_s, time_s)
+        verdict = self._verdict(result, timed_out, ended, time_s, int(job.get("memory_mb", 1024)))
         verdict.pop("seq", None)
         verdict.update(key=job["key"], duration_s=round(duration, 6), stdout=kept.decode("utf-8", "replace"))
         return verdict
 
-    # ---- the persistent checker --------------------------------------------------------------
-    def _start_checker(self) -> None:
-        """Fork the checker: one process per worker, as its own uid, that runs trusted checks."""
+    # ---- the zygote ----------------------------------------------------------------------------
+    def _start_zygote(self) -> None:
         ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:
             ours.close()
             try:
-                fd = theirs.detach()
+                self._zygote_main(theirs.detach())
+            finally:
+                os._exit(0)
+        theirs.close()
+        self.zygote, self.zygote_pid = ours, pid
+
+    def _zygote_ask(self, message: dict, fds: list[int] = ()) -> dict:
+        try:
+            if fds:
+                wire.send_with_fds(self.zygote.fileno(), message, list(fds))
+            else:
+                wire.send(self.zygote.fileno(), message)
+            return wire.recv(self.zygote.fileno())
+        except (EOFError, OSError, wire.WireError) as exc:
+            # Without a clean process to fork from, this worker must not fork samples itself:
+            # it ends, and the pool starts a fresh one.
+            os.write(2, f"sandbox zygote lost ({exc!r}); worker ends\n".encode())
+            os._exit(75)
+
+    def _zygote_main(self, ctrl: int) -> None:
+        """Fork samples and checkers on request; reap them and say how they ended. This
+        process never reads a job: it gets open descriptors and the sample's limits only."""
+        host.die_with_parent()
+        self.zygote = None
+        while True:
+            try:
+                msg, fds = wire.recv_with_fds(ctrl, 4)
+            except (EOFError, OSError, wire.WireError):
+                return
+            op = msg.get("op")
+            if op in ("sample", "checker"):
+                pid = os.fork()
+                if pid == 0:
+                    os.close(ctrl)
+                    if op == "sample":
+                        self._sample_main(msg, fds[0], fds[1], fds[2])
+                    self._checker_main(fds[0])
+                for fd in fds:
+                    os.close(fd)
+                wire.send(ctrl, {"pid": pid})
+            elif op == "finish":
+                wire.send(ctrl, _finish(int(msg["pid"])))
+
+    # ---- the persistent checker --------------------------------------------------------------
+    def _start_checker(self) -> None:
+        """Start the checker: one process per worker, as its own uid, that runs trusted checks."""
+        ours, theirs = socket.socketpair()
+        try:
+            pid = self._zygote_ask({"op": "checker"}, [theirs.fileno()])["pid"]
+        finally:
+            theirs.close()
+        self.ctrl, self.checker_pid = ours, pid
+
+    def _checker_main(self, fd: int) -> None:
+        if True:
+            try:
                 devnull = os.open(os.devnull, os.O_RDWR)
                 for target in (0, 1, 2):
                     os.dup2(devnull, target)
@@ -238,34 +330,39 @@ class Worker:
                 serve_checks(fd)
             finally:
                 os._exit(0)
-        theirs.close()
-        self.ctrl, self.checker_pid = ours, pid
 
     def _stop_checker(self) -> None:
         if self.checker_pid is not None:
-            try:
-                os.kill(self.checker_pid, signal.SIGKILL)
-                os.waitpid(self.checker_pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
+            self._zygote_ask({"op": "finish", "pid": self.checker_pid})
         if self.ctrl is not None:
             self.ctrl.close()
         self.ctrl, self.checker_pid = None, None
 
-    def _verdict(self, result: dict | None, timed_out: bool, status_s: int | None, time_s: float) -> dict:
+    def _verdict(self, result: dict | None, timed_out: bool, ended: dict, time_s: float, memory_mb: int) -> dict:
+        # What was hit decides: a sample that filled its memory is `memory` whether it then
+        # raised MemoryError, was killed, or ran on until the clock stopped it.
+        hit_memory = ended.get("maxrss_kb", 0) >= MEMORY_HIT * memory_mb * 1024
         if timed_out:
+            if hit_memory:
+                return {"status": "memory", "detail": f"memory limit of {memory_mb} MB reached"}
             return {"status": "timeout", "detail": f"time limit of {time_s:g}s exceeded"}
         if not isinstance(result, dict) or "status" not in result:
             return {"status": "error", "detail": "the checker ended without a verdict"}
+        status_s = ended.get("status") if ended.get("alone") else None
         if result.get("sample_gone") and status_s is None:
             result = {"status": "failed", "detail": "the sample stopped answering before the check finished"}
         elif result.get("sample_gone"):
             # The sample vanished mid-check: say how, from its exit status.
             if os.WIFSIGNALED(status_s):
                 sig = os.WTERMSIG(status_s)
-                if sig in (signal.SIGXCPU, signal.SIGKILL):
+                if hit_memory and sig in (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT):
+                    return {"status": "memory", "detail": f"memory limit of {memory_mb} MB reached "
+                                                          f"(killed by {_signal_name(sig)})"}
+                if sig == signal.SIGXCPU or (sig == signal.SIGKILL and ended.get("cpu_s", 0) >= time_s):
                     return {"status": "timeout", "detail": f"CPU time limit of {time_s:g}s exceeded"}
-                result = {"status": "error", "detail": f"sample killed by {signal.Signals(sig).name}"}
+                result = {"status": "error", "detail": f"sample killed by {_signal_name(sig)}"}
+            elif hit_memory:
+                return {"status": "memory", "detail": f"memory limit of {memory_mb} MB reached"}
             elif os.WIFEXITED(status_s):
                 result = {"status": "failed",
                           "detail": f"sample exited with status {os.WEXITSTATUS(status_s)} before the check finished"}
@@ -285,27 +382,37 @@ class Worker:
         else:
             host.prctl(host.PR_SET_NO_NEW_PRIVS, 1)
 
-    def _sample_main(self, job: dict, scratch: str, out_w: int, sock: int) -> None:
+    def _sample_main(self, limits: dict, job_fd: int, out_w: int, sock: int) -> None:
+        """The forked sample: its limits come from the zygote, its job from its own memfd."""
         try:
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.dup2(out_w, 1)
-            os.dup2(out_w, 2)
-            _close_all_but({0, 1, 2, sock})
-            self._enter_sample_jail(scratch, float(job.get("time_s", 3.0)), int(job.get("memory_mb", 1024)))
-            import random
+            try:
+                job = json.loads(_read_all(job_fd))
+                os.close(job_fd)
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                os.dup2(out_w, 1)
+                os.dup2(out_w, 2)
+                _close_all_but({0, 1, 2, sock})
+                scratch = limits["scratch"]
+                self._enter_sample_jail(scratch, float(limits["time_s"]), int(limits["memory_mb"]))
+                if job.get("coverage") and self.coverage_lib:
+                    sys.path.append(self.coverage_lib)
+                import random
 
-            random.seed()  # a fresh interpreter would not share the worker's random state
-        except BaseException as exc:
-            _safe_send(sock, {"load_error": f"sandbox set-up failed: {exc!r}", "exc": "SandboxError"})
-            os._exit(70)
-        _serve_sample(job, scratch, sock)
-        os._exit(0)
+                random.seed()  # a fresh interpreter would not share the worker's random state
+            except BaseException as exc:
+                _safe_send(sock, {"load_error": f"sandbox set-up failed: {exc!r}"[:500], "exc": "SandboxError"})
+                os._exit(70)
+            _serve_sample(job, scratch, sock)
+        finally:
+            os._exit(0)
 
     # ---- bookkeeping -----------------------------------------------------------------------
     def _new_scratch(self) -> str:
         self.counter += 1
         path = os.path.join(self.scratch_root, f"job-{os.getpid()}-{self.counter}")
+        if os.path.lexists(path):  # left by a sample whose tree could not be removed
+            _remove_tree(path)
         os.mkdir(path, 0o700)
         if self.uid_sample is not None:
             os.chown(path, self.uid_sample, self.uid_sample)
@@ -326,33 +433,20 @@ class Worker:
 
     _reaped: dict[int, int] = {}
 
-    def _cleanup(self, scratch: str, pids: list[int], watch: int | None = None) -> int | None:
+    def _cleanup(self, scratch: str, pid: int) -> dict:
         """Kill everything the job started, reap it, remove its scratch folder.
 
-        Returns the exit status of `watch` if it had ended before we killed it."""
+        Returns how the sample ended (see _finish): its status, whether it had ended before
+        we killed it, its CPU time and peak memory."""
         self._reaped = {}
-        if watch is not None:  # a sample that ended on its own has a status worth keeping
-            self._reap()
-        ended_alone = self._reaped.get(watch)
-        for pid in pids:
-            if pid not in self._reaped:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        for pid in pids:
-            if pid not in self._reaped:
-                try:
-                    self._reaped[pid] = os.waitpid(pid, 0)[1]
-                except ChildProcessError:
-                    pass
-        self._kill_leftovers(set(pids))
-        shutil.rmtree(scratch, ignore_errors=True)
-        return ended_alone
+        ended = self._zygote_ask({"op": "finish", "pid": pid})
+        self._kill_leftovers({pid})
+        _remove_tree(scratch)
+        return ended
 
     def _kill_leftovers(self, done: set[int]) -> None:
         """Anything still in our cage (or, without a cage, of the sample's uid) dies now."""
-        me = {os.getpid(), self.checker_pid}
+        me = {os.getpid(), self.checker_pid, self.zygote_pid}
         if self.cage.kind != "none" and not self.cage.strays(me | done):
             return
         for _ in range(20):
@@ -386,6 +480,85 @@ def _preload() -> None:
             pass
 
 
+MEMORY_HIT = 0.9  # peak resident memory at this share of the limit: the memory limit was what stopped it
+DETAIL_MAX = 1000  # characters of a verdict's detail (and of any text a sample chose) sent back
+NAME_MAX = 100  # characters of an exception's name
+
+
+def _finish(pid: int) -> dict:
+    """Reap `pid` (a child of the zygote), killing it first if it still runs."""
+    alone = True
+    try:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done == 0:
+            alone = False
+            os.kill(pid, signal.SIGKILL)
+            done, status, usage = os.wait4(pid, 0)
+    except (ChildProcessError, ProcessLookupError):
+        return {"alone": False}
+    return {"status": status, "alone": alone, "cpu_s": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss}
+
+
+def _job_memfd(job: dict) -> int:
+    """The part of a job its sample needs, in an anonymous file of its own."""
+    fd = os.memfd_create("sftset-job", os.MFD_CLOEXEC)
+    data = json.dumps({k: job.get(k) for k in ("program", "entry_point", "coverage")}).encode()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:  # real-time signals have no name in the enum
+        if signal.SIGRTMIN <= sig <= signal.SIGRTMAX:
+            return f"SIGRTMIN+{sig - signal.SIGRTMIN}"
+        return f"signal {sig}"
+
+
+def _remove_tree(path: str) -> None:
+    """Remove a scratch folder, however deep or locked down the sample left it."""
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    except RecursionError:  # shutil.rmtree recurses per level (Python < 3.13)
+        pass
+    if os.path.lexists(path):
+        import subprocess
+
+        # No Python stack to exhaust; chmod first for a tree the sample made unreadable (same uid).
+        subprocess.run(["chmod", "-R", "u+rwx", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["rm", "-rf", "--one-file-system", path], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+
+def _cap(text, limit: int = DETAIL_MAX) -> str:
+    text = text if isinstance(text, str) else str(text)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
+
+
+def _capped(verdict: dict, job: dict) -> dict:
+    """Every text in a verdict that a sample could have chosen, bounded."""
+    verdict["detail"] = _cap(verdict.get("detail", ""))
+    verdict.setdefault("key", job.get("key"))
+    verdict.setdefault("duration_s", 0.0)
+    for out in verdict.get("outputs") or []:
+        if isinstance(out, dict):
+            for field, limit in (("raises", NAME_MAX), ("message", DETAIL_MAX), ("unsupported", DETAIL_MAX)):
+                if field in out:
+                    out[field] = _cap(out[field], limit)
+    return verdict
+
+
 # ---- code that runs inside the sample process -------------------------------------------------
 def _serve_sample(job: dict, scratch: str, sock: int) -> None:
     """Load the program, then answer calls until told to stop. Runs as the sample."""
@@ -407,7 +580,8 @@ def _serve_sample(job: dict, scratch: str, sock: int) -> None:
         if job.get("entry_point") and not callable(fn):
             raise NameError(f"the program does not define {job['entry_point']!r}")
     except BaseException as exc:
-        _safe_send(sock, {"load_error": _describe(exc), "exc": type(exc).__name__})
+        _safe_send(sock, _MEMORY_LOAD if isinstance(exc, MemoryError) else
+                   {"load_error": _describe(exc), "exc": type(exc).__name__[:NAME_MAX]})
         return
     wire.send(sock, {"loaded": True})
     encode, decode, send, recv = wire.encode, wire.decode, wire.send, wire.recv
@@ -417,16 +591,26 @@ def _serve_sample(job: dict, scratch: str, sock: int) -> None:
         except BaseException:
             return
         if "call" in msg:
+            failure = reply = None
             try:
                 args, kwargs = decode(msg["call"]), decode(msg["kwargs"])
                 value = fn(*args, **kwargs)
                 try:
                     reply = {"ok": encode(value)}
                 except wire.Unsupported as exc:
-                    reply = {"unsupported": str(exc)}
+                    reply = {"unsupported": str(exc)[:300]}
             except BaseException as exc:
-                reply = {"raises": type(exc).__name__, "message": _describe(exc, with_type=False),
-                         "mro": [c.__name__ for c in type(exc).__mro__][:16]}
+                failure = exc
+            args = kwargs = value = None
+            if failure is not None:
+                failure.__traceback__ = None  # its frames, and what they allocated, go first
+                try:
+                    reply = _MEMORY_REPLY if isinstance(failure, MemoryError) else {
+                        "raises": type(failure).__name__[:NAME_MAX], "message": _describe(failure, with_type=False),
+                        "mro": [c.__name__[:NAME_MAX] for c in type(failure).__mro__][:16]}
+                except MemoryError:
+                    reply = _MEMORY_REPLY
+                failure = None
             try:
                 send(sock, reply)
             except BaseException:
@@ -451,13 +635,18 @@ def _coverage_report(cov, filename: str, scratch: str) -> dict | None:
     return {k: data.get(k, []) for k in ("executed_lines", "missing_lines", "executed_branches", "missing_branches")}
 
 
+# Built before any sample runs: a sample out of memory may not be able to build them.
+_MEMORY_REPLY = {"raises": "MemoryError", "message": "", "mro": ["MemoryError", "Exception", "BaseException",
+                                                                 "object"]}
+_MEMORY_LOAD = {"load_error": "MemoryError", "exc": "MemoryError"}
+
+
 def _describe(exc: BaseException, with_type: bool = True) -> str:
     try:
-        text = str(exc)
+        text = str(exc)[:300]
     except BaseException:
         text = "<unprintable>"
-    text = text[:300]
-    return f"{type(exc).__name__}: {text}" if with_type else text
+    return f"{type(exc).__name__[:NAME_MAX]}: {text}" if with_type else text
 
 
 def _safe_send(sock: int, message: dict) -> None:
@@ -518,8 +707,9 @@ def _level(features: dict) -> str:
 
 def main(argv: list[str]) -> None:
     slot, uid_base, cage_name, checks_fd = int(argv[0]), int(argv[1]), argv[2], int(argv[3])
+    coverage_lib = argv[4] if len(argv) > 4 else ""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool stops us by closing stdin
-    Worker(slot, uid_base, cage_name, checks_fd).serve()
+    Worker(slot, uid_base, cage_name, checks_fd, coverage_lib).serve()
 
 
 if __name__ == "__main__":
