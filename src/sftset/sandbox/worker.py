@@ -184,9 +184,8 @@ class Worker:
         sock_c, sock_s = socket.socketpair()
         job_fd = _job_memfd(job)
         try:  # the sample: forked by the zygote, from a process that never held a job
-            pid_s = self._zygote_ask({"op": "sample", "scratch": scratch, "time_s": time_s,
-                                      "memory_mb": int(job.get("memory_mb", 1024))},
-                                     [job_fd, out_w, sock_s.fileno()])["pid"]
+            self._zygote_tell({"op": "sample", "seq": self.seq, "scratch": scratch, "time_s": time_s,
+                               "memory_mb": int(job.get("memory_mb", 1024))}, [job_fd, out_w, sock_s.fileno()])
         finally:
             os.close(job_fd)
             os.close(out_w)
@@ -246,7 +245,10 @@ class Worker:
         if result is None and self.checker_pid is not None:
             # The check is still running (a stuck check, or we timed out): start afresh.
             self._stop_checker()
-        ended = self._cleanup(scratch, pid_s)
+        # A sample that closed its channel is on its way out: give it a moment to end by itself,
+        # so that how it ended (a signal, an exit status) is known.
+        ended = self._cleanup(scratch, self.seq, grace_s=0.1 if isinstance(result, dict) and result.get("sample_gone")
+                              else 0.0)
         if out_r >= 0:
             os.close(out_r)
         verdict = self._verdict(result, timed_out, ended, time_s, int(job.get("memory_mb", 1024)))
@@ -268,23 +270,34 @@ class Worker:
         self.zygote, self.zygote_pid = ours, pid
 
     def _zygote_ask(self, message: dict, fds: list[int] = ()) -> dict:
+        self._zygote_tell(message, fds)
+        try:
+            return wire.recv(self.zygote.fileno())
+        except (EOFError, OSError, wire.WireError) as exc:
+            self._zygote_lost(exc)
+
+    def _zygote_tell(self, message: dict, fds: list[int] = ()) -> None:
         try:
             if fds:
                 wire.send_with_fds(self.zygote.fileno(), message, list(fds))
             else:
                 wire.send(self.zygote.fileno(), message)
-            return wire.recv(self.zygote.fileno())
-        except (EOFError, OSError, wire.WireError) as exc:
-            # Without a clean process to fork from, this worker must not fork samples itself:
-            # it ends, and the pool starts a fresh one.
-            os.write(2, f"sandbox zygote lost ({exc!r}); worker ends\n".encode())
-            os._exit(75)
+        except OSError as exc:
+            self._zygote_lost(exc)
+
+    @staticmethod
+    def _zygote_lost(exc: BaseException) -> None:
+        # Without a clean process to fork from, this worker must not fork samples itself:
+        # it ends, and the pool starts a fresh one.
+        os.write(2, f"sandbox zygote lost ({exc!r}); worker ends\n".encode())
+        os._exit(75)
 
     def _zygote_main(self, ctrl: int) -> None:
         """Fork samples and checkers on request; reap them and say how they ended. This
         process never reads a job: it gets open descriptors and the sample's limits only."""
         host.die_with_parent()
         self.zygote = None
+        samples: dict[int, int] = {}  # job seq -> pid: spawning needs no answer, so the worker never waits for it
         while True:
             try:
                 msg, fds = wire.recv_with_fds(ctrl, 4)
@@ -300,9 +313,13 @@ class Worker:
                     self._checker_main(fds[0])
                 for fd in fds:
                     os.close(fd)
-                wire.send(ctrl, {"pid": pid})
+                if op == "sample":
+                    samples[msg["seq"]] = pid
+                else:
+                    wire.send(ctrl, {"pid": pid})
             elif op == "finish":
-                wire.send(ctrl, _finish(int(msg["pid"])))
+                pid = msg["pid"] if "pid" in msg else samples.pop(msg.get("seq"), None)
+                wire.send(ctrl, _finish(pid, float(msg.get("grace_s", 0))) if pid else {"alone": False})
 
     # ---- the persistent checker --------------------------------------------------------------
     def _start_checker(self) -> None:
@@ -315,21 +332,20 @@ class Worker:
         self.ctrl, self.checker_pid = ours, pid
 
     def _checker_main(self, fd: int) -> None:
-        if True:
-            try:
-                devnull = os.open(os.devnull, os.O_RDWR)
-                for target in (0, 1, 2):
-                    os.dup2(devnull, target)
-                _close_all_but({0, 1, 2, fd})
-                os.setsid()
-                host.set_limits(10**6, 2048, 8, 1, 64)  # no CPU cap: we enforce wall time per job
-                if self.uid_check is not None:
-                    host.drop_privileges(self.uid_check)
-                from .checker import serve_checks
+        try:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for target in (0, 1, 2):
+                os.dup2(devnull, target)
+            _close_all_but({0, 1, 2, fd})
+            os.setsid()
+            host.set_limits(10**6, 2048, 8, 1, 64)  # no CPU cap: we enforce wall time per job
+            if self.uid_check is not None:
+                host.drop_privileges(self.uid_check)
+            from .checker import serve_checks
 
-                serve_checks(fd)
-            finally:
-                os._exit(0)
+            serve_checks(fd)
+        finally:
+            os._exit(0)
 
     def _stop_checker(self) -> None:
         if self.checker_pid is not None:
@@ -433,14 +449,14 @@ class Worker:
 
     _reaped: dict[int, int] = {}
 
-    def _cleanup(self, scratch: str, pid: int) -> dict:
+    def _cleanup(self, scratch: str, seq: int, grace_s: float = 0.0) -> dict:
         """Kill everything the job started, reap it, remove its scratch folder.
 
         Returns how the sample ended (see _finish): its status, whether it had ended before
         we killed it, its CPU time and peak memory."""
         self._reaped = {}
-        ended = self._zygote_ask({"op": "finish", "pid": pid})
-        self._kill_leftovers({pid})
+        ended = self._zygote_ask({"op": "finish", "seq": seq, "grace_s": grace_s})
+        self._kill_leftovers({ended.get("pid")})
         _remove_tree(scratch)
         return ended
 
@@ -485,18 +501,23 @@ DETAIL_MAX = 1000  # characters of a verdict's detail (and of any text a sample 
 NAME_MAX = 100  # characters of an exception's name
 
 
-def _finish(pid: int) -> dict:
-    """Reap `pid` (a child of the zygote), killing it first if it still runs."""
+def _finish(pid: int, grace_s: float = 0.0) -> dict:
+    """Reap `pid` (a child of the zygote), killing it first if it still runs `grace_s` from now."""
     alone = True
     try:
         done, status, usage = os.wait4(pid, os.WNOHANG)
+        deadline = time.monotonic() + grace_s
+        while done == 0 and time.monotonic() < deadline:
+            time.sleep(0.001)
+            done, status, usage = os.wait4(pid, os.WNOHANG)
         if done == 0:
             alone = False
             os.kill(pid, signal.SIGKILL)
             done, status, usage = os.wait4(pid, 0)
     except (ChildProcessError, ProcessLookupError):
         return {"alone": False}
-    return {"status": status, "alone": alone, "cpu_s": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss}
+    return {"pid": pid, "status": status, "alone": alone, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "maxrss_kb": usage.ru_maxrss}
 
 
 def _job_memfd(job: dict) -> int:
