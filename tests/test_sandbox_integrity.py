@@ -2,6 +2,7 @@
 and the worker. Each sample attacks; the verdict must be right and the neighbours unharmed."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -248,3 +249,30 @@ def test_a_named_environment_is_what_samples_import_and_is_recorded(tmp_path):
     found = v.outputs[0]["value"]
     assert "pinned_marker_module" in found and "requests" not in found and "numpy" not in found
     assert str(venv) in v.environment and "site-packages" in v.environment
+
+
+def test_evaluate_runs_samples_in_the_environment_the_settings_name(tmp_path):
+    # HumanEval/111's trap: a sample that imports a third-party package passes or fails depending on
+    # what the tool itself was installed with. Here it depends on the setting, and each row says which.
+    venv = tmp_path / "pinned"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next(venv.glob("lib/python*/site-packages"))
+    (site / "pinned_marker_module.py").write_text("def double(x):\n    return 2 * x\n")
+    problem = {"task_id": "T/0", "prompt": "def f(x):\n", "canonical_solution": "    return 2 * x\n",
+               "entry_point": "f", "test": "def check(candidate):\n    assert candidate(3) == 6\n"}
+    (tmp_path / "p.jsonl").write_text(json.dumps(problem) + "\n")
+    completion = "    import pinned_marker_module\n    return pinned_marker_module.double(x)\n"
+    (tmp_path / "s.jsonl").write_text(json.dumps({"task_id": "T/0", "completion": completion}) + "\n")
+    cmd = [sys.executable, "-m", "sftset", "evaluate", "--problems", "p.jsonl", "--samples", "s.jsonl", "-k", "1"]
+    results = {}
+    for name, config in (("default", ""), ("pinned", f'[sandbox]\nsample_python = "{venv}/bin/python"\n')):
+        (tmp_path / "sftset.toml").write_text(config)
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        results[name] = json.loads((tmp_path / "s_results.jsonl").read_text())
+    assert not results["default"]["passed"] and "standard library only" in results["default"]["environment"]
+    assert results["pinned"]["passed"], results["pinned"]["result"]
+    assert str(venv) in results["pinned"]["environment"]
+    (tmp_path / "sftset.toml").write_text('[sandbox]\nsample_python = "/no/such/python"\n')
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 2 and "sample_python" in out.stderr and "Traceback" not in out.stderr

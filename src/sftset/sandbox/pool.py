@@ -49,11 +49,16 @@ class SampleEnv:
     def __init__(self, python: str, flags: list[str], lib: str, coverage_lib: str):
         self.python, self.flags, self.lib, self.coverage_lib = python, flags, lib, coverage_lib
 
+    @staticmethod
+    def find(sample_python: str) -> str | None:
+        python = shutil.which(os.path.expanduser(sample_python)) or os.path.expanduser(sample_python)
+        return python if os.access(python, os.X_OK) and not os.path.isdir(python) else None
+
     @classmethod
     def make(cls, sample_python: str | None) -> "SampleEnv":
         if sample_python:
-            python = shutil.which(os.path.expanduser(sample_python)) or os.path.expanduser(sample_python)
-            if not os.access(python, os.X_OK) or os.path.isdir(python):
+            python = cls.find(sample_python)
+            if python is None:
                 from ..errors import InputError
 
                 raise InputError(f"no such interpreter: {sample_python}", field="sandbox.sample_python")
@@ -146,11 +151,12 @@ class Executor:
     """Run many jobs in isolated workers; `run(jobs)` yields verdicts as they finish."""
 
     def __init__(self, workers: int | None = None, batch_size: int = 8, log=None, sample_python: str | None = None):
+        self._workers: list[_Worker] = []
+        self._env = SampleEnv.make(sample_python)
         self.n_workers = max(1, workers or os.cpu_count() or 1)
         self.batch_size = max(1, batch_size)
         self._log = log
         self._dir = tempfile.mkdtemp(prefix="sftset-exec-")  # mkdtemp: 0700, so only root reads checks
-        self._env = SampleEnv.make(sample_python)
         self._checks = os.path.join(self._dir, "checks")
         os.mkdir(self._checks, 0o700)
         self._checks_fd = os.open(self._checks, os.O_RDONLY | os.O_DIRECTORY)
@@ -158,7 +164,6 @@ class Executor:
         # Two uids per slot (sample, checker), unique to this executor's process.
         self._uid_base = 1_000_000 + (os.getpid() % 60000) * 64
         self._cage = f"p{os.getpid()}-{secrets.token_hex(3)}"
-        self._workers: list[_Worker] = []
         self._selector = selectors.DefaultSelector()
         for slot in range(self.n_workers):
             self._start_worker(slot)
