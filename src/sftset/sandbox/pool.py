@@ -1,7 +1,8 @@
 """The executor: a pool of pre-started sandbox workers, one per core.
 
-Each worker is a fresh interpreter started with a scrubbed environment; it forks a
-sample from its warm state for every job (see sftset.sandbox.worker). Jobs go out in
+Each worker is a fresh interpreter started with a scrubbed environment and `-I -S` (the
+sample environment, see SampleEnv); a clean zygote it forks before any job forks a sample
+from that warm state for every job (see sftset.sandbox.worker). Jobs go out in
 batches and verdicts come back in batches; a worker that dies is replaced and its
 unfinished jobs are retried once. Batches are written to a worker by a thread of its
 own: a batch larger than the pipe must never block the loop that reads the worker's

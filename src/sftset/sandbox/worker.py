@@ -173,6 +173,10 @@ class Worker:
             verdict = self.run_job(job)
         except Exception as exc:
             verdict = {"status": "error", "detail": f"harness error: {type(exc).__name__}: {exc}"}
+            try:
+                self._kill_leftovers(set())  # whatever the job had started
+            except Exception:
+                pass
         return _capped(verdict, job)
 
     def run_job(self, job: dict) -> dict:
