@@ -301,6 +301,12 @@ class Worker:
         process never reads a job: it gets open descriptors and the sample's limits only."""
         host.die_with_parent()
         self.zygote = None
+        # Not the worker's job stream, its verdict pipe or the check files: only what each request hands over.
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+        os.close(self.checks_fd)
         samples: dict[int, int] = {}  # job seq -> pid: spawning needs no answer, so the worker never waits for it
         while True:
             try:
