@@ -76,6 +76,8 @@ class Worker:
         self.checker_pid: int | None = None
         self.zygote: socket.socket | None = None
         self.zygote_pid: int | None = None
+        self._spawned: dict[int, int] = {}  # job seq -> its sample's pid, as the zygote announced it
+        self._dead: list[int] = []  # samples seen dead, for the zygote to reap with the next request
         if hasattr(sys, "set_int_max_str_digits"):
             sys.set_int_max_str_digits(0)
         if self.uid_sample is not None:
@@ -163,6 +165,11 @@ class Worker:
             if outbox:
                 wire.send(1, {"type": "verdicts", "verdicts": outbox})
         self._stop_checker()
+        self.zygote.close()  # it ends at the end of its requests; reaped here, not left to init
+        try:
+            os.waitpid(self.zygote_pid, 0)
+        except ChildProcessError:
+            pass
         self._kill_leftovers(set())
         self.cage.remove()
 
@@ -189,7 +196,9 @@ class Worker:
         job_fd = _job_memfd(job)
         try:  # the sample: forked by the zygote, from a process that never held a job
             self._zygote_tell({"op": "sample", "seq": self.seq, "scratch": scratch, "time_s": time_s,
-                               "memory_mb": int(job.get("memory_mb", 1024))}, [job_fd, out_w, sock_s.fileno()])
+                               "memory_mb": int(job.get("memory_mb", 1024)), "reap": self._dead},
+                              [job_fd, out_w, sock_s.fileno()])
+            self._dead = []
         finally:
             os.close(job_fd)
             os.close(out_w)
@@ -251,8 +260,8 @@ class Worker:
             self._stop_checker()
         # A sample that closed its channel is on its way out: give it a moment to end by itself,
         # so that how it ended (a signal, an exit status) is known.
-        ended = self._cleanup(scratch, self.seq, grace_s=0.1 if isinstance(result, dict) and result.get("sample_gone")
-                              else 0.0)
+        gone = isinstance(result, dict) and bool(result.get("sample_gone"))
+        ended = self._cleanup(scratch, self.seq, grace_s=0.1 if gone else 0.0, need_status=gone or timed_out)
         if out_r >= 0:
             os.close(out_r)
         verdict = self._verdict(result, timed_out, ended, time_s, int(job.get("memory_mb", 1024)))
@@ -275,10 +284,24 @@ class Worker:
 
     def _zygote_ask(self, message: dict, fds: list[int] = ()) -> dict:
         self._zygote_tell(message, fds)
-        try:
-            return wire.recv(self.zygote.fileno())
-        except (EOFError, OSError, wire.WireError) as exc:
-            self._zygote_lost(exc)
+        return self._zygote_read(lambda reply: "spawned" not in reply)
+
+    def _zygote_read(self, wanted) -> dict:
+        """The zygote's next message that `wanted` accepts; sample pids it announces meanwhile are kept."""
+        while True:
+            try:
+                reply = wire.recv(self.zygote.fileno())
+            except (EOFError, OSError, wire.WireError) as exc:
+                self._zygote_lost(exc)
+            if "spawned" in reply:
+                self._spawned[reply["spawned"]] = reply["pid"]
+            if wanted(reply):
+                return reply
+
+    def _sample_pid(self, seq: int) -> int:
+        if seq not in self._spawned:
+            self._zygote_read(lambda reply: reply.get("spawned") == seq)
+        return self._spawned.pop(seq)
 
     def _zygote_tell(self, message: dict, fds: list[int] = ()) -> None:
         try:
@@ -307,13 +330,16 @@ class Worker:
         os.dup2(devnull, 1)
         os.close(devnull)
         os.close(self.checks_fd)
-        samples: dict[int, int] = {}  # job seq -> pid: spawning needs no answer, so the worker never waits for it
+        # Spawning needs no answer: the pid follows when it is known, and the worker reads it when it
+        # needs it. A sample is reaped only when the worker says so, so its pid is never reused before.
         while True:
             try:
                 msg, fds = wire.recv_with_fds(ctrl, 4)
             except (EOFError, OSError, wire.WireError):
                 return
             op = msg.get("op")
+            for pid in msg.get("reap", ()):  # samples the worker saw end: no answer wanted
+                _finish(int(pid))
             if op in ("sample", "checker"):
                 pid = os.fork()
                 if pid == 0:
@@ -323,13 +349,9 @@ class Worker:
                     self._checker_main(fds[0])
                 for fd in fds:
                     os.close(fd)
-                if op == "sample":
-                    samples[msg["seq"]] = pid
-                else:
-                    wire.send(ctrl, {"pid": pid})
+                wire.send(ctrl, {"spawned": msg["seq"], "pid": pid} if op == "sample" else {"pid": pid})
             elif op == "finish":
-                pid = msg["pid"] if "pid" in msg else samples.pop(msg.get("seq"), None)
-                wire.send(ctrl, _finish(pid, float(msg.get("grace_s", 0))) if pid else {"alone": False})
+                wire.send(ctrl, _finish(int(msg["pid"]), float(msg.get("grace_s", 0))))
 
     # ---- the persistent checker --------------------------------------------------------------
     def _start_checker(self) -> None:
@@ -459,14 +481,20 @@ class Worker:
 
     _reaped: dict[int, int] = {}
 
-    def _cleanup(self, scratch: str, seq: int, grace_s: float = 0.0) -> dict:
+    def _cleanup(self, scratch: str, seq: int, grace_s: float = 0.0, need_status: bool = True) -> dict:
         """Kill everything the job started, reap it, remove its scratch folder.
 
         Returns how the sample ended (see _finish): its status, whether it had ended before
-        we killed it, its CPU time and peak memory."""
+        we killed it, its CPU time and peak memory. Only a verdict that depends on them waits
+        for the zygote to say; otherwise the sample is killed and seen dead from here."""
         self._reaped = {}
-        ended = self._zygote_ask({"op": "finish", "seq": seq, "grace_s": grace_s})
-        self._kill_leftovers({ended.get("pid")})
+        pid = self._sample_pid(seq)
+        if need_status or not _kill_and_wait(pid):
+            ended = self._zygote_ask({"op": "finish", "pid": pid, "grace_s": grace_s})
+        else:
+            self._dead.append(pid)  # reaped by the zygote with the next sample it forks
+            ended = {"pid": pid, "alone": False}
+        self._kill_leftovers({pid})
         _remove_tree(scratch)
         return ended
 
@@ -528,6 +556,23 @@ def _finish(pid: int, grace_s: float = 0.0) -> dict:
         return {"alone": False}
     return {"pid": pid, "status": status, "alone": alone, "cpu_s": usage.ru_utime + usage.ru_stime,
             "maxrss_kb": usage.ru_maxrss}
+
+
+def _kill_and_wait(pid: int) -> bool:
+    """Kill a sample (the zygote's child, not yet reaped: its pid is not reused) and wait until it
+    has ended, through a pidfd. False where pidfds are not available."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return False
+    try:
+        signal.pidfd_send_signal(fd, signal.SIGKILL)
+        select.select([fd], [], [], 10)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    return True
 
 
 def _job_memfd(job: dict) -> int:
