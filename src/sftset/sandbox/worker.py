@@ -160,9 +160,11 @@ class Worker:
             for job in msg["jobs"]:
                 outbox.append(self.run_job_safely(job))
                 if time.monotonic() - last > FLUSH_S:
+                    self._reap_dead()
                     wire.send(1, {"type": "verdicts", "verdicts": outbox})
                     outbox, last = [], time.monotonic()
             if outbox:
+                self._reap_dead()
                 wire.send(1, {"type": "verdicts", "verdicts": outbox})
         self._stop_checker()
         self.zygote.close()  # it ends at the end of its requests; reaped here, not left to init
@@ -298,6 +300,12 @@ class Worker:
             if wanted(reply):
                 return reply
 
+    def _reap_dead(self) -> None:
+        """Before verdicts go out, every sample they judge is reaped: no trace of it is left."""
+        if self._dead:
+            self._zygote_ask({"op": "reap", "reap": self._dead})
+            self._dead = []
+
     def _sample_pid(self, seq: int) -> int:
         if seq not in self._spawned:
             self._zygote_read(lambda reply: reply.get("spawned") == seq)
@@ -352,6 +360,8 @@ class Worker:
                 wire.send(ctrl, {"spawned": msg["seq"], "pid": pid} if op == "sample" else {"pid": pid})
             elif op == "finish":
                 wire.send(ctrl, _finish(int(msg["pid"]), float(msg.get("grace_s", 0))))
+            elif op == "reap":
+                wire.send(ctrl, {"reaped": len(msg.get("reap", ()))})
 
     # ---- the persistent checker --------------------------------------------------------------
     def _start_checker(self) -> None:
@@ -492,7 +502,7 @@ class Worker:
         if need_status or not _kill_and_wait(pid):
             ended = self._zygote_ask({"op": "finish", "pid": pid, "grace_s": grace_s})
         else:
-            self._dead.append(pid)  # reaped by the zygote with the next sample it forks
+            self._dead.append(pid)  # reaped by the zygote with its next request, before the verdict goes out
             ended = {"pid": pid, "alone": False}
         self._kill_leftovers({pid})
         _remove_tree(scratch)
