@@ -307,6 +307,7 @@ class Worker:
             self._dead = []
 
     def _sample_pid(self, seq: int) -> int:
+        """The pid of this job's sample; 0 if it could not be started."""
         if seq not in self._spawned:
             self._zygote_read(lambda reply: reply.get("spawned") == seq)
         return self._spawned.pop(seq)
@@ -349,7 +350,14 @@ class Worker:
             for pid in msg.get("reap", ()):  # samples the worker saw end: no answer wanted
                 _finish(int(pid))
             if op in ("sample", "checker"):
-                pid = os.fork()
+                try:
+                    pid = os.fork()
+                except OSError as exc:  # e.g. the pids cgroup still full: this job fails, the zygote stays
+                    for fd in fds:
+                        os.close(fd)
+                    wire.send(ctrl, {"spawned": msg["seq"], "pid": 0, "error": f"fork: {exc.strerror}"}
+                              if op == "sample" else {"pid": 0})
+                    continue
                 if pid == 0:
                     os.close(ctrl)
                     if op == "sample":
@@ -368,7 +376,7 @@ class Worker:
         """Start the checker: one process per worker, as its own uid, that runs trusted checks."""
         ours, theirs = socket.socketpair()
         try:
-            pid = self._zygote_ask({"op": "checker"}, [theirs.fileno()])["pid"]
+            pid = self._zygote_ask({"op": "checker"}, [theirs.fileno()])["pid"] or None
         finally:
             theirs.close()
         self.ctrl, self.checker_pid = ours, pid
@@ -399,6 +407,8 @@ class Worker:
     def _verdict(self, result: dict | None, timed_out: bool, ended: dict, time_s: float, memory_mb: int) -> dict:
         # What was hit decides: a sample that filled its memory is `memory` whether it then
         # raised MemoryError, was killed, or ran on until the clock stopped it.
+        if ended.get("not_started"):
+            return {"status": "error", "detail": "the sandbox could not start the sample (fork failed)"}
         hit_memory = ended.get("maxrss_kb", 0) >= MEMORY_HIT * memory_mb * 1024
         if timed_out:
             if hit_memory:
@@ -499,7 +509,9 @@ class Worker:
         for the zygote to say; otherwise the sample is killed and seen dead from here."""
         self._reaped = {}
         pid = self._sample_pid(seq)
-        if need_status or not _kill_and_wait(pid):
+        if not pid:
+            ended = {"alone": False, "not_started": True}
+        elif need_status or not _kill_and_wait(pid):
             ended = self._zygote_ask({"op": "finish", "pid": pid, "grace_s": grace_s})
         else:
             self._dead.append(pid)  # reaped by the zygote with its next request, before the verdict goes out
@@ -552,6 +564,8 @@ NAME_MAX = 100  # characters of an exception's name
 def _finish(pid: int, grace_s: float = 0.0) -> dict:
     """Reap `pid` (a child of the zygote), killing it first if it still runs `grace_s` from now."""
     alone = True
+    if pid <= 0:  # never started: and wait4(0) would wait for any child
+        return {"alone": False}
     try:
         done, status, usage = os.wait4(pid, os.WNOHANG)
         deadline = time.monotonic() + grace_s
