@@ -214,7 +214,7 @@ GROWERS = {
 
 
 def test_memory_growth_is_memory_every_time(ex):
-    jobs = [Job(key=(name, i), program=program, entry_point="add", test=TEST, time_s=3, memory_mb=200)
+    jobs = [Job(key=(name, i), program=program, entry_point="add", test=TEST, time_s=1.5, memory_mb=200)
             for i in range(3) for name, program in GROWERS.items()]
     verdicts = ex.run_all(jobs + [_good("good")])
     for v in verdicts[:-1]:
