@@ -359,6 +359,9 @@ class Worker:
         process never reads a job: it gets open descriptors and the sample's limits only."""
         host.die_with_parent()
         self.zygote = None
+        if self.forker is not None:  # samples forked from here are PID 1 of their namespace
+            for sig in _INIT_DROPS:
+                signal.signal(sig, _end_as_if_signalled)
         # Not the worker's job stream, its verdict pipe or the check files: only what each request hands over.
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
@@ -455,8 +458,8 @@ class Worker:
             result = {"status": "failed", "detail": "the sample stopped answering before the check finished"}
         elif result.get("sample_gone"):
             # The sample vanished mid-check: say how, from its exit status.
-            if os.WIFSIGNALED(status_s):
-                sig = os.WTERMSIG(status_s)
+            sig = self._ending_signal(status_s)
+            if sig:
                 if hit_memory and sig in (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT):
                     return {"status": "memory", "detail": f"memory limit of {memory_mb} MB reached "
                                                           f"(killed by {_signal_name(sig)})"}
@@ -469,6 +472,15 @@ class Worker:
                 result = {"status": "failed",
                           "detail": f"sample exited with status {os.WEXITSTATUS(status_s)} before the check finished"}
         return result
+
+    def _ending_signal(self, status: int) -> int:
+        """The signal that ended a sample (0: none). A sample that is PID 1 of its namespace
+        ends through _end_as_if_signalled, with status 128 + the signal."""
+        if os.WIFSIGNALED(status):
+            return os.WTERMSIG(status)
+        if self.forker is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) - 128 in _INIT_DROPS:
+            return os.WEXITSTATUS(status) - 128
+        return 0
 
     # ---- the two children ------------------------------------------------------------------
     def _enter_sample_jail(self, scratch: str, time_s: float, memory_mb: int) -> None:
@@ -650,6 +662,24 @@ def _finish(pid: int, grace_s: float = 0.0) -> dict:
         return {"alone": False}
     return {"pid": pid, "status": status, "alone": alone, "cpu_s": usage.ru_utime + usage.ru_stime,
             "maxrss_kb": usage.ru_maxrss}
+
+
+# Signals whose default action ends a process, which the kernel drops for PID 1 of a PID
+# namespace when sent from inside it (a sample's kill(getpid(), SIGTERM) or RLIMIT_CPU's
+# SIGXCPU would be ignored). Not the synchronous faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+# SIGTRAP, SIGSYS, abort's SIGABRT): the kernel forces those, and a handler that returns
+# would fault again. SIGINT and SIGPIPE/SIGXFSZ are Python's own (KeyboardInterrupt, ignored).
+_INIT_DROPS = frozenset(
+    [s for s in (signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGTERM,
+                 getattr(signal, "SIGSTKFLT", None), signal.SIGXCPU, signal.SIGVTALRM, signal.SIGPROF, signal.SIGIO,
+                 getattr(signal, "SIGPWR", None)) if s is not None]
+    + list(range(signal.SIGRTMIN, signal.SIGRTMAX + 1)))
+
+
+def _end_as_if_signalled(sig: int, frame) -> None:
+    """What the default action would have done to a process that is not PID 1: end it now.
+    The status (128 + the signal) is read as that signal (Worker._ending_signal)."""
+    os._exit(128 + sig)
 
 
 def _kill(pid: int) -> None:
