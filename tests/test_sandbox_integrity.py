@@ -276,3 +276,47 @@ def test_evaluate_runs_samples_in_the_environment_the_settings_name(tmp_path):
     (tmp_path / "sftset.toml").write_text('[sandbox]\nsample_python = "/no/such/python"\n')
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 2 and "sample_python" in out.stderr and "Traceback" not in out.stderr
+
+
+# ---- the zygote forks samples from inside the worker's tree, namespaces and cgroups ------------
+TREE_VIEW = ("def probe():\n    import os, sys\n"
+             "    return (os.getpid(), sorted(os.listdir(os.path.dirname(LIB))), [p for p in HIDDEN if os.path.exists(p)],"
+             " [p for p in sys.path if os.path.isdir(p)])\n")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as fh:
+            out += [int(p) for p in fh.read().split()]
+    return out
+
+
+def test_the_zygote_lives_in_the_workers_tree_and_samples_see_exactly_its_import_path(ex):
+    import sysconfig
+
+    # the tool's own site-packages and virtualenv, this checkout, the state store's usual home
+    hidden = [sysconfig.get_paths()["purelib"], sys.prefix, os.path.dirname(os.path.dirname(__file__)), "/work", "/run", "/etc/shadow"]
+    program = f"LIB = {ex._env.lib!r}\nHIDDEN = {hidden!r}\n" + TREE_VIEW
+    [v] = ex.run_all([Job(key=0, program=program, entry_point="probe", calls=[("()", "{}")])])
+    assert v.passed, v.detail
+    assert "value" in v.outputs[0], v.outputs
+    pid, lib_root, seen, path = eval(v.outputs[0]["value"])
+    assert pid == 1  # PID 1 of its own namespace, forked by the zygote through tree.SampleForker
+    assert lib_root == ["coverage", "lib"]  # the private copy of the sandbox code (and coverage for coverage jobs)
+    assert seen == [] and ex._env.lib in path
+    # The zygote (the worker's only child) and the checker it forked share the worker's mount,
+    # network, IPC and PID namespaces and its cgroups.
+    [worker] = _children(ex._workers[0].proc.pid)
+    [zygote] = _children(worker)
+    kids = [zygote] + _children(zygote)
+    assert len(kids) == 2, kids
+
+    def ns(p, name):
+        return os.readlink(f"/proc/{p}/ns/{name}")
+
+    for kid in kids:
+        for name in ("mnt", "net", "ipc", "pid"):
+            assert ns(kid, name) == ns(worker, name) != ns(os.getpid(), name), (kid, name)
+        with open(f"/proc/{kid}/cgroup") as a, open(f"/proc/{worker}/cgroup") as b:
+            assert a.read() == b.read() and "sftset" in open(f"/proc/{worker}/cgroup").read()

@@ -381,7 +381,7 @@ class Worker:
             op = msg.get("op")
             dying.update(int(pid) for pid in msg.get("reap", ()) if int(pid) > 0)  # no answer wanted
             for pid in list(dying):
-                if op == "reap" or _reaped_now(pid):
+                if op == "reap" or _has_ended(pid):
                     _finish(pid)
                     dying.discard(pid)
             if op in ("sample", "checker"):
@@ -690,7 +690,7 @@ def _kill(pid: int) -> None:
         pass
 
 
-def _reaped_now(pid: int) -> bool:
+def _has_ended(pid: int) -> bool:
     """Whether the zygote's child `pid` has ended (it is left to be reaped)."""
     try:
         return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
