@@ -319,4 +319,7 @@ def test_the_zygote_lives_in_the_workers_tree_and_samples_see_exactly_its_import
         for name in ("mnt", "net", "ipc", "pid"):
             assert ns(kid, name) == ns(worker, name) != ns(os.getpid(), name), (kid, name)
         with open(f"/proc/{kid}/cgroup") as a, open(f"/proc/{worker}/cgroup") as b:
-            assert a.read() == b.read() and "sftset" in open(f"/proc/{worker}/cgroup").read()
+            assert a.read() == b.read()
+    if os.geteuid() == 0:  # a plain user gets no cgroups of its own on this host
+        with open(f"/proc/{worker}/cgroup") as fh:
+            assert "sftset" in fh.read()
