@@ -331,3 +331,83 @@ def test_dependency_whose_sdist_does_not_build(tmp_path, sdist_only):
     assert err.value.reason == "install failed"
     assert err.value.detail.startswith(f"dependency {DEP} has no wheel and its sdist does not build: ")
     assert "this dependency does not build" in err.value.detail
+
+
+# ---- a hostile dependency: what its wheel carries never runs outside the sandbox ----------------
+HOSTILE_SETUP = '''\
+"""A dependency whose wheel carries code that runs whenever an interpreter of the venv starts."""
+import os
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+here = Path(__file__).resolve().parent
+MARK = {mark!r}
+payload = "import os; open(" + repr(MARK) + ", 'a').write('ran as uid %d' % os.getuid())\\n"
+(here / "sitecustomize.py").write_text(payload)
+(here / "evil-script").write_text("#!/bin/sh\\necho evil\\n")
+(here / "python-data").write_text("#!/bin/sh\\necho evil\\n")
+
+
+class WithPth(build_py):
+    def run(self):
+        super().run()
+        Path(self.build_lib, "zz_hostile.pth").write_text(payload)
+
+
+setup(name="sftset-sdistonly-dep", version=(here / "version.txt").read_text().strip(), packages=["sdistonlydep"],
+      py_modules=["sitecustomize"], scripts=["evil-script"], data_files=[("bin", ["python-data"])],
+      entry_points={{"console_scripts": ["python=sdistonlydep:twice", "sdistonly-cli=sdistonlydep:twice"]}},
+      cmdclass={{"build_py": WithPth}})
+'''
+
+
+@pytest.mark.network_pypi
+@pytest.mark.parametrize("use_uv", [False, True], ids=["pip", "uv-cold-cache"])
+def test_a_hostile_dependency_never_runs_outside_the_sandbox(tmp_path, sdist_only, monkeypatch, use_uv):
+    from sftset.ci_mining.wheels import step
+
+    if use_uv:
+        monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))  # uv queries the interpreter afresh
+    mark = f"/tmp/sftset-pth-ran-{os.getpid()}-{use_uv}"
+    Path(mark).unlink(missing_ok=True)
+    sdist_only("1.0", setup=HOSTILE_SETUP.format(mark=mark))
+    root = tmp_path / "project"
+    shutil.copytree(PROJECTS / "sdist_dep" / "project", root)
+    # A test requirement built from the hostile sdist, then more installs (build requirements, the
+    # project's own): each would start the venv's interpreter, and so the .pth, as root.
+    env = prepare_env(tmp_path / "work", root, Plan(requirements=[DEP]), default_python(), use_uv=use_uv)
+    assert not Path(mark).exists(), Path(mark).read_text()
+    site = next((env.path / "lib").glob("python*/site-packages"))
+    assert not list(site.glob("zz_hostile*")) and not (site / "sitecustomize.py").exists()
+    assert list(site.glob("sftset_sdistonly_dep-1.0.dist-info")) and (site / "sdistonlydep" / "__init__.py").exists()
+    assert list(site.glob("needsdep-1.0.dist-info"))
+    bin_dir = env.path / "bin"
+    assert not (bin_dir / "evil-script").exists() and not (bin_dir / "python-data").exists()
+    assert (bin_dir / "python").is_symlink() and (bin_dir / "sdistonly-cli").exists()
+    [note] = [n for n in env.notes if "left out" in n]
+    assert "zz_hostile.pth" in note and "sitecustomize.py" in note and "script python" in note
+    # From now on the venv's interpreter starts in the sandbox only.
+    with pytest.raises(TargetFailed, match="outside the sandbox"):
+        step(env.log, [str(env.python), "-c", "pass"], None)
+    with pytest.raises(TargetFailed, match="outside the sandbox"):
+        step(env.log, ["uv", "pip", "install", "--python", str(env.python), "x"], None)
+    assert not Path(mark).exists()
+
+
+@pytest.mark.network_pypi
+def test_pip_path_builds_a_setuptools_project_that_does_not_name_wheel(tmp_path):
+    # A Python 3.11 venv comes with setuptools 65, which has no bdist_wheel without `wheel`; a
+    # project asking for "setuptools>=61" only (isodate, validators) built only on the uv path.
+    root = tmp_path / "project"
+    (root / "modernpkg").mkdir(parents=True)
+    (root / "modernpkg" / "__init__.py").write_text("def f():\n    return 1\n")
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "modernpkg"\nversion = "1.0"\n\n[tool.setuptools]\npackages = ["modernpkg"]\n')
+    env = prepare_env(tmp_path / "work", root, Plan(), default_python(), use_uv=False)
+    assert env.tool == "pip"
+    site = next((env.path / "lib").glob("python*/site-packages"))
+    assert list(site.glob("modernpkg-1.0.dist-info"))

@@ -246,6 +246,21 @@ def test_memory_is_limited_for_the_whole_process_tree(ex):
 
 
 @needs_cgroups
+def test_a_sample_the_memory_cgroup_kills_is_memory(one):
+    """1.5 GB of memfds (charged to the slot, not to the sample's resident memory, and not
+    bounded by RLIMIT_AS) against a 512 MB job: the slot's memory cgroup kills the sample,
+    and the verdict says memory, not a bare SIGKILL; the neighbour is unharmed."""
+    program = ("import os\n"
+               "def add(a, b):\n    fds = []\n    for _ in range(100):\n        fd = os.memfd_create('m')\n"
+               "        os.write(fd, b'x' * (15 << 20))\n        fds.append(fd)\n    return a + b\n")
+    v, good = one.run_all([Job("hog", program, "add", test=TEST, time_s=10, memory_mb=512),
+                          Job("good", GOOD, "add", test=TEST)])
+    assert v.status == "memory", v
+    assert good.passed, good
+    assert_clean(one)
+
+
+@needs_cgroups
 def test_spinning_children_do_not_starve_the_neighbour(ex):
     """30 spinning children in their own sessions get one slot's CPU share, not 30."""
     spinner = ("import os\ndef add(a, b):\n    for _ in range(30):\n        if os.fork() == 0:\n"

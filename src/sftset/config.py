@@ -90,6 +90,7 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "paths": {"curated": str, "state": str},
     "executor": {"kind": str, "retries": int},
     "ray": {"address": str, "batch_size": int, "num_cpus": int},
+    "sandbox": {"sample_python": str},
     "evaluate": {"k": (str, int), "workers": int, "sample_time_s": NUMBER, "timeout": NUMBER},
     "export": {"exclude_flags": list, "licenses": list, "formats": list, "validation_fraction": NUMBER,
                "report": bool},

@@ -2,8 +2,11 @@
 
 uv when it is on PATH (or next to our interpreter), `python -m venv` + pip otherwise.
 No project code runs outside the sandbox: pytest, the test and build requirements are
-installed as wheels only, and the project's wheel is built in the sandbox and installed
-with its dependencies (see wheels.py, also for dependencies that have no wheel).
+installed as wheels only, and the project's wheel is built in the sandbox; it and any
+dependency built from an sdist are installed last, inspected, without starting the venv's
+interpreter, which from then on starts only in the sandbox (see wheels.py). Both paths
+build alike: the pip path first brings pip, setuptools and wheel up to date, as uv's
+--seed does (a Python 3.11 venv's own setuptools 65 has no bdist_wheel without `wheel`).
 The source tree is put first on sys.path (as an editable install would) so the suite
 runs the code in the tree. An environment whose inputs (interpreter, plan, build and
 requirement files) are unchanged is reused, so a rerun does not reinstall.
@@ -25,11 +28,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 from .ci_config import TestPlan
 from .project import find_packages
 from .targets import TargetFailed
-from .wheels import (WHEELS_ONLY, Deps, build_requirements, build_wheel, install_from_sdists, install_wheel, step,
-                     tail)
+from .wheels import (WHEELS_ONLY, Deps, build_requirements, build_wheel, install_from_sdists, install_untrusted,
+                     install_wheel, step, tail, unseal)
 
 _MARKER = ".sftset-env.json"
-_LAYOUT = 3  # bump when the way environments are built changes: older ones are rebuilt
+_LAYOUT = 4  # bump when the way environments are built changes: older ones are rebuilt
 _BUILD_FILES = ("setup.py", "setup.cfg", "pyproject.toml")
 
 
@@ -82,6 +85,7 @@ def prepare_env(work: Path, root: Path, plan: TestPlan, python: str, *, use_uv: 
         if saved.get("key") == key:
             return TargetEnv(venv, venv / "bin" / "python", saved.get("tool", "pip"), info["version"], info["prefix"],
                              log, saved.get("notes", []))
+    unseal(venv)
     for old in (venv, work / "deps"):
         if old.exists():
             shutil.rmtree(old)
@@ -94,6 +98,7 @@ def prepare_env(work: Path, root: Path, plan: TestPlan, python: str, *, use_uv: 
     else:
         step(log, [python, "-m", "venv", str(venv)], "could not create a virtualenv")
         pip = [str(vpython), "-m", "pip", "install", "--disable-pip-version-check", "-q"] + WHEELS_ONLY
+        step(log, pip + ["--upgrade", "pip", "setuptools", "wheel"], "could not update pip, setuptools and wheel")
     deps = Deps(work / "deps", venv, info["prefix"], log, pip, notes)
     _install_test_deps(deps, root, plan)
     if any((root / name).exists() for name in _BUILD_FILES):
@@ -102,8 +107,10 @@ def prepare_env(work: Path, root: Path, plan: TestPlan, python: str, *, use_uv: 
             _one_by_one(log, pip, reqs, "build requirement", notes)
         wheel = build_wheel(root, work / "wheel", work / "build-tmp", venv, info["prefix"], log)
         install_wheel(deps, wheel, plan.extras)
+        install_untrusted(deps)  # last: from here on the venv's interpreter starts only in the sandbox
         _put_source_first(venv, root, wheel, notes)
     else:
+        install_untrusted(deps)
         notes.append("no build files: the suite imports the code from the source tree")
     marker.write_text(json.dumps({"key": key, "tool": "uv" if uv else "pip", "notes": notes, "at": time.time()}))
     return TargetEnv(venv, vpython, "uv" if uv else "pip", info["version"], info["prefix"], log, notes)

@@ -7,9 +7,20 @@ the project or of a test requirement) that has no wheel on the index is built th
 way: its sdist is fetched through the JSON API (targets.fetch_sdist), its build
 requirements installed wheels only, its wheel built in the sandbox under work/deps, and
 its own requirements handled alike (MAX_DEP_DEPTH levels at most).
+
+A wheel built from an untrusted tree (the project's, or a dependency's sdist) is never
+handed to pip or uv: their next start of the venv's interpreter, outside the sandbox and
+as root, would run whatever that wheel put there (a .pth file, sitecustomize, a replaced
+bin/python). Such wheels are collected while everything else is installed, then, last,
+inspected and unpacked by PyPA `installer` from the tool's own interpreter (no code of the
+venv runs): .pth files, sitecustomize/usercustomize and `*.data/` scripts, data and headers
+are left out (noted), and no launcher may take the name of the interpreter or an existing
+script. After that the venv is sealed: `step` refuses to start its interpreter outside the
+sandbox.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -43,6 +54,7 @@ class Deps:
     refs: dict[str, str | None] = field(default_factory=dict)  # name seen -> direct reference to the wheel built
     failed: dict[str, TargetFailed] = field(default_factory=dict)  # name -> why it could not be provided
     env: dict | None = None  # the venv interpreter's PEP 508 marker environment, read once
+    untrusted: list[Path] = field(default_factory=list)  # wheels built from untrusted trees, installed last
 
     def marker_env(self) -> dict:
         if self.env is None:
@@ -51,10 +63,9 @@ class Deps:
 
 
 def install_from_sdists(deps: Deps, req: Requirement) -> None:
-    """Install a requirement that failed wheels only, building what has no wheel in the sandbox."""
-    refs = _provide(deps, [req], 1)
-    if step(deps.log, deps.pip + refs + [str(req)], None) != 0:
-        raise TargetFailed("install failed", "no wheel installs: " + tail(deps.log))
+    """Provide a requirement that failed wheels only: what has a wheel is installed now, what has none
+    is built in the sandbox and installed last (see install_untrusted)."""
+    _provide(deps, [req], 1)
 
 
 def build_requirements(root: Path) -> list[str]:
@@ -105,25 +116,25 @@ def build_wheel(src: Path, out: Path, tmp: Path, venv: Path, prefix: str, log: P
 
 
 def install_wheel(deps: Deps, wheel: Path, extras: list[str]) -> None:
-    """Install the project's wheel wheels only; failing that, build its dependencies that have no wheel, retry."""
-    if _install_refs(deps, [], wheel, extras):
-        return
-    _say(deps.log, f"{wheel.name} does not install wheels only: building its dependencies that have no wheel")
-    refs = _provide(deps, _wheel_requirements(wheel, extras, deps.marker_env()), 1)
-    if not _install_refs(deps, refs, wheel, extras):
-        raise TargetFailed("install failed", "the built wheel does not install: " + tail(deps.log))
-
-
-def _install_refs(deps: Deps, refs: list[str], wheel: Path, extras: list[str]) -> bool:
-    """Install the project's wheel (with `extras` if they install) next to the dependencies' wheels `refs`."""
-    name = wheel.name.split("-")[0]
-    if extras and step(deps.log, deps.pip + refs + [_ref(name, extras, wheel)], None) == 0:
-        return True
-    if step(deps.log, deps.pip + refs + [_ref(name, [], wheel)], None) != 0:
-        return False
-    if extras:
+    """Provide the requirements of the project's wheel (wheels only; failing that, building those that
+    have none); the wheel itself, built from the untrusted tree, is installed last (install_untrusted)."""
+    env = deps.marker_env()
+    try:
+        _provide_all(deps, _wheel_requirements(wheel, extras, env))
+    except TargetFailed:
+        if not extras:
+            raise
+        _provide_all(deps, _wheel_requirements(wheel, [], env))
         deps.notes.append(f"installed without extras {extras}")
-    return True
+    deps.untrusted.append(wheel)
+
+
+def _provide_all(deps: Deps, reqs: list[Requirement]) -> None:
+    """Install `reqs` wheels only, all at once; failing that, one by one, building those without a wheel."""
+    if not reqs or step(deps.log, deps.pip + [_plain(r) for r in reqs], None) == 0:
+        return
+    _say(deps.log, "not every requirement installs wheels only: building those that have no wheel")
+    _provide(deps, reqs, 1)
 
 
 def _provide(deps: Deps, reqs: list[Requirement], depth: int) -> list[str]:
@@ -149,8 +160,11 @@ def _provide(deps: Deps, reqs: list[Requirement], depth: int) -> list[str]:
 
 def _provide_one(deps: Deps, req: Requirement, key: str, depth: int) -> list[str]:
     plain, extras = _plain(req), sorted(req.extras)
-    if step(deps.log, deps.pip + [plain], None) == 0 or req.url:
-        return []  # installed; or a direct reference, not looked up on the index: the final install says why
+    if req.url:  # a direct reference: pip would fetch and build it outside the sandbox
+        deps.notes.append(f"left out {req.name}: a direct reference ({req.url[:80]})")
+        return []
+    if step(deps.log, deps.pip + [plain], None) == 0:
+        return []
     if depth > MAX_DEP_DEPTH:
         raise TargetFailed("install failed", f"dependency {req.name} has no wheel, {depth} levels down "
                                              f"(at most {MAX_DEP_DEPTH} are built)")
@@ -159,14 +173,9 @@ def _provide_one(deps: Deps, req: Requirement, key: str, depth: int) -> list[str
         meta = _installed_metadata(deps.venv, key)
         return _provide(deps, _requirements(meta, extras, deps.marker_env()), depth + 1)
     wheel = _build_dependency(deps, req)
-    deps.refs[key] = _ref(req.name, extras, wheel)
+    deps.refs[key] = str(wheel)
+    deps.untrusted.append(wheel)
     return [deps.refs[key]] + _provide(deps, _wheel_requirements(wheel, extras, deps.marker_env()), depth + 1)
-
-
-def _ref(name: str, extras: list[str], wheel: Path) -> str:
-    """A direct reference to a wheel file, so an index release of the same name and version is not taken instead."""
-    return f"{name}[{','.join(extras)}] @ {wheel.resolve().as_uri()}" if extras else \
-        f"{name} @ {wheel.resolve().as_uri()}"
 
 
 def _build_dependency(deps: Deps, req: Requirement) -> Path:
@@ -259,7 +268,105 @@ def _say(log: Path, text: str) -> None:
         fh.write(f"# {text}\n")
 
 
+# ---- wheels built from untrusted trees: inspected, unpacked without running anything -------------
+_SEALED: set[str] = set()  # venvs with untrusted code installed: their interpreter starts in the sandbox only
+_REFUSED_TOP = ("sitecustomize.py", "usercustomize.py", "sitecustomize", "usercustomize")
+
+
+def install_untrusted(deps: Deps) -> None:
+    """Install the wheels built from untrusted trees (collected in deps.untrusted), then seal the venv."""
+    from installer import install
+    from installer.sources import WheelFile
+    from installer.utils import get_launcher_kind
+
+    site = next((deps.venv / "lib").glob("python*/site-packages"))
+    _SEALED.add(os.path.abspath(deps.venv))
+    for wheel in dict.fromkeys(deps.untrusted):
+        dest = _inspecting_destination()(
+            scheme_dict={"purelib": str(site), "platlib": str(site), "scripts": str(deps.venv / "bin"),
+                         "data": str(deps.venv), "headers": str(deps.venv / "include" / "site")},
+            interpreter=str(deps.venv / "bin" / "python"), script_kind=get_launcher_kind())
+        dest.left_out = []
+        try:
+            with WheelFile.open(wheel) as source:
+                _uninstall(site, source.distribution)  # an index release of the same name, if one came in
+                install(source, dest, {"INSTALLER": b"sftset (installer, untrusted wheel)\n"})
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, StopIteration) as exc:
+            raise TargetFailed("install failed", f"{wheel.name} does not install: {type(exc).__name__}: "
+                                                 f"{str(exc)[:200]}") from None
+        _say(deps.log, f"installed {wheel.name} (built from untrusted source) with installer")
+        if dest.left_out:
+            note = f"{wheel.name}: left out {', '.join(sorted(dest.left_out)[:5])}" + \
+                   (f" and {len(dest.left_out) - 5} more" if len(dest.left_out) > 5 else "") + \
+                   " (code that would run outside the sandbox)"
+            deps.notes.append(note)
+            _say(deps.log, note)
+    deps.untrusted.clear()
+
+
+@functools.lru_cache(maxsize=None)
+def _inspecting_destination():
+    from installer.destinations import SchemeDictionaryDestination
+
+    class InspectingDestination(SchemeDictionaryDestination):
+        """Writes a wheel's files, leaving out those that would run code when any interpreter of
+        the venv starts or that replace its executables."""
+
+        def write_file(self, scheme, path, stream, is_executable):
+            path_ = os.fspath(path)
+            top = "/" not in path_
+            if scheme in ("scripts", "data", "headers") or (
+                    scheme in ("purelib", "platlib") and top and (path_.endswith(".pth") or path_ in _REFUSED_TOP)) \
+                    or (scheme in ("purelib", "platlib") and path_.split("/")[0] in _REFUSED_TOP):
+                self.left_out.append(f"{scheme}/{path_}" if scheme != "purelib" else path_)
+                return None
+            return super().write_file(scheme, path, stream, is_executable)
+
+        def write_script(self, name, module, attr, section):
+            taken = os.path.lexists(os.path.join(self.scheme_dict["scripts"], name))
+            if taken or name.startswith(("python", "pip", "activate")) or "/" in name:
+                self.left_out.append(f"script {name}")
+                return None
+            return super().write_script(name, module, attr, section)
+
+        def finalize_installation(self, scheme, record_file_path, records):
+            super().finalize_installation(scheme, record_file_path, [(s, r) for s, r in records if r is not None])
+
+    return InspectingDestination
+
+
+def _uninstall(site: Path, distribution: str) -> None:
+    """Remove an installed distribution of this name by its RECORD (no uninstaller runs)."""
+    key = canonicalize_name(distribution)
+    for info in site.glob("*.dist-info"):
+        if canonicalize_name(info.name.rsplit("-", 1)[0]) != key:
+            continue
+        record = info / "RECORD"
+        lines = record.read_text(errors="replace").splitlines() if record.is_file() else []
+        for line in lines:
+            target = (site / line.split(",", 1)[0]).resolve()
+            if target.is_relative_to(site.parent.parent.parent) and target.is_file():
+                target.unlink()
+        shutil.rmtree(info, ignore_errors=True)
+
+
+def unseal(venv: Path) -> None:
+    """The venv at this path is being removed: a new one there starts clean."""
+    _SEALED.discard(os.path.abspath(venv))
+
+
+def _check_unsealed(cmd: list[str]) -> None:
+    """No interpreter of a sealed venv starts outside the sandbox (uv's --python starts it too)."""
+    for i, arg in enumerate(cmd):
+        if i == 0 or cmd[i - 1] == "--python":
+            path = os.path.abspath(arg)
+            if any(path == v or path.startswith(v + "/") for v in _SEALED):
+                raise TargetFailed("install failed", f"refused to start {arg} outside the sandbox: the venv holds "
+                                                     f"code built from untrusted sources")
+
+
 def step(log: Path, cmd: list[str], reason: str | None) -> int:
+    _check_unsealed(cmd)
     with open(log, "a", encoding="utf-8") as fh:
         fh.write(f"$ {' '.join(cmd)}\n")
         fh.flush()

@@ -71,7 +71,7 @@ def run(ctx) -> int:
     with bar(len(samples), "evaluating", "sample") as progress:
         for i, v in evaluate_samples(problems, samples, ex, time_s=timeout):
             rows[i] = {**samples[i], "result": result_text(v), "passed": v.passed, "status": v.status,
-                       "duration_s": v.duration_s}
+                       "duration_s": v.duration_s, "environment": v.environment}
             progress.update(1)
         isolation = ex.isolation.level if ex.isolation else "unknown"
     write_jsonl_atomic(out_path, rows)  # type: ignore[arg-type]

@@ -46,24 +46,29 @@ class ExecutorSettings:
     address: str | None = None  # ray only
     batch_size: int | None = None
     num_cpus: int | None = None
+    sample_python: str | None = None  # [sandbox] sample_python: what samples import (None: the stdlib only)
 
     def as_dict(self) -> dict[str, Any]:
         """The keywords of `make` (a local executor has no Ray settings)."""
-        d = asdict(self)
-        return {"kind": self.kind, "retries": self.retries} if self.kind == "local" else d
+        d = asdict(self) if self.kind != "local" else {"kind": self.kind, "retries": self.retries}
+        d["sample_python"] = self.sample_python
+        if d["sample_python"] is None:
+            del d["sample_python"]  # the default: the standard library only
+        return d
 
 
 def make(kind: str = "local", workers: int | None = None, *, retries: int = DEFAULT_RETRIES,
-         address: str | None = None, batch_size: int | None = None, num_cpus: int | None = None) -> Spreader:
+         address: str | None = None, batch_size: int | None = None, num_cpus: int | None = None,
+         sample_python: str | None = None) -> Spreader:
     if kind == "local":
-        return LocalExecutor(workers, retries=retries)
+        return LocalExecutor(workers, retries=retries, sample_python=sample_python)
     if kind == "ray":
         try:
             from .ray_cluster import DEFAULT_BATCH, RayExecutor
         except ImportError:
             raise InputError("Ray is not installed: pip install 'build-sft-set[ray]'", field="executor") from None
         return RayExecutor(workers, address=address, retries=retries, batch_size=batch_size or DEFAULT_BATCH,
-                           num_cpus=num_cpus)
+                           num_cpus=num_cpus, sample_python=sample_python)
     raise InputError(f"must be one of {', '.join(KINDS)}, got {kind!r}", field="executor")
 
 
@@ -81,11 +86,19 @@ def settings_from_context(ctx) -> ExecutorSettings:
     if retries < 0:
         raise InputError(f"must be 0 or more, got {retries}", str(cfg.path), cfg.line_of("executor", "retries"),
                          "executor.retries")
+    # What samples import: the standard library only unless a pinned interpreter is named.
+    sample_python = cfg.resolve(None, "sandbox", "sample_python", None, str)
+    if sample_python is not None:
+        from ..sandbox.pool import SampleEnv
+
+        if SampleEnv.find(sample_python) is None:
+            raise InputError(f"no such interpreter: {sample_python}", str(cfg.path),
+                             cfg.line_of("sandbox", "sample_python"), "sandbox.sample_python")
     if kind == "local":
-        return ExecutorSettings(kind, retries)
+        return ExecutorSettings(kind, retries, sample_python=sample_python)
     return ExecutorSettings(kind, retries, address=cfg.resolve(ctx.flag("ray_address"), "ray", "address", None, str),
                             batch_size=cfg.resolve(None, "ray", "batch_size", None, int),
-                            num_cpus=cfg.resolve(None, "ray", "num_cpus", None, int))
+                            num_cpus=cfg.resolve(None, "ray", "num_cpus", None, int), sample_python=sample_python)
 
 
 class RunExecutors:

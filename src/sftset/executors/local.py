@@ -23,11 +23,12 @@ class LocalExecutor(Spreader):
     kind = "local"
 
     def __init__(self, workers: int | None = None, *, retries: int = DEFAULT_RETRIES, batch_size: int = 8,
-                 log=None):
+                 log=None, sample_python: str | None = None):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.retries = max(0, retries)
         self._batch_size = batch_size
         self._log = log
+        self._sample_python = sample_python
         self._sandbox = None
         self._slots: list[ProcessPoolExecutor | None] = [None] * self.workers
 
@@ -37,7 +38,8 @@ class LocalExecutor(Spreader):
         if self._sandbox is None:  # started on first use: map-only callers never pay for it
             from ..sandbox.pool import Executor
 
-            self._sandbox = Executor(workers=self.workers, batch_size=self._batch_size, log=self._log)
+            self._sandbox = Executor(workers=self.workers, batch_size=self._batch_size, log=self._log,
+                                     sample_python=self._sample_python)
         return self._sandbox
 
     @property

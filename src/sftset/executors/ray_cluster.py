@@ -35,10 +35,10 @@ DEFAULT_BATCH = 16
 class SampleRunner:
     """A Ray actor: one sandbox worker on its node, judging batches of jobs."""
 
-    def __init__(self):
+    def __init__(self, sample_python: str | None = None):
         from ..sandbox.pool import Executor
 
-        self._ex = Executor(workers=1)
+        self._ex = Executor(workers=1, sample_python=sample_python)
 
     def isolation(self):
         return self._ex.isolation
@@ -96,7 +96,8 @@ class RayExecutor(Spreader):
     kind = "ray"
 
     def __init__(self, workers: int | None = None, *, address: str | None = None, retries: int = DEFAULT_RETRIES,
-                 batch_size: int = DEFAULT_BATCH, num_cpus: int | None = None, runner: type = SampleRunner):
+                 batch_size: int = DEFAULT_BATCH, num_cpus: int | None = None, runner: type = SampleRunner,
+                 sample_python: str | None = None):
         self._owns_ray = connect(address, num_cpus)
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         if workers and workers > cpus:  # more one-CPU actors than CPUs would wait forever for a place
@@ -109,6 +110,7 @@ class RayExecutor(Spreader):
         self._runner = ray.remote(num_cpus=1, max_restarts=0)(runner)
         self._call = ray.remote(num_cpus=1, max_retries=0)(_call)
         self._actors: list[Any] = []
+        self._runner_args = {"sample_python": sample_python} if sample_python else {}
         self._isolation = None
 
     # ---- samples ---------------------------------------------------------------------------
@@ -116,7 +118,7 @@ class RayExecutor(Spreader):
         while len(self._actors) <= slot:
             self._actors.append(None)
         if self._actors[slot] is None:
-            self._actors[slot] = self._runner.remote()
+            self._actors[slot] = self._runner.remote(**self._runner_args)
         return self._actors[slot]
 
     def _replace(self, slot: int) -> None:

@@ -205,7 +205,7 @@ class SolveFilter:
         with bar(len(jobs), desc="executing", unit="sample") as progress:
             for v in self._executor_().run(jobs):
                 chash, head = v.key
-                detail = {"detail": v.detail[:500], "duration_s": round(v.duration_s, 4)}
+                detail = {"detail": v.detail[:500], "duration_s": round(v.duration_s, 4), "environment": v.environment}
                 pending.append((chash, head, v.status, detail))
                 pending += [(chash, i, v.status, {**detail, "same_as": head}) for i in copies[v.key]]
                 self._count("executions")

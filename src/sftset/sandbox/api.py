@@ -9,11 +9,17 @@
 Two kinds of job:
   * check mode (`test` set): runs `program`, then the trusted `test` code's
     `check(<entry_point>)`, HumanEval-style. status passed/failed/timeout/memory/error.
+    Anything the harness raises into the check (the sample gone, garbage on the wire, an
+    unsupported result, MemoryError) fails the sample even if the check catches it.
   * calls mode (`calls` set): runs `program`, then calls `entry_point(*args, **kwargs)`
     for each (args_repr, kwargs_repr) pair and returns each outcome in `outputs`:
     {"value": "<repr literal>"} or {"raises": "ExcName", "message": "..."}; status
     passed means every call ran to an outcome (returning or raising).
     With coverage=True, `coverage` holds line/branch coverage of `program` by the calls.
+
+Samples import the standard library only, unless `Executor(sample_python=...)` (the
+[sandbox] sample_python setting) names an interpreter whose site-packages they may use;
+`Verdict.environment` records which.
 """
 from __future__ import annotations
 
@@ -46,6 +52,7 @@ class Verdict:
     outputs: list[dict[str, Any]] | None = None
     coverage: dict[str, Any] | None = None
     stdout: str = ""
+    environment: str = ""  # what the sample could import: interpreter and import path (see [sandbox] sample_python)
 
     @property
     def passed(self) -> bool:

@@ -191,6 +191,21 @@ class Cgroup:
         except (OSError, ValueError):
             return None
 
+    def oom_kills(self) -> int | None:
+        """How many processes the group's memory limit has killed so far (None: not known)."""
+        fd = self._fd("memory")
+        if fd is None or "memory" in self.missing:
+            return None
+        try:
+            text = _read_at(fd, "memory.events" if self.kind == "v2" else "memory.oom_control")
+        except OSError:
+            return None
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name == "oom_kill":
+                return int(value)
+        return None
+
     def strays(self, known: set[int]) -> list[int]:
         return [pid for pid in self.pids() if pid not in known]
 

@@ -5,6 +5,12 @@ process and rebuilds the answer from plain builtins, so nothing the sample retur
 carry its own `__eq__`, and nothing the sample patches (builtins, the checker, the
 comparison helpers) exists in this process. A pass is reported only after `check`
 returns, on a pipe the sample does not hold.
+
+Whatever the harness itself raises into the check (the sample is gone, answered garbage,
+returned a value that cannot leave the sandbox, ran out of memory) is also recorded on the
+candidate, outside the check's reach: a check that catches it (`except TypeError: pass`,
+`except BaseException`) still ends in the sample's failure, never in a pass. Every later
+call raises again at once.
 """
 from __future__ import annotations
 
@@ -22,7 +28,13 @@ class UnsupportedResult(TypeError):
     """The sample returned something that is not a plain builtin value."""
 
 
+NAME_MAX = 100
+
+
 def _rebuild_exception(name: str, message: str, mro: list) -> BaseException:
+    name = name[:NAME_MAX] or "Exception"
+    if not name.isidentifier():
+        name = "SampleException"
     cls = getattr(builtins, name, None)
     if isinstance(cls, type) and issubclass(cls, Exception):
         try:
@@ -33,8 +45,8 @@ def _rebuild_exception(name: str, message: str, mro: list) -> BaseException:
     # `except ValueError` still catches it), or a BaseException (SystemExit,
     # KeyboardInterrupt) that must not act on this process: same name, inert class.
     base = Exception
-    for parent in mro[1:] if isinstance(mro, list) else []:
-        candidate = getattr(builtins, str(parent), None)
+    for parent in mro[1:17] if isinstance(mro, list) else []:
+        candidate = getattr(builtins, str(parent)[:NAME_MAX], None)
         if isinstance(candidate, type) and issubclass(candidate, Exception):
             base = candidate
             break
@@ -50,30 +62,52 @@ class Candidate:
     def __init__(self, sock: int, name: str):
         self._sock = sock
         self.__name__ = self.__qualname__ = name or "candidate"
+        # The first harness fault: (verdict, exception class, message). Read by run_checker
+        # after the check, whatever the check did with the exception.
+        self._fault: tuple[dict, type, str] | None = None
+
+    def _fail(self, verdict: dict, cls: type, message: str):
+        if self._fault is None:
+            self._fault = (verdict, cls, message)
+        raise cls(message)
 
     def _ask(self, message: dict) -> dict:
         try:
             wire.send(self._sock, message)
             reply = wire.recv(self._sock)
         except (EOFError, OSError) as exc:
-            raise SampleGone(str(exc)) from None
+            self._fail(_GONE, SampleGone, str(exc)[:300])
+        except wire.WireError as exc:
+            self._fail({"status": "failed", "detail": f"the sample broke the channel: {exc}"[:300]}, wire.WireError,
+                       str(exc)[:300])
         if not isinstance(reply, dict):
-            raise wire.WireError("malformed reply")
+            self._fail(_MALFORMED, wire.WireError, "malformed reply")
         return reply
 
     def __call__(self, *args, **kwargs):
+        if self._fault is not None:  # the sample is done for: nothing more is asked of it
+            raise self._fault[1](self._fault[2])
         try:
             message = {"call": wire.encode(args), "kwargs": wire.encode(kwargs)}
         except wire.Unsupported as exc:
-            raise TypeError(f"the check passed an argument that cannot enter the sandbox: {exc}") from None
+            self._fail({"status": "error", "detail": f"the check passed an argument that cannot enter the sandbox: "
+                                                     f"{exc}"[:300]}, TypeError, str(exc)[:300])
         reply = self._ask(message)
         if "ok" in reply:
-            return wire.decode(reply["ok"])
+            try:
+                return wire.decode(reply["ok"])
+            except (wire.WireError, ValueError, TypeError, OverflowError, RecursionError, KeyError,
+                    IndexError) as exc:
+                self._fail(_MALFORMED, wire.WireError, f"malformed value: {type(exc).__name__}")
         if "raises" in reply:
-            raise _rebuild_exception(str(reply["raises"]), str(reply.get("message", ""))[:300], reply.get("mro"))
+            name = str(reply["raises"])[:NAME_MAX]
+            if name == "MemoryError":  # the sample hit its memory limit: that is its verdict
+                self._fail({"status": "memory", "detail": "MemoryError"}, MemoryError, "")
+            raise _rebuild_exception(name, str(reply.get("message", ""))[:300], reply.get("mro"))
         if "unsupported" in reply:
-            raise UnsupportedResult(f"candidate returned {str(reply['unsupported'])[:200]}")
-        raise wire.WireError("malformed reply")
+            text = f"candidate returned {str(reply['unsupported'])[:200]}"
+            self._fail({"status": "failed", "detail": text}, UnsupportedResult, text)
+        self._fail(_MALFORMED, wire.WireError, "malformed reply")
 
     def coverage(self):
         return self._ask({"coverage": True}).get("coverage")
@@ -83,6 +117,10 @@ class Candidate:
             wire.send(self._sock, {"bye": True})
         except OSError:
             pass
+
+
+_GONE = {"status": "error", "detail": "the sample process ended before the check finished", "sample_gone": True}
+_MALFORMED = {"status": "failed", "detail": "the sample answered a malformed message"}
 
 
 def _wait_loaded(sock: int) -> dict | None:
@@ -95,7 +133,7 @@ def _wait_loaded(sock: int) -> dict | None:
         return {"status": "error", "detail": "malformed start-up message"}
     if first.get("loaded") is True:
         return None
-    exc = str(first.get("exc", ""))
+    exc = str(first.get("exc", ""))[:NAME_MAX]
     detail = str(first.get("load_error", "could not load the program"))[:500]
     if exc == "MemoryError":
         return {"status": "memory", "detail": detail}
@@ -104,15 +142,20 @@ def _wait_loaded(sock: int) -> dict | None:
     return {"status": "error", "detail": detail}
 
 
-def _classify(exc: BaseException) -> dict:
+def _classify(exc: BaseException, candidate: "Candidate | None" = None) -> dict:
+    if candidate is not None and candidate._fault is not None:
+        return dict(candidate._fault[0])  # the harness's own record, not what the check made of it
     if isinstance(exc, SampleGone):
-        return {"status": "error", "detail": "the sample process ended before the check finished", "sample_gone": True}
+        return dict(_GONE)
     if isinstance(exc, MemoryError):
         return {"status": "memory", "detail": "MemoryError"}
-    if isinstance(exc, AssertionError):
+    try:
         text = str(exc)[:300]
+    except Exception:
+        text = "<unprintable>"
+    if isinstance(exc, AssertionError):
         return {"status": "failed", "detail": f"AssertionError: {text}" if text else "AssertionError"}
-    return {"status": "failed", "detail": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    return {"status": "failed", "detail": f"{type(exc).__name__[:NAME_MAX]}: {text}"}
 
 
 def _compile_check(name: str, check: dict) -> tuple:
@@ -191,7 +234,9 @@ def run_checker(job: dict, check: dict, sock: int) -> dict:
             return {"status": "error", "detail": "the test code defines no check()"}
         namespace["check"](candidate)
     except BaseException as exc:
-        return _classify(exc)
+        return _classify(exc, candidate)
+    if candidate._fault is not None:  # the check caught what the harness raised: still the sample's failure
+        return _classify(None, candidate)
     candidate.bye()
     return {"status": "passed", "detail": ""}
 
@@ -203,13 +248,14 @@ def _run_calls(job: dict, candidate: Candidate) -> dict:
             args, kwargs = read_value(args_text), read_value(kwargs_text or "{}")
             try:
                 value = candidate(*args, **kwargs)
-            except SampleGone:
-                raise
             except UnsupportedResult as exc:
-                outputs.append({"unsupported": str(exc)})
+                candidate._fault = None  # calls mode records an unsupported result as that call's outcome
+                outputs.append({"unsupported": str(exc)[:300]})
                 continue
             except BaseException as exc:
-                outputs.append({"raises": type(exc).__name__, "message": str(exc)[:300]})
+                if candidate._fault is not None:
+                    raise
+                outputs.append({"raises": type(exc).__name__[:NAME_MAX], "message": str(exc)[:300]})
                 continue
             try:
                 outputs.append({"value": wire.to_literal(value)})
@@ -217,7 +263,7 @@ def _run_calls(job: dict, candidate: Candidate) -> dict:
                 outputs.append({"unsupported": str(exc)})
         coverage = candidate.coverage() if job.get("coverage") else None
     except BaseException as exc:
-        verdict = _classify(exc)
+        verdict = _classify(exc, candidate)
         verdict["outputs"] = outputs
         return verdict
     candidate.bye()

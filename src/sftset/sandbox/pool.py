@@ -1,7 +1,8 @@
 """The executor: a pool of pre-started sandbox workers, one per core.
 
-Each worker is a fresh interpreter started with a scrubbed environment; it forks a
-sample from its warm state for every job (see sftset.sandbox.worker). Jobs go out in
+Each worker is a fresh interpreter started with a scrubbed environment and `-I -S` (the
+sample environment, see SampleEnv); a clean zygote it forks before any job forks a sample
+from that warm state for every job (see sftset.sandbox.worker). Jobs go out in
 batches and verdicts come back in batches; a worker that dies is replaced and its
 unfinished jobs are retried once. Batches are written to a worker by a thread of its
 own: a batch larger than the pipe must never block the loop that reads the worker's
@@ -27,7 +28,9 @@ from typing import Iterable, Iterator
 from . import wire
 from .api import IsolationReport, Job, Verdict, run_in_order
 
-_SFTSET_PARENT = str(Path(__file__).resolve().parents[2])
+_SFTSET_SRC = Path(__file__).resolve().parents[1]
+# -I -S: the worker (and so every sample forked from it) imports the standard library and
+# a copy of the sandbox's own code, never the tool's site-packages.
 _WORKER_CODE = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
     "from sftset.sandbox.worker import main; main(sys.argv[2:])"
@@ -35,20 +38,75 @@ _WORKER_CODE = (
 _warned_levels: set[str] = set()
 
 
+class SampleEnv:
+    """What samples run against: an interpreter, and on its import path only its own
+    standard library (the default) or, for a named environment, its site-packages too;
+    plus a copy of the sandbox's own modules, which every sample process imports.
+
+    The copy lives in a folder of its own (not the tool's site-packages, which an installed
+    tool shares with all its dependencies). `coverage` is copied to a second folder that
+    only coverage jobs (mining's own reference code) put on their path."""
+
+    def __init__(self, python: str, flags: list[str], lib: str, coverage_lib: str):
+        self.python, self.flags, self.lib, self.coverage_lib = python, flags, lib, coverage_lib
+
+    @staticmethod
+    def find(sample_python: str) -> str | None:
+        python = shutil.which(os.path.expanduser(sample_python)) or os.path.expanduser(sample_python)
+        return python if os.access(python, os.X_OK) and not os.path.isdir(python) else None
+
+    @classmethod
+    def make(cls, sample_python: str | None) -> "SampleEnv":
+        if sample_python:
+            python = cls.find(sample_python)
+            if python is None:
+                from ..errors import InputError
+
+                raise InputError(f"no such interpreter: {sample_python}", field="sandbox.sample_python")
+            flags = ["-I"]  # its own site-packages: the pinned environment the user named
+        else:
+            python, flags = sys.executable, ["-I", "-S"]  # -S: the standard library only
+        root = tempfile.mkdtemp(prefix="sftset-lib-")
+        os.chmod(root, 0o755)  # the sample's uid imports from here
+        lib, coverage_lib = os.path.join(root, "lib"), os.path.join(root, "coverage")
+        pkg = os.path.join(lib, "sftset")
+        shutil.copytree(_SFTSET_SRC / "sandbox", os.path.join(pkg, "sandbox"),
+                        ignore=shutil.ignore_patterns("__pycache__", "passk.py"))
+        shutil.copy2(_SFTSET_SRC / "values.py", pkg)
+        with open(os.path.join(pkg, "__init__.py"), "w") as fh:
+            fh.write('"""The sandbox\'s copy of the sftset modules that sample processes import."""\n')
+        os.mkdir(coverage_lib)
+        try:
+            import coverage
+
+            shutil.copytree(os.path.dirname(coverage.__file__), os.path.join(coverage_lib, "coverage"),
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        except ImportError:
+            pass
+        for folder, dirs, files in os.walk(root):
+            for name in dirs + files:
+                os.chmod(os.path.join(folder, name), 0o755 if name in dirs else 0o644)
+        return cls(python, flags, lib, coverage_lib)
+
+    def remove(self) -> None:
+        shutil.rmtree(os.path.dirname(self.lib), ignore_errors=True)
+
+
 class _Worker:
-    def __init__(self, slot: int, uid_base: int, cage: str, checks_fd: int, log_dir: str):
+    def __init__(self, slot: int, uid_base: int, cage: str, checks_fd: int, log_dir: str, env: "SampleEnv"):
         self.slot = slot
         self.log_path = os.path.join(log_dir, f"worker-{slot}.log")
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _WORKER_CODE, _SFTSET_PARENT, str(slot), str(uid_base), cage,
-                 str(checks_fd)],
+                [env.python, *env.flags, "-c", _WORKER_CODE, env.lib, str(slot), str(uid_base), cage,
+                 str(checks_fd), env.coverage_lib],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                 env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
                 pass_fds=(checks_fd,), start_new_session=True, cwd="/",
             )
         self.inflight: deque[list[dict]] = deque()
         self.isolation: IsolationReport | None = None
+        self.environment = ""
         self._outbox: SimpleQueue = SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name=f"sandbox-writer-{slot}", daemon=True)
         self._writer.start()
@@ -93,7 +151,9 @@ class _Worker:
 class Executor:
     """Run many jobs in isolated workers; `run(jobs)` yields verdicts as they finish."""
 
-    def __init__(self, workers: int | None = None, batch_size: int = 8, log=None):
+    def __init__(self, workers: int | None = None, batch_size: int = 8, log=None, sample_python: str | None = None):
+        self._workers: list[_Worker] = []
+        self._env = SampleEnv.make(sample_python)
         self.n_workers = max(1, workers or os.cpu_count() or 1)
         self.batch_size = max(1, batch_size)
         self._log = log
@@ -105,7 +165,6 @@ class Executor:
         # Two uids per slot (sample, checker), unique to this executor's process.
         self._uid_base = 1_000_000 + (os.getpid() % 60000) * 64
         self._cage = f"p{os.getpid()}-{secrets.token_hex(3)}"
-        self._workers: list[_Worker] = []
         self._selector = selectors.DefaultSelector()
         for slot in range(self.n_workers):
             self._start_worker(slot)
@@ -113,13 +172,14 @@ class Executor:
 
     # ---- workers ---------------------------------------------------------------------------
     def _start_worker(self, slot: int) -> _Worker:
-        w = _Worker(slot, self._uid_base, self._cage, self._checks_fd, self._dir)
+        w = _Worker(slot, self._uid_base, self._cage, self._checks_fd, self._dir, self._env)
         try:
             ready = wire.recv(w.out_fd)
         except (EOFError, wire.WireError) as exc:
             log = Path(w.log_path).read_text(errors="replace")[-2000:]
             raise RuntimeError(f"sandbox worker failed to start: {exc}\n{log}") from None
         iso = ready["isolation"]
+        w.environment = str(ready.get("environment", ""))
         w.isolation = IsolationReport(level=iso["level"], features=iso["features"], notes=iso["notes"])
         if w.isolation.level != "full" and w.isolation.level not in _warned_levels:
             _warned_levels.add(w.isolation.level)
@@ -189,7 +249,8 @@ class Executor:
                     for job in self._restart(w):
                         if job["key"] in retried:
                             outstanding -= 1
-                            yield Verdict(jobs[job["key"]].key, "error", detail="sandbox worker died twice on this job")
+                            yield Verdict(jobs[job["key"]].key, "error", detail="sandbox worker died twice on this job",
+                                          environment=w.environment)
                         else:
                             retried.add(job["key"])
                             queue.appendleft(job)
@@ -202,6 +263,7 @@ class Executor:
                         key=jobs[v["key"]].key, status=v["status"], duration_s=v.get("duration_s", 0.0),
                         detail=v.get("detail", ""), isolation=w.isolation.level if w.isolation else "",
                         outputs=v.get("outputs"), coverage=v.get("coverage"), stdout=v.get("stdout", ""),
+                        environment=w.environment,
                     )
 
     def run_all(self, jobs: Iterable[Job]) -> list[Verdict]:
@@ -244,6 +306,7 @@ class Executor:
         except OSError:
             pass
         shutil.rmtree(self._dir, ignore_errors=True)
+        self._env.remove()
 
     def __enter__(self) -> "Executor":
         return self

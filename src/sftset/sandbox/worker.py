@@ -4,7 +4,16 @@ Started by sftset.sandbox.pool with a scrubbed environment. It enters its namesp
 minimal tree once (sftset.sandbox.tree), probes that the limits are really in force, then serves
 batches of jobs read from stdin and answers verdicts on stdout.
 
-Each job forks two processes from this warm interpreter:
+Samples are forked from a zygote: a child of this worker forked before the first job (so
+inside the worker's tree, namespaces and slot cgroups),
+which holds no job and no verdict and only ever receives file descriptors, so a sample
+that searches its own memory finds its own job and nothing else (not a batch-mate's
+program, not a verdict that quotes an expected value). The sample reads its job from a
+memfd of its own. The zygote forks each sample through tree.SampleForker (PID 1 of a
+fresh PID namespace, which then enters new IPC and mount namespaces, loads the seccomp
+filter and drops privileges), reaps its children and reports how each ended.
+
+Each job runs in two processes:
 
   sample  (uid S): runs the untrusted program, then answers calls `entry_point(*args)`
                    over a socket with values in sftset.sandbox.wire's tagged encoding.
@@ -14,8 +23,8 @@ Each job forks two processes from this warm interpreter:
 
 The sample never sees the check: the check code sits in a root-only file that the
 checker opens before dropping root, so it is not in this process's memory when the
-sample is forked. Both children live in a per-slot cgroup that is frozen and killed
-after every job, so nothing a sample starts survives it.
+sample is forked. Everything lives in the slot's memory/cpu/pids cgroups; a sample's
+PID namespace ends with it, so nothing a sample starts survives it.
 """
 from __future__ import annotations
 
@@ -37,25 +46,22 @@ OUTPUT_KEEP = 4096  # bytes of the sample's stdout/stderr kept for the verdict
 OUTPUT_DRAIN = 8 << 20  # past this the pipe is closed (the sample sees EPIPE)
 SAMPLE_NPROC, SAMPLE_FSIZE_MB, SAMPLE_NOFILE = 32, 16, 128
 SAMPLE_MEMORY_MB = 1024  # the slot's memory cgroup until a job names its own limit
-WORKER_HEADROOM_MB = 192
-SCRATCH_ROOT = "/scratch"
-SETTLE_S = 0.5  # how long a sample that has gone may take to leave its exit status  # a tmpfs in the worker's tree; /tmp there is read-only  # the worker and the checker share the slot's group with the sample
+WORKER_HEADROOM_MB = 192  # the worker, zygote and checker share the slot's group with the sample
+SCRATCH_ROOT = "/scratch"  # a tmpfs in the worker's tree; /tmp there is read-only
 FLUSH_S = 0.05
 
 
 class Worker:
-    def __init__(self, slot: int, uid_base: int, cage_name: str, checks_fd: int):
+    def __init__(self, slot: int, uid_base: int, cage_name: str, checks_fd: int, coverage_lib: str = ""):
         self.slot = slot
         self.checks_fd = checks_fd
+        self.coverage_lib = coverage_lib if coverage_lib and os.path.isdir(coverage_lib) else ""
         self.notes: list[str] = []
-        # The interpreter's import path stays visible even where it lies below a shadowed
-        # folder (a virtualenv or checkout in /tmp, as in CI): later imports need it.
-        # The worker (and so every sample) lives in a minimal read-only tree: the
-        # interpreter, the system libraries and exactly the import path this process uses.
-        import_dirs = [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p)]
+        # The worker (and so the zygote and every sample) lives in a minimal read-only tree:
+        # the interpreter's installation, the system libraries and exactly import_path().
         self.cage = cgroups.Cgroup(f"{cage_name}-{slot}", pids_max=SAMPLE_NPROC * 2,
                                    memory_mb=SAMPLE_MEMORY_MB + WORKER_HEADROOM_MB)
-        self.features = tree.enter_private_tree(self.notes, readonly=tree.interpreter_paths() + import_dirs,
+        self.features = tree.enter_private_tree(self.notes, readonly=tree.interpreter_paths() + self.import_path(),
                                                 cgroup=self.cage, scratch=SCRATCH_ROOT)
         host.set_subreaper()
         host.die_with_parent()
@@ -80,9 +86,13 @@ class Worker:
             self.scratch_root = tempfile.mkdtemp(prefix="sftset-scratch-")
         self.counter = 0
         self.seq = 0
-        self._dying: set[int] = set()
         self.ctrl: socket.socket | None = None
         self.checker_pid: int | None = None
+        self.zygote: socket.socket | None = None
+        self.zygote_pid: int | None = None
+        self._spawned: dict[int, int] = {}  # job seq -> its sample's pid, as the zygote announced it
+        self._dead: list[int] = []  # samples seen dead, for the zygote to reap with the next request
+        self._reap_pending = False  # dead samples handed to the zygote that it may not have reaped yet
         if hasattr(sys, "set_int_max_str_digits"):
             sys.set_int_max_str_digits(0)
         self.forker = tree.SampleForker() if self.features.get("tree") else None
@@ -92,6 +102,19 @@ class Worker:
         # cost of each fork) down.
         gc.collect()
         gc.freeze()
+
+    def import_path(self) -> list[str]:
+        """Exactly the folders samples import from: the interpreter's import path (started
+        -I -S by default: its standard library and the sandbox's copy of its own code) and
+        the coverage copy that coverage jobs add."""
+        dirs = [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p)]
+        return dirs + ([self.coverage_lib] if self.coverage_lib else [])
+
+    def environment(self) -> str:
+        """The sample environment, as each verdict records it."""
+        v = sys.version_info
+        what = "standard library only" if sys.flags.no_site else "with its site-packages"
+        return f"python {v.major}.{v.minor}.{v.micro} {sys.executable} ({what})"
 
     def _fork_sample(self) -> int:
         return self.forker.fork() if self.forker is not None else os.fork()
@@ -117,8 +140,9 @@ class Worker:
         while chunk := os.read(r, 65536):
             data += chunk
         os.close(r)
-        self._cleanup(scratch, [pid])
-        self._reap_dying()
+        os.waitpid(pid, 0)  # the probe is our own child (forked before any job, as the zygote is)
+        self._kill_leftovers({pid})
+        _remove_tree(scratch)
         report = json.loads(data or b"{}")
         features = dict(self.features)
         features.update({k: v for k, v in report.items() if isinstance(v, bool)})
@@ -139,7 +163,10 @@ class Worker:
 
     # ---- the job loop ----------------------------------------------------------------------
     def serve(self) -> None:
-        wire.send(1, {"type": "ready", "isolation": self.probe()})
+        ready = {"type": "ready", "isolation": self.probe(), "environment": self.environment()}
+        self._start_zygote()  # before any job reaches this process
+        self._start_checker()
+        wire.send(1, ready)
         while True:
             try:
                 msg = wire.recv(0)
@@ -149,31 +176,56 @@ class Worker:
                 continue
             outbox, last = [], time.monotonic()
             for job in msg["jobs"]:
-                outbox.append(self.run_job(job))
+                outbox.append(self.run_job_safely(job))
                 if time.monotonic() - last > FLUSH_S:
+                    self._reap_dead()
                     wire.send(1, {"type": "verdicts", "verdicts": outbox})
                     outbox, last = [], time.monotonic()
             if outbox:
+                self._reap_dead()
                 wire.send(1, {"type": "verdicts", "verdicts": outbox})
-            self._reap_dying()
         self._stop_checker()
+        self.zygote.close()  # it ends at the end of its requests; reaped here, not left to init
+        try:
+            os.waitpid(self.zygote_pid, 0)
+        except ChildProcessError:
+            pass
         self._kill_leftovers(set())  # the cgroup goes once we have ended (see tree.enter_private_tree)
+
+    def run_job_safely(self, job: dict) -> dict:
+        """run_job, and whatever goes wrong in it costs this job only, never the worker (and so
+        never a batch-mate's verdict); every detail that goes back is capped."""
+        try:
+            verdict = self.run_job(job)
+        except Exception as exc:
+            verdict = {"status": "error", "detail": f"harness error: {type(exc).__name__}: {exc}"}
+            try:
+                self._kill_leftovers(set())  # whatever the job had started
+            except Exception:
+                pass
+        return _capped(verdict, job)
 
     def run_job(self, job: dict) -> dict:
         t0 = time.monotonic()
         time_s = float(job.get("time_s", 3.0))
-        self.cage.set_memory(int(job.get("memory_mb", 1024)) + WORKER_HEADROOM_MB)
+        memory_mb = int(job.get("memory_mb", 1024))
+        self.cage.set_memory(memory_mb + WORKER_HEADROOM_MB)
+        oom_before = self.cage.oom_kills()
         self.seq += 1
         scratch = self._new_scratch()
         out_r, out_w = os.pipe()
         sock_c, sock_s = socket.socketpair()
-        pid_s = self._fork_sample()
-        if pid_s == 0:  # the sample: forked before the check file is even opened
-            os.close(out_r)
-            sock_c.close()
-            self._sample_main(job, scratch, out_w, sock_s.detach())
-        os.close(out_w)
-        sock_s.close()
+        job_fd = _job_memfd(job)
+        try:  # the sample: forked by the zygote, from a process that never held a job
+            self._zygote_tell({"op": "sample", "seq": self.seq, "scratch": scratch, "time_s": time_s,
+                               "memory_mb": memory_mb, "reap": self._dead},
+                              [job_fd, out_w, sock_s.fileno()])
+            self._reap_pending |= bool(self._dead)
+            self._dead = []
+        finally:
+            os.close(job_fd)
+            os.close(out_w)
+            sock_s.close()
         if self.checker_pid is None:
             self._start_checker()
         header = {k: v for k, v in job.items() if k != "program"}
@@ -229,71 +281,206 @@ class Worker:
         if result is None and self.checker_pid is not None:
             # The check is still running (a stuck check, or we timed out): start afresh.
             self._stop_checker()
-        status_s = self._cleanup(scratch, [pid_s], watch=pid_s,
-                                 settle=isinstance(result, dict) and bool(result.get("sample_gone")))
+        # A sample that closed its channel is on its way out: give it a moment to end by itself,
+        # so that how it ended (a signal, an exit status) is known.
+        gone = isinstance(result, dict) and bool(result.get("sample_gone"))
+        ended = self._cleanup(scratch, self.seq, grace_s=0.1 if gone else 0.0, need_status=gone or timed_out)
+        if "status" in ended and oom_before is not None:
+            # The slot's memory cgroup (memory_mb + headroom, for the whole tree) killed something.
+            ended["oom_kill"] = (self.cage.oom_kills() or 0) > oom_before
         if out_r >= 0:
             os.close(out_r)
-        verdict = self._verdict(result, timed_out, status_s, time_s)
+        verdict = self._verdict(result, timed_out, ended, time_s, memory_mb)
         verdict.pop("seq", None)
         verdict.update(key=job["key"], duration_s=round(duration, 6), stdout=kept.decode("utf-8", "replace"))
         return verdict
 
-    # ---- the persistent checker --------------------------------------------------------------
-    def _start_checker(self) -> None:
-        """Fork the checker: one process per worker, as its own uid, that runs trusted checks."""
+    # ---- the zygote ----------------------------------------------------------------------------
+    def _start_zygote(self) -> None:
         ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:
             ours.close()
             try:
-                fd = theirs.detach()
-                devnull = os.open(os.devnull, os.O_RDWR)
-                for target in (0, 1, 2):
-                    os.dup2(devnull, target)
-                _close_all_but({0, 1, 2, fd})
-                os.setsid()
-                host.set_limits(10**6, 2048, 8, 1, 64)  # no CPU cap: we enforce wall time per job
-                if self.uid_check is not None:
-                    host.drop_privileges(self.uid_check)
-                elif self.features.get("userns"):
-                    host.drop_all_capabilities()
-                from .checker import serve_checks
-
-                serve_checks(fd)
+                self._zygote_main(theirs.detach())
             finally:
                 os._exit(0)
         theirs.close()
+        self.zygote, self.zygote_pid = ours, pid
+
+    def _zygote_ask(self, message: dict, fds: list[int] = ()) -> dict:
+        self._zygote_tell(message, fds)
+        return self._zygote_read(lambda reply: "spawned" not in reply)
+
+    def _zygote_read(self, wanted) -> dict:
+        """The zygote's next message that `wanted` accepts; sample pids it announces meanwhile are kept."""
+        while True:
+            try:
+                reply = wire.recv(self.zygote.fileno())
+            except (EOFError, OSError, wire.WireError) as exc:
+                self._zygote_lost(exc)
+            if "spawned" in reply:
+                self._spawned[reply["spawned"]] = reply["pid"]
+            if wanted(reply):
+                return reply
+
+    def _reap_dead(self) -> None:
+        """Before verdicts go out, every sample they judge is reaped: no trace of it is left."""
+        if self._dead or self._reap_pending:
+            self._zygote_ask({"op": "reap", "reap": self._dead})
+            self._dead, self._reap_pending = [], False
+            if self.forker is not None:
+                self._kill_leftovers(set())  # e.g. something the checker started
+
+    def _sample_pid(self, seq: int) -> int:
+        """The pid of this job's sample; 0 if it could not be started."""
+        if seq not in self._spawned:
+            self._zygote_read(lambda reply: reply.get("spawned") == seq)
+        return self._spawned.pop(seq)
+
+    def _zygote_tell(self, message: dict, fds: list[int] = ()) -> None:
+        try:
+            if fds:
+                wire.send_with_fds(self.zygote.fileno(), message, list(fds))
+            else:
+                wire.send(self.zygote.fileno(), message)
+        except OSError as exc:
+            self._zygote_lost(exc)
+
+    @staticmethod
+    def _zygote_lost(exc: BaseException) -> None:
+        # Without a clean process to fork from, this worker must not fork samples itself:
+        # it ends, and the pool starts a fresh one.
+        os.write(2, f"sandbox zygote lost ({exc!r}); worker ends\n".encode())
+        os._exit(75)
+
+    def _zygote_main(self, ctrl: int) -> None:
+        """Fork samples and checkers on request; reap them and say how they ended. This
+        process never reads a job: it gets open descriptors and the sample's limits only."""
+        host.die_with_parent()
+        self.zygote = None
+        if self.forker is not None:  # samples forked from here are PID 1 of their namespace
+            for sig in _INIT_DROPS:
+                signal.signal(sig, _end_as_if_signalled)
+        # Not the worker's job stream, its verdict pipe or the check files: only what each request hands over.
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+        os.close(self.checks_fd)
+        # Spawning needs no answer: the pid follows when it is known, and the worker reads it when it
+        # needs it. A sample is reaped only when the worker says so, so its pid is never reused before.
+        # Those killed are reaped as soon as they are gone (a PID namespace takes a moment to end),
+        # and all of them before the worker's verdicts leave ("reap").
+        dying: set[int] = set()
+        while True:
+            try:
+                msg, fds = wire.recv_with_fds(ctrl, 4)
+            except (EOFError, OSError, wire.WireError):
+                return
+            op = msg.get("op")
+            dying.update(int(pid) for pid in msg.get("reap", ()) if int(pid) > 0)  # no answer wanted
+            for pid in list(dying):
+                if op == "reap" or _has_ended(pid):
+                    _finish(pid)
+                    dying.discard(pid)
+            if op in ("sample", "checker"):
+                try:
+                    pid = self._fork_sample() if op == "sample" else os.fork()
+                except OSError as exc:  # e.g. the pids cgroup still full: this job fails, the zygote stays
+                    for fd in fds:
+                        os.close(fd)
+                    wire.send(ctrl, {"spawned": msg["seq"], "pid": 0, "error": f"fork: {exc.strerror}"}
+                              if op == "sample" else {"pid": 0})
+                    continue
+                if pid == 0:
+                    os.close(ctrl)
+                    if op == "sample":
+                        self._sample_main(msg, fds[0], fds[1], fds[2])
+                    self._checker_main(fds[0])
+                for fd in fds:
+                    os.close(fd)
+                wire.send(ctrl, {"spawned": msg["seq"], "pid": pid} if op == "sample" else {"pid": pid})
+            elif op == "finish":
+                wire.send(ctrl, _finish(int(msg["pid"]), float(msg.get("grace_s", 0))))
+            elif op == "reap":
+                wire.send(ctrl, {"reaped": len(msg.get("reap", ()))})
+
+    # ---- the persistent checker --------------------------------------------------------------
+    def _start_checker(self) -> None:
+        """Start the checker: one process per worker, as its own uid, that runs trusted checks."""
+        ours, theirs = socket.socketpair()
+        try:
+            pid = self._zygote_ask({"op": "checker"}, [theirs.fileno()])["pid"] or None
+        finally:
+            theirs.close()
         self.ctrl, self.checker_pid = ours, pid
+
+    def _checker_main(self, fd: int) -> None:
+        try:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for target in (0, 1, 2):
+                os.dup2(devnull, target)
+            _close_all_but({0, 1, 2, fd})
+            os.setsid()
+            host.set_limits(10**6, 2048, 8, 1, 64)  # no CPU cap: we enforce wall time per job
+            if self.uid_check is not None:
+                host.drop_privileges(self.uid_check)
+            elif self.features.get("userns"):
+                host.drop_all_capabilities()
+            from .checker import serve_checks
+
+            serve_checks(fd)
+        finally:
+            os._exit(0)
 
     def _stop_checker(self) -> None:
         if self.checker_pid is not None:
-            try:
-                os.kill(self.checker_pid, signal.SIGKILL)
-                os.waitpid(self.checker_pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
+            self._zygote_ask({"op": "finish", "pid": self.checker_pid})
         if self.ctrl is not None:
             self.ctrl.close()
         self.ctrl, self.checker_pid = None, None
 
-    def _verdict(self, result: dict | None, timed_out: bool, status_s: int | None, time_s: float) -> dict:
+    def _verdict(self, result: dict | None, timed_out: bool, ended: dict, time_s: float, memory_mb: int) -> dict:
+        # What was hit decides: a sample that filled its memory is `memory` whether it then
+        # raised MemoryError, was killed, or ran on until the clock stopped it.
+        if ended.get("not_started"):
+            return {"status": "error", "detail": "the sandbox could not start the sample (fork failed)"}
+        hit_memory = ended.get("maxrss_kb", 0) >= MEMORY_HIT * memory_mb * 1024 or bool(ended.get("oom_kill"))
         if timed_out:
+            if hit_memory:
+                return {"status": "memory", "detail": f"memory limit of {memory_mb} MB reached"}
             return {"status": "timeout", "detail": f"time limit of {time_s:g}s exceeded"}
         if not isinstance(result, dict) or "status" not in result:
             return {"status": "error", "detail": "the checker ended without a verdict"}
+        status_s = ended.get("status") if ended.get("alone") else None
         if result.get("sample_gone") and status_s is None:
             result = {"status": "failed", "detail": "the sample stopped answering before the check finished"}
         elif result.get("sample_gone"):
             # The sample vanished mid-check: say how, from its exit status.
-            if os.WIFSIGNALED(status_s):
-                sig = os.WTERMSIG(status_s)
-                if sig in (signal.SIGXCPU, signal.SIGKILL):
+            sig = self._ending_signal(status_s)
+            if sig:
+                if hit_memory and sig in (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT):
+                    return {"status": "memory", "detail": f"memory limit of {memory_mb} MB reached "
+                                                          f"(killed by {_signal_name(sig)})"}
+                if sig == signal.SIGXCPU or (sig == signal.SIGKILL and ended.get("cpu_s", 0) >= time_s):
                     return {"status": "timeout", "detail": f"CPU time limit of {time_s:g}s exceeded"}
-                result = {"status": "error", "detail": f"sample killed by {signal.Signals(sig).name}"}
+                result = {"status": "error", "detail": f"sample killed by {_signal_name(sig)}"}
+            elif hit_memory:
+                return {"status": "memory", "detail": f"memory limit of {memory_mb} MB reached"}
             elif os.WIFEXITED(status_s):
                 result = {"status": "failed",
                           "detail": f"sample exited with status {os.WEXITSTATUS(status_s)} before the check finished"}
         return result
+
+    def _ending_signal(self, status: int) -> int:
+        """The signal that ended a sample (0: none). A sample that is PID 1 of its namespace
+        ends through _end_as_if_signalled, with status 128 + the signal."""
+        if os.WIFSIGNALED(status):
+            return os.WTERMSIG(status)
+        if self.forker is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) - 128 in _INIT_DROPS:
+            return os.WEXITSTATUS(status) - 128
+        return 0
 
     # ---- the two children ------------------------------------------------------------------
     def _enter_sample_jail(self, scratch: str, time_s: float, memory_mb: int) -> None:
@@ -316,27 +503,37 @@ class Worker:
         if self.seccomp:
             seccomp.load(self.seccomp)
 
-    def _sample_main(self, job: dict, scratch: str, out_w: int, sock: int) -> None:
+    def _sample_main(self, limits: dict, job_fd: int, out_w: int, sock: int) -> None:
+        """The forked sample: its limits come from the zygote, its job from its own memfd."""
         try:
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.dup2(out_w, 1)
-            os.dup2(out_w, 2)
-            _close_all_but({0, 1, 2, sock})
-            self._enter_sample_jail(scratch, float(job.get("time_s", 3.0)), int(job.get("memory_mb", 1024)))
-            import random
+            try:
+                job = json.loads(_read_all(job_fd))
+                os.close(job_fd)
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                os.dup2(out_w, 1)
+                os.dup2(out_w, 2)
+                _close_all_but({0, 1, 2, sock})
+                scratch = limits["scratch"]
+                self._enter_sample_jail(scratch, float(limits["time_s"]), int(limits["memory_mb"]))
+                if job.get("coverage") and self.coverage_lib:
+                    sys.path.append(self.coverage_lib)
+                import random
 
-            random.seed()  # a fresh interpreter would not share the worker's random state
-        except BaseException as exc:
-            _safe_send(sock, {"load_error": f"sandbox set-up failed: {exc!r}", "exc": "SandboxError"})
-            os._exit(70)
-        _serve_sample(job, scratch, sock)
-        os._exit(0)
+                random.seed()  # a fresh interpreter would not share the worker's random state
+            except BaseException as exc:
+                _safe_send(sock, {"load_error": f"sandbox set-up failed: {exc!r}"[:500], "exc": "SandboxError"})
+                os._exit(70)
+            _serve_sample(job, scratch, sock)
+        finally:
+            os._exit(0)
 
     # ---- bookkeeping -----------------------------------------------------------------------
     def _new_scratch(self) -> str:
         self.counter += 1
         path = os.path.join(self.scratch_root, f"job-{os.getpid()}-{self.counter}")
+        if os.path.lexists(path):  # left by a sample whose tree could not be removed
+            _remove_tree(path)
         os.mkdir(path, 0o700)
         if self.uid_sample is not None:
             os.chown(path, self.uid_sample, self.uid_sample)
@@ -353,80 +550,60 @@ class Worker:
                 break
             statuses[pid] = status
         self._reaped.update(statuses)
-        self._dying.difference_update(statuses)
         return statuses
-
-    def _reap_dying(self) -> None:
-        """Wait for the samples killed but not yet reaped (a few milliseconds each)."""
-        for pid in list(self._dying):
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
-            self._dying.discard(pid)
 
     _reaped: dict[int, int] = {}
 
-    def _cleanup(self, scratch: str, pids: list[int], watch: int | None = None, settle: bool = False) -> int | None:
+    def _cleanup(self, scratch: str, seq: int, grace_s: float = 0.0, need_status: bool = True) -> dict:
         """Kill everything the job started, reap it, remove its scratch folder.
 
-        Returns the exit status of `watch` if it had ended before we killed it (with
-        `settle`, the sample is known to be going: wait briefly for its status)."""
+        Returns how the sample ended (see _finish): its status, whether it had ended before
+        we killed it, its CPU time and peak memory. Only a verdict that depends on them waits
+        for the zygote to say; otherwise the sample is killed and seen dead from here."""
         self._reaped = {}
-        if watch is not None:  # a sample that ended on its own has a status worth keeping
-            self._reap()
-            end = time.monotonic() + SETTLE_S
-            while settle and watch not in self._reaped and time.monotonic() < end:
-                time.sleep(0.001)
-                self._reap()
-        ended_alone = self._reaped.get(watch)
-        for pid in pids:
-            if pid not in self._reaped:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        if self.forker is None:
-            for pid in pids:
-                if pid not in self._reaped:
-                    try:
-                        self._reaped[pid] = os.waitpid(pid, 0)[1]
-                    except ChildProcessError:
-                        pass
-            self._kill_leftovers(set(pids))
+        pid = self._sample_pid(seq)
+        if not pid:
+            ended = {"alone": False, "not_started": True}
+        elif need_status:
+            ended = self._zygote_ask({"op": "finish", "pid": pid, "grace_s": grace_s})
+        elif self.forker is not None:
+            # PID 1 of its own PID namespace: killed, nothing it started can run again and the
+            # kernel ends all of it. Waiting for that here (a mount namespace's teardown waits
+            # for an RCU grace period) would only delay the next sample: the zygote reaps it as
+            # soon as it is gone, and at the latest before this verdict leaves (_reap_dead).
+            _kill(pid)
+            self._dead.append(pid)
+            return self._after(scratch, {"pid": pid, "alone": False}, pid, leftovers=False)
+        elif _kill_and_wait(pid):
+            self._dead.append(pid)  # reaped by the zygote with its next request, before the verdict goes out
+            ended = {"pid": pid, "alone": False}
         else:
-            # The sample is PID 1 of its own PID namespace. SIGKILLed, nothing it started
-            # can run again, and the kernel ends all of it; waiting for that (tearing down
-            # a mount namespace waits for an RCU grace period) would only delay the next
-            # sample. It is reaped by a later _reap, or at the end of the batch.
-            self._dying.update(pid for pid in pids if pid not in self._reaped)
-        shutil.rmtree(scratch, ignore_errors=True)
-        return ended_alone
+            ended = self._zygote_ask({"op": "finish", "pid": pid, "grace_s": grace_s})
+        return self._after(scratch, ended, pid)
+
+    def _after(self, scratch: str, ended: dict, pid: int, leftovers: bool = True) -> dict:
+        if leftovers:
+            self._kill_leftovers({pid})
+        _remove_tree(scratch)
+        return ended
 
     def _kill_leftovers(self, done: set[int]) -> None:
         """Anything still in our cage (or, without a cage, of the sample's uid) dies now."""
-        me = {os.getpid(), self.checker_pid}
+        me = {os.getpid(), self.checker_pid, self.zygote_pid}
         if self.cage.kind != "none" and not self.cage.strays(me | done):
             return
-        for attempt in range(20):
-            # Usually only the sample's PID 1 (its namespace dies with it), already
-            # SIGKILLed through its parent-death signal: waiting for it costs nothing.
+        for _ in range(20):
+            if self.uid_sample is not None:
+                host.kill_uid(self.uid_sample, self._reap)
             strays = self.cage.strays(me)
             for pid in strays:  # e.g. something the checker started
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            for pid in strays:
-                try:
-                    self._reaped[pid] = os.waitpid(pid, 0)[1]
-                except ChildProcessError:
-                    pass
             self._reap()
             if not self.cage.strays(me):
                 return
-            if self.uid_sample is not None and attempt:
-                host.kill_uid(self.uid_sample, self._reap)
             time.sleep(0.002)
 
 
@@ -461,6 +638,143 @@ def _preload() -> None:
             pass
 
 
+MEMORY_HIT = 0.9  # peak resident memory at this share of the limit: the memory limit was what stopped it
+DETAIL_MAX = 1000  # characters of a verdict's detail (and of any text a sample chose) sent back
+NAME_MAX = 100  # characters of an exception's name
+
+
+def _finish(pid: int, grace_s: float = 0.0) -> dict:
+    """Reap `pid` (a child of the zygote), killing it first if it still runs `grace_s` from now."""
+    alone = True
+    if pid <= 0:  # never started: and wait4(0) would wait for any child
+        return {"alone": False}
+    try:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        deadline = time.monotonic() + grace_s
+        while done == 0 and time.monotonic() < deadline:
+            time.sleep(0.001)
+            done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done == 0:
+            alone = False
+            os.kill(pid, signal.SIGKILL)
+            done, status, usage = os.wait4(pid, 0)
+    except (ChildProcessError, ProcessLookupError):
+        return {"alone": False}
+    return {"pid": pid, "status": status, "alone": alone, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "maxrss_kb": usage.ru_maxrss}
+
+
+# Signals whose default action ends a process, which the kernel drops for PID 1 of a PID
+# namespace when sent from inside it (a sample's kill(getpid(), SIGTERM) or RLIMIT_CPU's
+# SIGXCPU would be ignored). Not the synchronous faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+# SIGTRAP, SIGSYS, abort's SIGABRT): the kernel forces those, and a handler that returns
+# would fault again. SIGINT and SIGPIPE/SIGXFSZ are Python's own (KeyboardInterrupt, ignored).
+_INIT_DROPS = frozenset(
+    [s for s in (signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGTERM,
+                 getattr(signal, "SIGSTKFLT", None), signal.SIGXCPU, signal.SIGVTALRM, signal.SIGPROF, signal.SIGIO,
+                 getattr(signal, "SIGPWR", None)) if s is not None]
+    + list(range(signal.SIGRTMIN, signal.SIGRTMAX + 1)))
+
+
+def _end_as_if_signalled(sig: int, frame) -> None:
+    """What the default action would have done to a process that is not PID 1: end it now.
+    The status (128 + the signal) is read as that signal (Worker._ending_signal)."""
+    os._exit(128 + sig)
+
+
+def _kill(pid: int) -> None:
+    """Kill a sample without waiting (the zygote's child, not yet reaped: its pid is not reused)."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _has_ended(pid: int) -> bool:
+    """Whether the zygote's child `pid` has ended (it is left to be reaped)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _kill_and_wait(pid: int) -> bool:
+    """Kill a sample (the zygote's child, not yet reaped: its pid is not reused) and wait until it
+    has ended, through a pidfd. False where pidfds are not available."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return False
+    try:
+        signal.pidfd_send_signal(fd, signal.SIGKILL)
+        select.select([fd], [], [], 10)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    return True
+
+
+def _job_memfd(job: dict) -> int:
+    """The part of a job its sample needs, in an anonymous file of its own."""
+    fd = os.memfd_create("sftset-job", os.MFD_CLOEXEC)
+    data = json.dumps({k: job.get(k) for k in ("program", "entry_point", "coverage")}).encode()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:  # real-time signals have no name in the enum
+        if signal.SIGRTMIN <= sig <= signal.SIGRTMAX:
+            return f"SIGRTMIN+{sig - signal.SIGRTMIN}"
+        return f"signal {sig}"
+
+
+def _remove_tree(path: str) -> None:
+    """Remove a scratch folder, however deep or locked down the sample left it."""
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    except RecursionError:  # shutil.rmtree recurses per level (Python < 3.13)
+        pass
+    if os.path.lexists(path):
+        import subprocess
+
+        # No Python stack to exhaust; chmod first for a tree the sample made unreadable (same uid).
+        subprocess.run(["chmod", "-R", "u+rwx", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["rm", "-rf", "--one-file-system", path], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+
+def _cap(text, limit: int = DETAIL_MAX) -> str:
+    text = text if isinstance(text, str) else str(text)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
+
+
+def _capped(verdict: dict, job: dict) -> dict:
+    """Every text in a verdict that a sample could have chosen, bounded."""
+    verdict["detail"] = _cap(verdict.get("detail", ""))
+    verdict.setdefault("key", job.get("key"))
+    verdict.setdefault("duration_s", 0.0)
+    for out in verdict.get("outputs") or []:
+        if isinstance(out, dict):
+            for field, limit in (("raises", NAME_MAX), ("message", DETAIL_MAX), ("unsupported", DETAIL_MAX)):
+                if field in out:
+                    out[field] = _cap(out[field], limit)
+    return verdict
+
+
 # ---- code that runs inside the sample process -------------------------------------------------
 def _serve_sample(job: dict, scratch: str, sock: int) -> None:
     """Load the program, then answer calls until told to stop. Runs as the sample."""
@@ -482,7 +796,8 @@ def _serve_sample(job: dict, scratch: str, sock: int) -> None:
         if job.get("entry_point") and not callable(fn):
             raise NameError(f"the program does not define {job['entry_point']!r}")
     except BaseException as exc:
-        _safe_send(sock, {"load_error": _describe(exc), "exc": type(exc).__name__})
+        _safe_send(sock, _MEMORY_LOAD if isinstance(exc, MemoryError) else
+                   {"load_error": _describe(exc), "exc": type(exc).__name__[:NAME_MAX]})
         return
     wire.send(sock, {"loaded": True})
     encode, decode, send, recv = wire.encode, wire.decode, wire.send, wire.recv
@@ -492,16 +807,26 @@ def _serve_sample(job: dict, scratch: str, sock: int) -> None:
         except BaseException:
             return
         if "call" in msg:
+            failure = reply = None
             try:
                 args, kwargs = decode(msg["call"]), decode(msg["kwargs"])
                 value = fn(*args, **kwargs)
                 try:
                     reply = {"ok": encode(value)}
                 except wire.Unsupported as exc:
-                    reply = {"unsupported": str(exc)}
+                    reply = {"unsupported": str(exc)[:300]}
             except BaseException as exc:
-                reply = {"raises": type(exc).__name__, "message": _describe(exc, with_type=False),
-                         "mro": [c.__name__ for c in type(exc).__mro__][:16]}
+                failure = exc
+            args = kwargs = value = None
+            if failure is not None:
+                failure.__traceback__ = None  # its frames, and what they allocated, go first
+                try:
+                    reply = _MEMORY_REPLY if isinstance(failure, MemoryError) else {
+                        "raises": type(failure).__name__[:NAME_MAX], "message": _describe(failure, with_type=False),
+                        "mro": [c.__name__[:NAME_MAX] for c in type(failure).__mro__][:16]}
+                except MemoryError:
+                    reply = _MEMORY_REPLY
+                failure = None
             try:
                 send(sock, reply)
             except BaseException:
@@ -526,13 +851,18 @@ def _coverage_report(cov, filename: str, scratch: str) -> dict | None:
     return {k: data.get(k, []) for k in ("executed_lines", "missing_lines", "executed_branches", "missing_branches")}
 
 
+# Built before any sample runs: a sample out of memory may not be able to build them.
+_MEMORY_REPLY = {"raises": "MemoryError", "message": "", "mro": ["MemoryError", "Exception", "BaseException",
+                                                                 "object"]}
+_MEMORY_LOAD = {"load_error": "MemoryError", "exc": "MemoryError"}
+
+
 def _describe(exc: BaseException, with_type: bool = True) -> str:
     try:
-        text = str(exc)
+        text = str(exc)[:300]
     except BaseException:
         text = "<unprintable>"
-    text = text[:300]
-    return f"{type(exc).__name__}: {text}" if with_type else text
+    return f"{type(exc).__name__[:NAME_MAX]}: {text}" if with_type else text
 
 
 def _safe_send(sock: int, message: dict) -> None:
@@ -601,8 +931,9 @@ def _level(features: dict) -> str:
 
 def main(argv: list[str]) -> None:
     slot, uid_base, cage_name, checks_fd = int(argv[0]), int(argv[1]), argv[2], int(argv[3])
+    coverage_lib = argv[4] if len(argv) > 4 else ""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool stops us by closing stdin
-    Worker(slot, uid_base, cage_name, checks_fd).serve()
+    Worker(slot, uid_base, cage_name, checks_fd, coverage_lib).serve()
 
 
 if __name__ == "__main__":
