@@ -411,3 +411,21 @@ def test_pip_path_builds_a_setuptools_project_that_does_not_name_wheel(tmp_path)
     assert env.tool == "pip"
     site = next((env.path / "lib").glob("python*/site-packages"))
     assert list(site.glob("modernpkg-1.0.dist-info"))
+
+
+def test_an_index_release_of_the_project_is_replaced_by_its_own_wheel(tmp_path):
+    # packaging comes into a pip-path venv as a dependency of wheel; the project's own packaging wheel must
+    # then replace it (found by its NAME-VERSION.dist-info, whose "dist-info" holds a hyphen too).
+    from sftset.ci_mining.wheels import _uninstall
+
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    (site / "packaging").mkdir(parents=True)
+    (site / "packaging" / "__init__.py").write_text("")
+    info = site / "packaging-26.4.dist-info"
+    info.mkdir()
+    (info / "RECORD").write_text("packaging/__init__.py,,\npackaging-26.4.dist-info/RECORD,,\n")
+    other = site / "packaging_extra-1.0.dist-info"
+    other.mkdir()
+    _uninstall(site, "packaging")
+    assert not (site / "packaging" / "__init__.py").exists() and not info.exists()
+    assert other.exists()

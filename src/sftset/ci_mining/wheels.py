@@ -339,7 +339,7 @@ def _uninstall(site: Path, distribution: str) -> None:
     """Remove an installed distribution of this name by its RECORD (no uninstaller runs)."""
     key = canonicalize_name(distribution)
     for info in site.glob("*.dist-info"):
-        if canonicalize_name(info.name.rsplit("-", 1)[0]) != key:
+        if canonicalize_name(info.name[:-len(".dist-info")].split("-", 1)[0]) != key:  # NAME-VERSION.dist-info
             continue
         record = info / "RECORD"
         lines = record.read_text(errors="replace").splitlines() if record.is_file() else []
