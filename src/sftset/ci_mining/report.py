@@ -55,6 +55,14 @@ class TargetReport:
     settings_key: str = ""
     tool_version: str = ""
     elapsed_s: float = 0.0
+    stalled: bool = False  # the suite was ended for making no progress (what it recorded before was mined)
+    peak_disk_mb: float = 0.0  # the work folder's largest size measured (after set-up, the suite, the end)
+    disk_after_mb: float = 0.0  # the work folder's size after its venv and build folders were removed
+
+    def note_disk(self, work: Path) -> None:
+        from .venv import disk_usage
+
+        self.peak_disk_mb = max(self.peak_disk_mb, round(disk_usage(work) / 2**20, 3))
 
     def add_drop(self, reason: str, example: str = "", function: str = "") -> None:
         self.drops[reason] = self.drops.get(reason, 0) + 1
