@@ -331,3 +331,26 @@ def test_dependency_whose_sdist_does_not_build(tmp_path, sdist_only):
     assert err.value.reason == "install failed"
     assert err.value.detail.startswith(f"dependency {DEP} has no wheel and its sdist does not build: ")
     assert "this dependency does not build" in err.value.detail
+
+
+@pytest.mark.network_pypi
+def test_wheels_built_in_the_sandbox_are_cached_for_a_rebuilt_venv(tmp_path, sdist_only):
+    """Issue 14: venvs are removed after mining; rebuilding one takes the built wheels from the shared cache."""
+    from sftset.ci_mining.venv import remove_envs
+    from sftset.ci_mining.wheels import tree_hash
+
+    sdist_only("1.5")
+    root = tmp_path / "project"
+    shutil.copytree(PROJECTS / "sdist_dep" / "project", root)
+    work, cache = tmp_path / "work", tmp_path / "cache"
+    source = tree_hash(root)
+    env = prepare_env(work, root, read_plan(root), default_python(), wheel_cache=cache, source_hash=source)
+    assert env.notes == [f"built dependency {DEP} 1.5 from its sdist in the sandbox"]
+    assert len(list(cache.glob("*/*.whl"))) == 2  # the project's wheel and the dependency's
+
+    remove_envs(work)
+    assert not (work / "venv").exists() and not (work / "deps" / "wheels").exists()
+    again = prepare_env(work, root, read_plan(root), default_python(), wheel_cache=cache, source_hash=source)
+    assert "(sandbox" not in (work / "install.log").read_text()  # nothing built again
+    assert any("built by an earlier run (cached" in n for n in again.notes)
+    assert _installed_version(again, DEP) == "1.5" and _installed_version(again, "needsdep") == "1.0"
