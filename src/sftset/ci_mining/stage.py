@@ -201,7 +201,8 @@ def summary(reports: list[TargetReport], failures: int) -> dict[str, Any]:
         "reports": [{k: v for k, v in r.to_dict().items()
                      if k in ("target", "status", "reason", "version", "tests_run", "calls_seen", "functions",
                               "problems_kept", "drops", "median_coverage_lines", "median_coverage_branches",
-                              "median_kill_rate", "contained")} for r in reports],
+                              "median_kill_rate", "contained", "stalled", "elapsed_s", "peak_disk_mb",
+                              "disk_after_mb")} for r in reports],
     }
 
 
