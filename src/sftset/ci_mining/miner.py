@@ -23,8 +23,8 @@ from .report import TargetReport
 from .suite import check_suite, run_suite, tests_ran
 from .targets import Target, TargetFailed, fetch
 from .validate import ValidationSettings, medians, validate
-from .wheels import tree_hash
 from .venv import default_python, disk_usage, prepare_env, remove_envs
+from .wheels import tree_hash
 from .worth import WorthSettings, worth_drop
 
 # Environment variables the traced suite runs with (suite.py): their names are the tool's, not test data.

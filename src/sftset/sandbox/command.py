@@ -9,7 +9,8 @@ and `writable` ones (cwd by default) writable; /tmp and /dev/shm are private tmp
 `tmp_mb`. As root it runs as a fresh uid (the writable folders are handed to it and
 back). A memory/CPU/pids cgroup covers its whole process tree and a seccomp filter
 refuses new namespaces, mounts and the like. When the command ends, or at the
-deadline, everything it started dies with its PID namespace.
+deadline, everything it started dies with its PID namespace. With `stall_s` a command
+whose processes stop using CPU (waiting forever) is ended early (sandbox.stall).
 """
 from __future__ import annotations
 
