@@ -354,3 +354,6 @@ def test_wheels_built_in_the_sandbox_are_cached_for_a_rebuilt_venv(tmp_path, sdi
     assert "(sandbox" not in (work / "install.log").read_text()  # nothing built again
     assert any("built by an earlier run (cached" in n for n in again.notes)
     assert _installed_version(again, DEP) == "1.5" and _installed_version(again, "needsdep") == "1.0"
+    log = (work / "install.log").read_text()
+    third = prepare_env(work, root, read_plan(root), default_python(), wheel_cache=cache, source_hash=source)
+    assert third.python == again.python and (work / "install.log").read_text() == log  # kept venv: reused

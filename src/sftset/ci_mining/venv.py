@@ -105,11 +105,11 @@ def prepare_env(work: Path, root: Path, plan: TestPlan, python: str, *, use_uv: 
         reqs = build_requirements(root)
         if step(log, pip + reqs, None) != 0:
             _one_by_one(log, pip, reqs, "build requirement", notes)
-        key = wheel_key("project", source_hash, info["version"], info["prefix"], os.uname().machine, *reqs)
-        wheel = cached_wheel(wheel_cache, key) if source_hash else None
+        built_from = wheel_key("project", source_hash, info["version"], info["prefix"], os.uname().machine, *reqs)
+        wheel = cached_wheel(wheel_cache, built_from) if source_hash else None
         if wheel is None:
             wheel = build_wheel(root, work / "wheel", work / "build-tmp", venv, info["prefix"], log)
-            wheel = cache_wheel(wheel_cache, key, wheel) if source_hash else wheel
+            wheel = cache_wheel(wheel_cache, built_from, wheel) if source_hash else wheel
         else:
             notes.append(f"the project's wheel was built by an earlier run (cached: {wheel.name})")
         install_wheel(deps, wheel, plan.extras)
