@@ -429,3 +429,29 @@ def test_an_index_release_of_the_project_is_replaced_by_its_own_wheel(tmp_path):
     _uninstall(site, "packaging")
     assert not (site / "packaging" / "__init__.py").exists() and not info.exists()
     assert other.exists()
+
+
+@pytest.mark.network_pypi
+def test_wheels_built_in_the_sandbox_are_cached_for_a_rebuilt_venv(tmp_path, sdist_only):
+    """Issue 14: venvs are removed after mining; rebuilding one takes the built wheels from the shared cache."""
+    from sftset.ci_mining.venv import remove_envs
+    from sftset.ci_mining.wheels import tree_hash
+
+    sdist_only("1.5")
+    root = tmp_path / "project"
+    shutil.copytree(PROJECTS / "sdist_dep" / "project", root)
+    work, cache = tmp_path / "work", tmp_path / "cache"
+    source = tree_hash(root)
+    env = prepare_env(work, root, read_plan(root), default_python(), wheel_cache=cache, source_hash=source)
+    assert env.notes == [f"built dependency {DEP} 1.5 from its sdist in the sandbox"]
+    assert len(list(cache.glob("*/*.whl"))) == 2  # the project's wheel and the dependency's
+
+    remove_envs(work)
+    assert not (work / "venv").exists() and not (work / "deps" / "wheels").exists()
+    again = prepare_env(work, root, read_plan(root), default_python(), wheel_cache=cache, source_hash=source)
+    assert "(sandbox" not in (work / "install.log").read_text()  # nothing built again
+    assert any("built by an earlier run (cached" in n for n in again.notes)
+    assert _installed_version(again, DEP) == "1.5" and _installed_version(again, "needsdep") == "1.0"
+    log = (work / "install.log").read_text()
+    third = prepare_env(work, root, read_plan(root), default_python(), wheel_cache=cache, source_hash=source)
+    assert third.python == again.python and (work / "install.log").read_text() == log  # kept venv: reused

@@ -23,7 +23,8 @@ from .report import TargetReport
 from .suite import check_suite, run_suite, tests_ran
 from .targets import Target, TargetFailed, fetch
 from .validate import ValidationSettings, medians, validate
-from .venv import default_python, prepare_env
+from .venv import default_python, disk_usage, prepare_env, remove_envs
+from .wheels import tree_hash
 from .worth import WorthSettings, worth_drop
 
 # Environment variables the traced suite runs with (suite.py): their names are the tool's, not test data.
@@ -36,6 +37,8 @@ class MineSettings:
     work_dir: Path = Path("curated") / "ci_work"
     python: str | None = None  # interpreter for the targets' environments (default: ours)
     suite_time_s: float = 900.0
+    stall_s: float = 120.0  # end a suite that used under 1% CPU for this long (0: never)
+    keep_envs: bool = False  # keep each target's venv and build folders after mining
     suite_memory_mb: int = 4096
     cap: int = 100  # distinct calls recorded per function
     engine: str | None = None  # monitoring | settrace | setprofile (default: by Python version)
@@ -55,6 +58,11 @@ class MineSettings:
 
 def work_folder(settings: MineSettings, target: Target) -> Path:
     return (settings.work_dir / target.slug).resolve()  # absolute: the sandbox is given these paths
+
+
+def wheel_cache(settings: MineSettings) -> Path:
+    """The folder of wheels built in the sandbox, shared by all targets (a rerun does not build them again)."""
+    return (settings.work_dir / "_wheels").resolve()
 
 
 def previous_report(settings: MineSettings, target: Target) -> TargetReport | None:
@@ -81,6 +89,11 @@ def mine_target(target: Target, settings: MineSettings, executor=None) -> tuple[
     except TargetFailed as exc:
         report.status, report.reason, report.detail = "dropped", exc.reason, exc.detail
         log.warning("%s: dropped: %s", target.spec, exc)
+    finally:
+        report.note_disk(work)  # the largest the folder got is at the end, before the clean-up
+        if not settings.keep_envs:
+            remove_envs(work)
+        report.disk_after_mb = round(disk_usage(work) / 2**20, 3)
     report.elapsed_s = round(time.monotonic() - t0, 2)
     report.save(work / "report.json")
     return report, problems
@@ -106,12 +119,16 @@ def _mine(target: Target, settings: MineSettings, work: Path, report: TargetRepo
     plan = read_plan(fetched.root)
     report.runner, report.ci_sources = plan.runner, list(plan.found_in)
     log.info("%s: setting up (%s)", target.spec, ", ".join(plan.found_in))
-    env = prepare_env(work, fetched.root, plan, default_python(settings.python), use_uv=settings.use_uv)
+    env = prepare_env(work, fetched.root, plan, default_python(settings.python), use_uv=settings.use_uv,
+                      wheel_cache=wheel_cache(settings), source_hash=report.source_hash)
     report.python = env.version
     report.notes += env.notes
     log.info("%s: running the test suite in the sandbox (traced)", target.spec)
+    report.note_disk(work)
     run = run_suite(env, fetched.root, work / "run", plan, info.packages, time_s=settings.suite_time_s,
-                    memory_mb=settings.suite_memory_mb, engine=settings.engine, cap=settings.cap)
+                    memory_mb=settings.suite_memory_mb, engine=settings.engine, cap=settings.cap,
+                    stall_s=settings.stall_s)
+    report.note_disk(work)
     report.runner = run.runner
     report.isolation, report.suite_returncode = run.isolation, run.returncode
     report.suite_s = round(run.duration_s, 2)
@@ -127,7 +144,10 @@ def _mine(target: Target, settings: MineSettings, work: Path, report: TargetRepo
     report.engine = trace.get("engine", "")
     if run.timed_out:
         report.notes.append(f"the suite hit its time limit of {settings.suite_time_s:g}s; mined what it recorded")
-    check_suite(run, settings.suite_time_s)
+    if run.stalled:
+        report.stalled = True
+        report.notes.append(f"the suite made no progress for {settings.stall_s:g}s; ended; mined what it recorded")
+    check_suite(run, settings.suite_time_s, settings.stall_s)
     (work / "trace.json").write_text(json.dumps(trace))
     built = build.build_candidates(trace, build.Target(
         name=info.name, version=report.version, commit=fetched.commit, url=fetched.url, repo=fetched.repo,
@@ -183,15 +203,6 @@ def screen(candidates: list, settings: WorthSettings, root: Path, report: Target
         else:
             kept.append(c)
     return kept
-
-
-def tree_hash(root: Path) -> str:
-    """sha256 over a source tree's file names and contents (an unpinned target is mined again when it changes)."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and ".egg-info" not in str(p)):
-        h.update(str(path.relative_to(root)).encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
 
 
 class _Unchanged(Exception):

@@ -5,8 +5,8 @@ Like tracer.py it runs inside the mined project's test process: standard library
 pytest only. Recording is on only while a test's set-up, call and tear-down run, not
 during collection or reporting (pytest's own calls are what the profiler pays most
 for, and import-time calls make poor problems). The trace is flushed every FLUSH_S
-seconds as well as at the end, so a suite killed at its time limit still leaves what
-it recorded.
+seconds as well as at the end, and on SIGTERM (a suite ended for making no progress),
+so a suite killed at its time limit still leaves what it recorded.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def pytest_configure(config):
     tracer.tests.update(collected=0, passed=0, failed=0, skipped=0, errors=0)
     tracer.start()
     tracer.pause()
+    tracer.flush_on_term(_state["out"])
 
 
 def _traced():

@@ -55,6 +55,14 @@ class TargetReport:
     settings_key: str = ""
     tool_version: str = ""
     elapsed_s: float = 0.0
+    stalled: bool = False  # the suite was ended for making no progress (what it recorded before was mined)
+    peak_disk_mb: float = 0.0  # the work folder's largest size measured (after set-up, the suite, the end)
+    disk_after_mb: float = 0.0  # the work folder's size after its venv and build folders were removed
+
+    def note_disk(self, work: Path) -> None:
+        from .venv import disk_usage
+
+        self.peak_disk_mb = max(self.peak_disk_mb, round(disk_usage(work) / 2**20, 3))
 
     def add_drop(self, reason: str, example: str = "", function: str = "") -> None:
         self.drops[reason] = self.drops.get(reason, 0) + 1
@@ -86,21 +94,25 @@ def _fmt(x: float | None) -> str:
 
 
 def render_table(reports: list[TargetReport]) -> str:
-    """A terminal summary: one line per target, then drop reasons."""
-    header = f"{'target':34} {'status':8} {'tests':>6} {'calls':>7} {'funcs':>5} {'kept':>5} {'cov':>5} {'br':>5} {'kill':>5}"
+    """A terminal summary: one line per target (disk_MB: the work folder's peak, before its venv and
+    build folders were removed), then drop reasons."""
+    header = (f"{'target':34} {'status':8} {'tests':>6} {'calls':>7} {'funcs':>5} {'kept':>5} {'cov':>5} {'br':>5} "
+              f"{'kill':>5} {'time_s':>7} {'disk_MB':>8}")
     lines = [header, "-" * len(header)]
     for r in reports:
         status = r.status if r.status != "dropped" else "DROPPED"
         name = r.target if len(r.target) <= 34 else "..." + r.target[-31:]
         lines.append(f"{name:34} {status:8} {r.tests_run:>6} {r.calls_seen:>7} {r.functions:>5} "
                      f"{r.problems_kept:>5} {_fmt(r.median_coverage_lines):>5} {_fmt(r.median_coverage_branches):>5} "
-                     f"{_fmt(r.median_kill_rate):>5}")
+                     f"{_fmt(r.median_kill_rate):>5} {r.elapsed_s:>7.1f} {r.peak_disk_mb:>8.1f}")
     for r in reports:
         if r.status == "dropped":
             lines.append(f"  {r.target}: dropped: {r.reason}{': ' + r.detail if r.detail else ''}")
         elif r.drops:
             top = ", ".join(f"{k} {v}" for k, v in Counter(r.drops).most_common())
             lines.append(f"  {r.target}: not kept: {top}")
+        if r.stalled:
+            lines.append(f"  {r.target}: the suite made no progress; ended early; mined what it recorded")
         for event in r.contained[:3]:
             lines.append(f"  {r.target}: contained: {event['event']} ({event['detail'][:80]})")
     return "\n".join(lines)

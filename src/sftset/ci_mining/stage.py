@@ -94,6 +94,8 @@ def settings_from_context(ctx) -> MineSettings:
         python=cfg.resolve(flag("python"), "mine", "python", None, str),
         suite_time_s=cfg.resolve(flag("suite_time"), "mine", "suite_time_s", default.suite_time_s, float),
         suite_memory_mb=cfg.resolve(None, "mine", "suite_memory_mb", default.suite_memory_mb, int),
+        stall_s=cfg.resolve(None, "mine", "stall_s", default.stall_s, float),
+        keep_envs=cfg.resolve(flag("keep_envs"), "mine", "keep_envs", default.keep_envs, bool),
         cap=cfg.resolve(None, "mine", "calls_per_function", default.cap, int),
         engine=cfg.resolve(flag("engine"), "mine", "engine", None, str),
         use_uv=cfg.resolve(None, "mine", "use_uv", None, bool),
@@ -199,7 +201,8 @@ def summary(reports: list[TargetReport], failures: int) -> dict[str, Any]:
         "reports": [{k: v for k, v in r.to_dict().items()
                      if k in ("target", "status", "reason", "version", "tests_run", "calls_seen", "functions",
                               "problems_kept", "drops", "median_coverage_lines", "median_coverage_branches",
-                              "median_kill_rate", "contained")} for r in reports],
+                              "median_kill_rate", "contained", "stalled", "elapsed_s", "peak_disk_mb",
+                              "disk_after_mb")} for r in reports],
     }
 
 

@@ -33,6 +33,7 @@ class SuiteRun:
     trace: dict | None
     output_tail: str
     notes: list[str] = field(default_factory=list)
+    stalled: bool = False  # ended early: it made no progress for stall_s (the trace holds what came before)
 
 
 def install_runtime(folder: Path) -> Path:
@@ -61,18 +62,22 @@ def suite_command(env: TargetEnv, plan: TestPlan, runner: str) -> list[str]:
 
 
 def run_suite(env: TargetEnv, root: Path, run_dir: Path, plan: TestPlan, packages: list[str], *, trace: bool = True,
-              time_s: float = 900, memory_mb: int = 4096, engine: str | None = None, cap: int = 100) -> SuiteRun:
-    """Run the suite once; on "no tests collected" by pytest, fall back to unittest discovery."""
-    result = _run_once(env, root, run_dir, plan, plan.runner, packages, trace, time_s, memory_mb, engine, cap)
-    if result.returncode == NO_TESTS and plan.runner == "pytest" and not result.timed_out:
-        fallback = _run_once(env, root, run_dir, plan, "unittest", packages, trace, time_s, memory_mb, engine, cap)
+              time_s: float = 900, memory_mb: int = 4096, engine: str | None = None, cap: int = 100,
+              stall_s: float = 0) -> SuiteRun:
+    """Run the suite once; on "no tests collected" by pytest, fall back to unittest discovery.
+
+    stall_s > 0 ends a suite whose processes used (almost) no CPU for that long (sandbox.stall)."""
+    args = (packages, trace, time_s, memory_mb, engine, cap, stall_s)
+    result = _run_once(env, root, run_dir, plan, plan.runner, *args)
+    if result.returncode == NO_TESTS and plan.runner == "pytest" and not result.timed_out and not result.stalled:
+        fallback = _run_once(env, root, run_dir, plan, "unittest", *args)
         fallback.notes.append("pytest collected no tests; ran unittest discovery")
         if fallback.returncode != NO_TESTS:
             return fallback
     return result
 
 
-def _run_once(env, root, run_dir, plan, runner, packages, trace, time_s, memory_mb, engine, cap) -> SuiteRun:
+def _run_once(env, root, run_dir, plan, runner, packages, trace, time_s, memory_mb, engine, cap, stall_s) -> SuiteRun:
     from ..sandbox import run_isolated
 
     runtime = install_runtime(run_dir / "runtime")
@@ -93,7 +98,7 @@ def _run_once(env, root, run_dir, plan, runner, packages, trace, time_s, memory_
             environ["SFTSET_TRACE_ENGINE"] = engine
     cmd = suite_command(env, plan, runner)
     res = run_isolated(cmd, cwd=root, time_s=time_s, memory_mb=memory_mb, env=environ, writable=[root, run_dir],
-                       readable=[env.path, env.prefix])
+                       readable=[env.path, env.prefix], stall_s=stall_s)
     data = None
     if trace_path.exists():
         try:
@@ -102,14 +107,19 @@ def _run_once(env, root, run_dir, plan, runner, packages, trace, time_s, memory_
             data = None
     tail = (res.stdout[-3000:] + "\n" + res.stderr[-2000:]).strip()
     return SuiteRun(runner, cmd, res.returncode, res.timed_out, res.duration_s, res.isolation, data, tail,
-                    list(res.notes))
+                    list(res.notes), res.stalled)
 
 
-def check_suite(run: SuiteRun, time_s: float) -> None:
-    """Turn a suite run that yields nothing into the target's drop reason."""
+def check_suite(run: SuiteRun, time_s: float, stall_s: float = 0) -> None:
+    """Turn a suite run that yields nothing into the target's drop reason. A suite ended for making
+    no progress counts like one that hit its time limit: what it recorded before is mined."""
     tests = (run.trace or {}).get("tests", {})
     if run.timed_out and not (run.trace and run.trace.get("functions")):
         raise TargetFailed("suite timed out", f"no result within {time_s:g}s")
+    if run.stalled:
+        if not (run.trace and run.trace.get("functions")):
+            raise TargetFailed("suite stalled", f"no progress for {stall_s:g}s and no call recorded before")
+        return
     if run.returncode == NO_TESTS or (run.trace is not None and not tests.get("collected") and not run.timed_out):
         if "SyntaxError" in run.output_tail:
             raise TargetFailed("syntax errors", _error_line(run.output_tail, "SyntaxError"))

@@ -502,6 +502,27 @@ class Tracer:
             json.dump(self.result(), fh, separators=(",", ":"))
         os.replace(tmp, path)
 
+    def flush_on_term(self, path: str) -> None:
+        """On SIGTERM (how run_isolated ends a suite that stopped making progress) stop, write what
+        was recorded to `path`, and exit. A suite that installs its own SIGTERM handler replaces this
+        one: it then loses what it recorded since the runner's last periodic flush."""
+        import signal
+
+        def on_term(signum, frame):
+            self.stop()
+            for _ in range(3):  # another thread may still add a record while result() copies them
+                try:
+                    self.write(path)
+                    break
+                except RuntimeError:
+                    continue
+            os._exit(128 + signum)
+
+        try:
+            signal.signal(signal.SIGTERM, on_term)
+        except ValueError:  # not the main thread
+            pass
+
 
 def _is_ip(host: str) -> bool:
     import ipaddress

@@ -25,8 +25,17 @@ def _result_class(tracer: Tracer | None):
             if tracer is not None:
                 tracer.pause()
             super().stopTest(test)
+            if tracer is not None:
+                _count(tracer, self)  # kept current: a stalled suite is ended by SIGTERM (tracer.flush_on_term)
 
     return TracedResult
+
+
+def _count(tracer: Tracer, result) -> None:
+    failed, errors, skipped = len(result.failures), len(result.errors), len(result.skipped)
+    expected = len(getattr(result, "expectedFailures", ()))
+    tracer.tests.update(collected=result.testsRun, failed=failed, errors=errors, skipped=skipped,
+                        passed=result.testsRun - failed - errors - skipped - expected)
 
 
 def main(argv: list[str]) -> int:
@@ -34,6 +43,7 @@ def main(argv: list[str]) -> int:
     if tracer is not None:
         tracer.start()
         tracer.pause()
+        tracer.flush_on_term(os.environ["SFTSET_TRACE_OUT"])
     try:
         runner = unittest.TextTestRunner(resultclass=_result_class(tracer))
         program = unittest.main(module=None, argv=["python -m unittest", *argv], exit=False, testRunner=runner)
@@ -41,11 +51,8 @@ def main(argv: list[str]) -> int:
     finally:
         if tracer is not None:
             tracer.stop()
-    failed, errors, skipped = len(result.failures), len(result.errors), len(result.skipped)
-    expected = len(getattr(result, "expectedFailures", ()))
     if tracer is not None:
-        tracer.tests.update(collected=result.testsRun, failed=failed, errors=errors, skipped=skipped,
-                            passed=result.testsRun - failed - errors - skipped - expected)
+        _count(tracer, result)
         tracer.write(os.environ["SFTSET_TRACE_OUT"])
     if result.testsRun == 0:
         return 5  # as pytest does: nothing ran

@@ -28,8 +28,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from .ci_config import TestPlan
 from .project import find_packages
 from .targets import TargetFailed
-from .wheels import (WHEELS_ONLY, Deps, build_requirements, build_wheel, install_from_sdists, install_untrusted,
-                     install_wheel, step, tail, unseal)
+from .wheels import (WHEELS_ONLY, Deps, build_requirements, build_wheel, cache_wheel, cached_wheel,
+                     install_from_sdists, install_untrusted, install_wheel, seal, step, tail, unseal,
+                     wheel_key)
 
 _MARKER = ".sftset-env.json"
 _LAYOUT = 4  # bump when the way environments are built changes: older ones are rebuilt
@@ -68,8 +69,13 @@ def find_uv() -> str | None:
     return str(sibling) if sibling.exists() else None
 
 
-def prepare_env(work: Path, root: Path, plan: TestPlan, python: str, *, use_uv: bool | None = None) -> TargetEnv:
-    """Create (or reuse) work/venv with pytest, the plan's requirements and the project installed."""
+def prepare_env(work: Path, root: Path, plan: TestPlan, python: str, *, use_uv: bool | None = None,
+                wheel_cache: Path | None = None, source_hash: str = "") -> TargetEnv:
+    """Create (or reuse) work/venv with pytest, the plan's requirements and the project installed.
+
+    Wheels built in the sandbox (the project's, keyed by `source_hash` and the interpreter; dependencies
+    without a wheel, by their sdist's contents) are kept in `wheel_cache`, so rebuilding a removed venv
+    builds nothing again. Wheels downloaded from the index are cached by uv or pip in their own cache."""
     work.mkdir(parents=True, exist_ok=True)
     venv = work / "venv"
     log = work / "install.log"
@@ -83,6 +89,7 @@ def prepare_env(work: Path, root: Path, plan: TestPlan, python: str, *, use_uv: 
         except ValueError:
             saved = {}
         if saved.get("key") == key:
+            seal(venv)  # built by an earlier run: its interpreter starts in the sandbox only
             return TargetEnv(venv, venv / "bin" / "python", saved.get("tool", "pip"), info["version"], info["prefix"],
                              log, saved.get("notes", []))
     unseal(venv)
@@ -99,13 +106,19 @@ def prepare_env(work: Path, root: Path, plan: TestPlan, python: str, *, use_uv: 
         step(log, [python, "-m", "venv", str(venv)], "could not create a virtualenv")
         pip = [str(vpython), "-m", "pip", "install", "--disable-pip-version-check", "-q"] + WHEELS_ONLY
         step(log, pip + ["--upgrade", "pip", "setuptools", "wheel"], "could not update pip, setuptools and wheel")
-    deps = Deps(work / "deps", venv, info["prefix"], log, pip, notes)
+    deps = Deps(work / "deps", venv, info["prefix"], log, pip, notes, cache=wheel_cache)
     _install_test_deps(deps, root, plan)
     if any((root / name).exists() for name in _BUILD_FILES):
         reqs = build_requirements(root)
         if step(log, pip + reqs, None) != 0:
             _one_by_one(log, pip, reqs, "build requirement", notes)
-        wheel = build_wheel(root, work / "wheel", work / "build-tmp", venv, info["prefix"], log)
+        built_from = wheel_key("project", source_hash, info["version"], info["prefix"], os.uname().machine, *reqs)
+        wheel = cached_wheel(wheel_cache, built_from) if source_hash else None
+        if wheel is None:
+            wheel = build_wheel(root, work / "wheel", work / "build-tmp", venv, info["prefix"], log)
+            wheel = cache_wheel(wheel_cache, built_from, wheel) if source_hash else wheel
+        else:
+            notes.append(f"the project's wheel was built by an earlier run (cached: {wheel.name})")
         install_wheel(deps, wheel, plan.extras)
         install_untrusted(deps)  # last: from here on the venv's interpreter starts only in the sandbox
         _put_source_first(venv, root, wheel, notes)
@@ -114,6 +127,31 @@ def prepare_env(work: Path, root: Path, plan: TestPlan, python: str, *, use_uv: 
         notes.append("no build files: the suite imports the code from the source tree")
     marker.write_text(json.dumps({"key": key, "tool": "uv" if uv else "pip", "notes": notes, "at": time.time()}))
     return TargetEnv(venv, vpython, "uv" if uv else "pip", info["version"], info["prefix"], log, notes)
+
+
+# What prepare_env and the suite leave in a target's work folder that a rerun can rebuild.
+ENV_FOLDERS = ("venv", "deps", "wheel", "build-tmp", "run")
+
+
+def remove_envs(work: Path) -> None:
+    """Remove the target's venv, build and run folders (a rerun rebuilds them; built wheels stay cached)."""
+    for name in ENV_FOLDERS:
+        shutil.rmtree(work / name, ignore_errors=True)
+
+
+def disk_usage(path: Path) -> int:
+    """Bytes the folder takes on disk (allocated blocks; a file with several links counts once)."""
+    seen, total = set(), 0
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in dirnames + filenames:
+            try:
+                st = os.lstat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_blocks * 512
+    return total
 
 
 def _install_test_deps(deps: Deps, root: Path, plan: TestPlan) -> None:

@@ -21,6 +21,7 @@ sandbox.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -55,6 +56,7 @@ class Deps:
     failed: dict[str, TargetFailed] = field(default_factory=dict)  # name -> why it could not be provided
     env: dict | None = None  # the venv interpreter's PEP 508 marker environment, read once
     untrusted: list[Path] = field(default_factory=list)  # wheels built from untrusted trees, installed last
+    cache: Path | None = None  # the shared cache of wheels built in the sandbox (see cached_wheel)
 
     def marker_env(self) -> dict:
         if self.env is None:
@@ -113,6 +115,36 @@ def build_wheel(src: Path, out: Path, tmp: Path, venv: Path, prefix: str, log: P
     if res.returncode != 0 or len(wheels) != 1:
         raise TargetFailed("does not build", _last_useful(res.stdout + "\n" + res.stderr))
     return wheels[0]
+
+
+def cached_wheel(cache: Path | None, key: str) -> Path | None:
+    """The wheel cached under `key` (a hash of what it was built from), if any."""
+    if cache is None:
+        return None
+    return next(iter(sorted((cache / key).glob("*.whl"))), None)
+
+
+def cache_wheel(cache: Path | None, key: str, wheel: Path) -> Path:
+    """Keep a wheel built in the sandbox under `key` for the next target or run; returns the cached copy.
+    Only this process writes the cache (the sandboxed build cannot), and a copy appears whole or not at all."""
+    if cache is None:
+        return wheel
+    folder = cache / key
+    if not folder.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = cache / f".{key}.{os.getpid()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        shutil.copy2(wheel, tmp / wheel.name)
+        try:
+            os.rename(tmp, folder)
+        except OSError:  # another worker cached it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return cached_wheel(cache, key) or wheel
+
+
+def wheel_key(*parts: str) -> str:
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:24]
 
 
 def install_wheel(deps: Deps, wheel: Path, extras: list[str]) -> None:
@@ -187,6 +219,13 @@ def _build_dependency(deps: Deps, req: Requirement) -> Path:
     except TargetFailed as exc:
         raise TargetFailed("install failed", f"dependency {req.name} has no wheel and no sdist to build: "
                                              f"{exc.detail}") from None
+    env = deps.marker_env()
+    key = wheel_key("dep", src.name, env.get("python_full_version", ""), env.get("platform_machine", ""),
+                    tree_hash(src))
+    cached = cached_wheel(deps.cache, key)
+    if cached is not None:
+        deps.notes.append(f"dependency {req.name} {version}: wheel built from its sdist by an earlier run (cached)")
+        return cached
     build_reqs = build_requirements(src)
     if step(deps.log, deps.pip + build_reqs, None) != 0:
         raise TargetFailed("install failed", f"dependency {req.name} has no wheel and its build requirements "
@@ -198,7 +237,16 @@ def _build_dependency(deps: Deps, req: Requirement) -> Path:
         raise TargetFailed("install failed", f"dependency {req.name} has no wheel and its sdist does not build: "
                                              f"{exc.detail}") from None
     deps.notes.append(f"built dependency {req.name} {version} from its sdist in the sandbox")
-    return wheel
+    return cache_wheel(deps.cache, key, wheel)
+
+
+def tree_hash(root: Path) -> str:
+    """sha256 over a source tree's file names and contents (.egg-info left out: a build writes it)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and ".egg-info" not in str(p)):
+        h.update(str(path.relative_to(root)).encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
 
 
 def _wheel_requirements(wheel: Path, extras: list[str], env: dict) -> list[Requirement]:
@@ -280,7 +328,7 @@ def install_untrusted(deps: Deps) -> None:
     from installer.utils import get_launcher_kind
 
     site = next((deps.venv / "lib").glob("python*/site-packages"))
-    _SEALED.add(os.path.abspath(deps.venv))
+    seal(deps.venv)
     for wheel in dict.fromkeys(deps.untrusted):
         dest = _inspecting_destination()(
             scheme_dict={"purelib": str(site), "platlib": str(site), "scripts": str(deps.venv / "bin"),
@@ -348,6 +396,11 @@ def _uninstall(site: Path, distribution: str) -> None:
             if target.is_relative_to(site.parent.parent.parent) and target.is_file():
                 target.unlink()
         shutil.rmtree(info, ignore_errors=True)
+
+
+def seal(venv: Path) -> None:
+    """The venv at this path holds code built from untrusted sources (a kept one, reused by a later run)."""
+    _SEALED.add(os.path.abspath(venv))
 
 
 def unseal(venv: Path) -> None:

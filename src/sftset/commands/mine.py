@@ -41,6 +41,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--work-dir", dest="work_dir", metavar="DIR",
                         help="sources, virtualenvs and traces (default: <curated>/ci_work)")
     parser.add_argument("--force", action="store_true", help="mine again targets already mined")
+    parser.add_argument("--keep-envs", dest="keep_envs", action="store_true", default=None,
+                        help="keep each target's virtualenv and build folders after mining (default: removed)")
 
 
 def run(ctx) -> int:

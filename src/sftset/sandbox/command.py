@@ -9,7 +9,8 @@ and `writable` ones (cwd by default) writable; /tmp and /dev/shm are private tmp
 `tmp_mb`. As root it runs as a fresh uid (the writable folders are handed to it and
 back). A memory/CPU/pids cgroup covers its whole process tree and a seccomp filter
 refuses new namespaces, mounts and the like. When the command ends, or at the
-deadline, everything it started dies with its PID namespace.
+deadline, everything it started dies with its PID namespace. With `stall_s` a command
+whose processes stop using CPU (waiting forever) is ended early (sandbox.stall).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ _LAUNCHER = (
     "from sftset.sandbox.command import _launch; _launch(sys.argv[2])"
 )
 KEEP_OUTPUT = 256 << 10
+STALL_GRACE_S = 15  # after SIGTERM to a stalled command, before SIGKILL
 
 
 @dataclass
@@ -40,6 +42,7 @@ class CommandResult:
     isolation: str
     duration_s: float
     notes: list[str]
+    stalled: bool = False  # ended early: no progress for stall_s (see sandbox.stall)
 
 
 def run_isolated(
@@ -54,7 +57,10 @@ def run_isolated(
     nproc: int = 256,
     tmp_mb: int = 1024,
     fsize_mb: int = 512,
+    stall_s: float = 0,
 ) -> CommandResult:
+    """stall_s > 0: end the command (SIGTERM, then SIGKILL after STALL_GRACE_S) once its process tree
+    used under 1% CPU for stall_s seconds (sandbox.stall); the result then says `stalled`."""
     cwd = os.path.abspath(cwd)
     writable = [os.path.abspath(p) for p in (writable or [cwd])]
     readable = [os.path.abspath(p) for p in (readable or [])]
@@ -69,6 +75,7 @@ def run_isolated(
                     **(env or {})},
             "writable": writable, "readable": readable, "uid": 500_000_000 + secrets.randbelow(1 << 20),
             "report": os.path.join(tmp, "report.json"), "tmp_mb": tmp_mb, "fsize_mb": fsize_mb,
+            "stall_s": stall_s,
         }
         spec_path = os.path.join(tmp, "spec.json")
         Path(spec_path).write_text(json.dumps(spec))
@@ -90,6 +97,7 @@ def run_isolated(
             stdout=_tail(out_path), stderr=_tail(err_path),
             timed_out=report.get("timed_out", False), isolation=report.get("isolation", "unknown"),
             duration_s=time.monotonic() - t0, notes=report.get("notes", []),
+            stalled=report.get("stalled", False),
         )
 
 
@@ -112,7 +120,7 @@ def _launch(spec_path: str) -> None:
     import resource
     import signal
 
-    from . import cgroups, host, seccomp, tree
+    from . import cgroups, host, seccomp, stall, tree
 
     spec = json.loads(Path(spec_path).read_text())
     report_fd = os.open(spec["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # before / is replaced
@@ -157,6 +165,8 @@ def _launch(spec_path: str) -> None:
             os._exit(127)
     deadline = time.monotonic() + spec["time_s"]
     status, timed_out = None, False
+    watch = stall.StallWatch(spec["stall_s"]) if spec.get("stall_s", 0) > 0 else None
+    sample_every, next_sample, stalled_at = min(1.0, spec.get("stall_s", 0) / 10), 0.0, None
     while status is None:
         try:
             got, st = os.waitpid(-1, os.WNOHANG)  # orphans of the command are ours to reap
@@ -167,8 +177,14 @@ def _launch(spec_path: str) -> None:
             break
         if got:
             continue
-        if time.monotonic() > deadline:
-            timed_out = True
+        now = time.monotonic()
+        if watch is not None and stalled_at is None and now >= next_sample:
+            next_sample = now + sample_every
+            if watch.stalled(now, stall.tree_cpu_s()):
+                stalled_at = now  # SIGTERM first: the tracer writes what it recorded (tracer.flush_on_term)
+                os.kill(pid, signal.SIGTERM)
+        if now > deadline or (stalled_at is not None and now > stalled_at + STALL_GRACE_S):
+            timed_out = stalled_at is None
             os.kill(pid, signal.SIGKILL)
             status = os.waitpid(pid, 0)[1]
             break
@@ -182,7 +198,8 @@ def _launch(spec_path: str) -> None:
     missing += [f"{c}_cgroup" for c in cage.missing]
     level = "full" if not missing else "partial(no " + ",".join(missing) + ")"
     with os.fdopen(report_fd, "w") as fh:
-        fh.write(json.dumps({"returncode": code, "timed_out": timed_out, "isolation": level, "notes": notes}))
+        fh.write(json.dumps({"returncode": code, "timed_out": timed_out, "isolation": level, "notes": notes,
+                            "stalled": stalled_at is not None}))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os._exit(0)  # the kernel now kills what is left in our PID namespace; our parent hands the folders back
 
