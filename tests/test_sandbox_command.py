@@ -56,6 +56,19 @@ def test_venv_interpreter_under_tmp_keeps_full_isolation(tmp_path):
     assert res.isolation == "full" if ROOT else "tree" not in res.isolation, res
 
 
+def test_interpreter_in_a_folder_other_users_cannot_enter(tmp_path):
+    # CI's venv lives in mktemp -d's 0700 folder; as root the command runs as another uid, which must
+    # still reach the interpreter it was given (and the host folder's mode is left as it was).
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "closed")], check=True)
+    os.chmod(tmp_path / "closed", 0o700)
+    (tmp_path / "work").mkdir()
+    res = run_isolated([str(tmp_path / "closed" / "bin" / "python"), "-c", "import sys; print('ran', sys.prefix)"],
+                       cwd=tmp_path / "work", time_s=30)
+    assert res.returncode == 0, res.stderr
+    assert f"ran {tmp_path / 'closed'}" in res.stdout
+    assert os.stat(tmp_path / "closed").st_mode & 0o777 == 0o700
+
+
 def test_deadline_kills_everything(tmp_path):
     res = run_isolated([sys.executable, "-c", "import subprocess, time\n"
                         "subprocess.Popen(['sleep', '987'], start_new_session=True)\ntime.sleep(100)"],

@@ -74,6 +74,21 @@ def _covered(path: str, by: list[str]) -> bool:
     return any(path == b or path.startswith(b.rstrip("/") + "/") for b in by)
 
 
+def _entered(readonly: list[str]) -> list[str]:
+    """`readonly`, with each folder that other users may not enter (a venv in mktemp -d's 0700 folder,
+    say) replaced by its entries: they are bound under a fresh 0755 folder, so a sample or command
+    running as another uid can reach what it was meant to read, and nothing else of the host's changes."""
+    out = []
+    for path in readonly:
+        try:
+            closed = os.path.isdir(path) and not os.path.islink(path) and (os.stat(path).st_mode & 0o005) != 0o005
+            entries = sorted(os.listdir(path)) if closed else []
+        except OSError:
+            closed, entries = False, []
+        out += [os.path.join(path, e) for e in entries] if closed else [path]
+    return out
+
+
 def pivot_into_minimal_root(readonly: list[str], writable: list[str], notes: list[str], *, tmp_mode: str = "0711",
                             tmp_size_mb: int = 1024, mount_proc: bool = True, tmp_writable: bool = True,
                             scratch: str | None = None) -> None:
@@ -82,7 +97,7 @@ def pivot_into_minimal_root(readonly: list[str], writable: list[str], notes: lis
     os.umask(0o022)
     links: dict[str, str] = {}
     binds: dict[str, bool] = {}  # real path -> writable
-    wanted = [(p, False) for p in list(SYSTEM_PATHS) + [f"/etc/{f}" for f in ETC_FILES] + readonly]
+    wanted = [(p, False) for p in list(SYSTEM_PATHS) + [f"/etc/{f}" for f in ETC_FILES] + _entered(readonly)]
     wanted += [(p, True) for p in writable]
     for path, rw in wanted:
         path = os.path.abspath(path)
