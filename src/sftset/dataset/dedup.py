@@ -334,6 +334,16 @@ def shared_buckets(keys: np.ndarray) -> np.ndarray:
     return out
 
 
+def document_buckets(sig: np.ndarray, nonempty: np.ndarray, threshold: float) -> np.ndarray:
+    """Per document and LSH band, the id of a bucket it shares with another document, else -1
+    (documents without shingles are in none)."""
+    bands, rows = lsh_bands(threshold, sig.shape[1])
+    docs = np.flatnonzero(nonempty)
+    buckets = np.full((len(sig), bands), -1, dtype=np.int64)
+    buckets[docs] = shared_buckets(band_keys(sig if len(docs) == len(sig) else sig[docs], bands, rows))
+    return buckets
+
+
 def greedy_near_duplicates(sig: np.ndarray, nonempty: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
     """(dropped, kept, Jaccard) for documents given strongest first.
 
@@ -345,10 +355,7 @@ def greedy_near_duplicates(sig: np.ndarray, nonempty: np.ndarray, threshold: flo
     another one cost Python work, and memory stays proportional to those.
     """
     num_perm = sig.shape[1]
-    bands, rows = lsh_bands(threshold, num_perm)
-    docs = np.flatnonzero(nonempty)
-    buckets = np.full((len(sig), bands), -1, dtype=np.int64)
-    buckets[docs] = shared_buckets(band_keys(sig if len(docs) == len(sig) else sig[docs], bands, rows))
+    buckets = document_buckets(sig, nonempty, threshold)
     kept_in: dict[int, list[int]] = {}
     drops: list[tuple[int, int, float]] = []
     involved = np.flatnonzero((buckets >= 0).any(axis=1))
@@ -418,10 +425,7 @@ def clustered_near_duplicates(sig: np.ndarray, nonempty: np.ndarray, threshold: 
     matches best (its chain of matches leads to the one kept).
     """
     num_perm = sig.shape[1]
-    bands, rows = lsh_bands(threshold, num_perm)
-    docs = np.flatnonzero(nonempty)
-    buckets = np.full((len(sig), bands), -1, dtype=np.int64)
-    buckets[docs] = shared_buckets(band_keys(sig if len(docs) == len(sig) else sig[docs], bands, rows))
+    buckets = document_buckets(sig, nonempty, threshold)
     parent: dict[int, int] = {}
 
     def root(i: int) -> int:
