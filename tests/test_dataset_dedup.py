@@ -214,3 +214,15 @@ def test_lsh_pass_matches_datasketch_minhashlsh_used_greedily():
 def test_settings_are_bigcodes():
     s = NearDupSettings()
     assert (s.threshold, s.num_perm, s.ngram) == (0.7, 256, 5)
+
+
+def test_a_threshold_of_one_is_a_one_line_error_not_a_crash(tmp_path):
+    from sftset.config import Config
+    from types import SimpleNamespace
+
+    from sftset.dataset.assemble import settings_from_context
+    from sftset.errors import InputError
+
+    ctx = SimpleNamespace(config=Config({"dedup": {"threshold": 1}}), flag=lambda name: None)
+    with pytest.raises(InputError, match="below 1"):
+        settings_from_context(ctx)

@@ -280,3 +280,13 @@ def test_refresh_runs_the_collect_stages(run_cli, monkeypatch, workdir):
     assert manifest["changelog"]["added"] == 1 and manifest["counts"]["problems"] == 2
     with StateStore(workdir / "curated" / "state.sqlite") as store:
         assert [r["status"] for r in store.runs()] == ["ok", "ok"]
+
+
+@pytest.mark.parametrize("holder, says", [("export", "another export is running"),
+                                          ("--source ci", "another run is running")])
+def test_the_busy_message_names_what_holds_the_lock(tmp_path, holder, says):
+    from sftset.dataset.lock import CuratedBusy
+
+    with RefreshLock(tmp_path, holder):
+        with pytest.raises(CuratedBusy, match=says):
+            RefreshLock(tmp_path, "refresh").acquire()

@@ -78,8 +78,9 @@ def settings_from_context(ctx) -> AssemblySettings:
     if not 10 <= ngram <= 13:
         raise InputError(f"must be between 10 and 13, got {ngram}", field="--ngram" if flag("ngram") else "decontam.ngram")
     threshold = cfg.resolve(None, "dedup", "threshold", 0.7, float)
-    if not 0.0 < threshold <= 1.0:
-        raise InputError(f"must be above 0 and at most 1, got {threshold}", field="dedup.threshold")
+    if not 0.0 < threshold < 1.0:  # at 1 the LSH has a single band, which datasketch refuses
+        raise InputError(f"must be above 0 and below 1, got {threshold} (for exact duplicates only, set "
+                         "[dedup] near = false)", field="dedup.threshold")
     quality = QualitySettings(
         max_line_length=cfg.resolve(None, "quality", "max_line_length", 1000, int),
         mean_line_length=cfg.resolve(None, "quality", "mean_line_length", 100.0, float),

@@ -85,7 +85,9 @@ class CuratedLock:
                 raise
             who = (f"pid {holder.pid} on {holder.host}: {holder.command}, started {holder.started_at}"
                    if holder else "another process")
-            raise CuratedBusy(f"another refresh is running ({who}); lock {self.path}; try again when it has "
+            first = (holder.command.split() or [""])[0] if holder else ""
+            what = first if first and not first.startswith("-") else "run"  # refresh, export; a --source run
+            raise CuratedBusy(f"another {what} is running ({who}); lock {self.path}; try again when it has "
                               "finished") from None
         previous = LockInfo.parse(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
         if previous is not None and previous.pid != os.getpid():
