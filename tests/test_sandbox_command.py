@@ -146,6 +146,19 @@ def test_private_tmp_and_shm_have_a_size_limit(tmp_path):
     assert "full /tmp/fill 28" in res.stdout and "full /dev/shm/fill 28" in res.stdout, res  # ENOSPC
 
 
+def test_writable_folders_have_a_size_limit_files_hidden_or_not(tmp_path):
+    # Many files each under RLIMIT_FSIZE, some in a folder the command makes unreadable: the total is bounded.
+    (tmp_path / "t.py").write_text(
+        "import os, time\nos.makedirs('hide/deep')\n"
+        "for i in range(3000):\n"
+        "    with open(f'hide/deep/{i}', 'wb') as fh:\n        fh.write(os.urandom(1 << 20))\n"
+        "    os.chmod('hide', 0)\n    time.sleep(0.01)\n    os.chmod('hide', 0o700)\n"
+        "print('WROTE 3 GB')\n")
+    res = run_isolated([sys.executable, "t.py"], cwd=tmp_path, time_s=120, disk_mb=40)
+    assert res.disk_exceeded and "WROTE" not in res.stdout, res
+    assert res.duration_s < 60 and any("over 40 MB" in n for n in res.notes), res
+
+
 def test_ipc_and_namespaces_do_not_outlive_the_command(tmp_path):
     key = 0x5F7C0000 + os.getpid() % 65536
     (tmp_path / "t.py").write_text(IPC + f"print(leave({key}, b'left'))\n"

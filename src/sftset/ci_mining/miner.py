@@ -38,6 +38,7 @@ class MineSettings:
     python: str | None = None  # interpreter for the targets' environments (default: ours)
     suite_time_s: float = 900.0
     stall_s: float = 120.0  # end a suite that used under 1% CPU for this long (0: never)
+    suite_disk_mb: int = 4096  # kill a suite whose checkout and run folders grow past this (0: unbounded)
     keep_envs: bool = False  # keep each target's venv and build folders after mining
     suite_memory_mb: int = 4096
     cap: int = 100  # distinct calls recorded per function
@@ -127,7 +128,7 @@ def _mine(target: Target, settings: MineSettings, work: Path, report: TargetRepo
     report.note_disk(work)
     run = run_suite(env, fetched.root, work / "run", plan, info.packages, time_s=settings.suite_time_s,
                     memory_mb=settings.suite_memory_mb, engine=settings.engine, cap=settings.cap,
-                    stall_s=settings.stall_s)
+                    stall_s=settings.stall_s, disk_mb=settings.suite_disk_mb)
     report.note_disk(work)
     report.runner = run.runner
     report.isolation, report.suite_returncode = run.isolation, run.returncode

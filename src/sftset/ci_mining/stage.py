@@ -95,6 +95,7 @@ def settings_from_context(ctx) -> MineSettings:
         suite_time_s=cfg.resolve(flag("suite_time"), "mine", "suite_time_s", default.suite_time_s, float),
         suite_memory_mb=cfg.resolve(None, "mine", "suite_memory_mb", default.suite_memory_mb, int),
         stall_s=cfg.resolve(None, "mine", "stall_s", default.stall_s, float),
+        suite_disk_mb=cfg.resolve(None, "mine", "suite_disk_mb", default.suite_disk_mb, int),
         keep_envs=cfg.resolve(flag("keep_envs"), "mine", "keep_envs", default.keep_envs, bool),
         cap=cfg.resolve(None, "mine", "calls_per_function", default.cap, int),
         engine=cfg.resolve(flag("engine"), "mine", "engine", None, str),

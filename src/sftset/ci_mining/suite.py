@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .ci_config import TestPlan
+from ..sandbox.command import DEFAULT_DISK_MB
 from .targets import TargetFailed
 from .venv import TargetEnv
 
@@ -34,6 +35,7 @@ class SuiteRun:
     output_tail: str
     notes: list[str] = field(default_factory=list)
     stalled: bool = False  # ended early: it made no progress for stall_s (the trace holds what came before)
+    disk_exceeded: bool = False  # killed: its folders held more than disk_mb
 
 
 def install_runtime(folder: Path) -> Path:
@@ -63,11 +65,11 @@ def suite_command(env: TargetEnv, plan: TestPlan, runner: str) -> list[str]:
 
 def run_suite(env: TargetEnv, root: Path, run_dir: Path, plan: TestPlan, packages: list[str], *, trace: bool = True,
               time_s: float = 900, memory_mb: int = 4096, engine: str | None = None, cap: int = 100,
-              stall_s: float = 0) -> SuiteRun:
+              stall_s: float = 0, disk_mb: int = DEFAULT_DISK_MB) -> SuiteRun:
     """Run the suite once; on "no tests collected" by pytest, fall back to unittest discovery.
 
     stall_s > 0 ends a suite whose processes used (almost) no CPU for that long (sandbox.stall)."""
-    args = (packages, trace, time_s, memory_mb, engine, cap, stall_s)
+    args = (packages, trace, time_s, memory_mb, engine, cap, stall_s, disk_mb)
     result = _run_once(env, root, run_dir, plan, plan.runner, *args)
     if result.returncode == NO_TESTS and plan.runner == "pytest" and not result.timed_out and not result.stalled:
         fallback = _run_once(env, root, run_dir, plan, "unittest", *args)
@@ -77,7 +79,8 @@ def run_suite(env: TargetEnv, root: Path, run_dir: Path, plan: TestPlan, package
     return result
 
 
-def _run_once(env, root, run_dir, plan, runner, packages, trace, time_s, memory_mb, engine, cap, stall_s) -> SuiteRun:
+def _run_once(env, root, run_dir, plan, runner, packages, trace, time_s, memory_mb, engine, cap, stall_s,
+              disk_mb) -> SuiteRun:
     from ..sandbox import run_isolated
 
     runtime = install_runtime(run_dir / "runtime")
@@ -98,7 +101,7 @@ def _run_once(env, root, run_dir, plan, runner, packages, trace, time_s, memory_
             environ["SFTSET_TRACE_ENGINE"] = engine
     cmd = suite_command(env, plan, runner)
     res = run_isolated(cmd, cwd=root, time_s=time_s, memory_mb=memory_mb, env=environ, writable=[root, run_dir],
-                       readable=[env.path, env.prefix], stall_s=stall_s)
+                       readable=[env.path, env.prefix], stall_s=stall_s, disk_mb=disk_mb)
     data = None
     if trace_path.exists():
         try:
@@ -107,13 +110,15 @@ def _run_once(env, root, run_dir, plan, runner, packages, trace, time_s, memory_
             data = None
     tail = (res.stdout[-3000:] + "\n" + res.stderr[-2000:]).strip()
     return SuiteRun(runner, cmd, res.returncode, res.timed_out, res.duration_s, res.isolation, data, tail,
-                    list(res.notes), res.stalled)
+                    list(res.notes), res.stalled, res.disk_exceeded)
 
 
 def check_suite(run: SuiteRun, time_s: float, stall_s: float = 0) -> None:
     """Turn a suite run that yields nothing into the target's drop reason. A suite ended for making
     no progress counts like one that hit its time limit: what it recorded before is mined."""
     tests = (run.trace or {}).get("tests", {})
+    if run.disk_exceeded:  # what it recorded may be cut anywhere, and the project misbehaves: mine nothing
+        raise TargetFailed("suite wrote too much", next((n for n in run.notes if "writable folders" in n), ""))
     if run.timed_out and not (run.trace and run.trace.get("functions")):
         raise TargetFailed("suite timed out", f"no result within {time_s:g}s")
     if run.stalled:

@@ -34,6 +34,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from ..sandbox.command import DEFAULT_DISK_MB
 from .targets import TargetFailed, fetch_sdist
 
 INSTALL_TIMEOUT_S = 900
@@ -112,6 +113,8 @@ def build_wheel(src: Path, out: Path, tmp: Path, venv: Path, prefix: str, log: P
     wheels = sorted(out.glob("*.whl"))
     if res.timed_out:
         raise TargetFailed("does not build", f"the build took longer than {BUILD_TIME_S}s")
+    if res.disk_exceeded:
+        raise TargetFailed("does not build", f"the build wrote more than {DEFAULT_DISK_MB} MB")
     if res.returncode != 0 or len(wheels) != 1:
         raise TargetFailed("does not build", _last_useful(res.stdout + "\n" + res.stderr))
     return wheels[0]

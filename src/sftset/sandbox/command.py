@@ -10,7 +10,8 @@ and `writable` ones (cwd by default) writable; /tmp and /dev/shm are private tmp
 back). A memory/CPU/pids cgroup covers its whole process tree and a seccomp filter
 refuses new namespaces, mounts and the like. When the command ends, or at the
 deadline, everything it started dies with its PID namespace. With `stall_s` a command
-whose processes stop using CPU (waiting forever) is ended early (sandbox.stall).
+whose processes stop using CPU (waiting forever) is ended early (sandbox.stall); one whose
+writable folders grow past `disk_mb` is ended too (sandbox.disk).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ _LAUNCHER = (
 )
 KEEP_OUTPUT = 256 << 10
 STALL_GRACE_S = 15  # after SIGTERM to a stalled command, before SIGKILL
+DEFAULT_DISK_MB = 4096  # what a command may hold in its writable folders (0: unbounded)
 
 
 @dataclass
@@ -43,6 +45,7 @@ class CommandResult:
     duration_s: float
     notes: list[str]
     stalled: bool = False  # ended early: no progress for stall_s (see sandbox.stall)
+    disk_exceeded: bool = False  # ended early: its writable folders held more than disk_mb (sandbox.disk)
 
 
 def run_isolated(
@@ -58,9 +61,11 @@ def run_isolated(
     tmp_mb: int = 1024,
     fsize_mb: int = 512,
     stall_s: float = 0,
+    disk_mb: int = DEFAULT_DISK_MB,
 ) -> CommandResult:
     """stall_s > 0: end the command (SIGTERM, then SIGKILL after STALL_GRACE_S) once its process tree
-    used under 1% CPU for stall_s seconds (sandbox.stall); the result then says `stalled`."""
+    used under 1% CPU for stall_s seconds (sandbox.stall); the result then says `stalled`.
+    disk_mb > 0: kill it once its writable folders hold more than that (`disk_exceeded`)."""
     cwd = os.path.abspath(cwd)
     writable = [os.path.abspath(p) for p in (writable or [cwd])]
     readable = [os.path.abspath(p) for p in (readable or [])]
@@ -75,7 +80,7 @@ def run_isolated(
                     **(env or {})},
             "writable": writable, "readable": readable, "uid": 500_000_000 + secrets.randbelow(1 << 20),
             "report": os.path.join(tmp, "report.json"), "tmp_mb": tmp_mb, "fsize_mb": fsize_mb,
-            "stall_s": stall_s,
+            "stall_s": stall_s, "disk_mb": disk_mb,
         }
         spec_path = os.path.join(tmp, "spec.json")
         Path(spec_path).write_text(json.dumps(spec))
@@ -97,7 +102,7 @@ def run_isolated(
             stdout=_tail(out_path), stderr=_tail(err_path),
             timed_out=report.get("timed_out", False), isolation=report.get("isolation", "unknown"),
             duration_s=time.monotonic() - t0, notes=report.get("notes", []),
-            stalled=report.get("stalled", False),
+            stalled=report.get("stalled", False), disk_exceeded=report.get("disk_exceeded", False),
         )
 
 
@@ -120,7 +125,7 @@ def _launch(spec_path: str) -> None:
     import resource
     import signal
 
-    from . import cgroups, host, seccomp, stall, tree
+    from . import cgroups, disk, host, seccomp, stall, tree
 
     spec = json.loads(Path(spec_path).read_text())
     report_fd = os.open(spec["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # before / is replaced
@@ -167,6 +172,8 @@ def _launch(spec_path: str) -> None:
     status, timed_out = None, False
     watch = stall.StallWatch(spec["stall_s"]) if spec.get("stall_s", 0) > 0 else None
     sample_every, next_sample, stalled_at = min(1.0, spec.get("stall_s", 0) / 10), 0.0, None
+    space = disk.DiskWatch(spec["writable"], spec["disk_mb"]) if spec.get("disk_mb", 0) > 0 else None
+    disk_exceeded = False
     while status is None:
         try:
             got, st = os.waitpid(-1, os.WNOHANG)  # orphans of the command are ours to reap
@@ -183,6 +190,12 @@ def _launch(spec_path: str) -> None:
             if watch.stalled(now, stall.tree_cpu_s()):
                 stalled_at = now  # SIGTERM first: the tracer writes what it recorded (tracer.flush_on_term)
                 os.kill(pid, signal.SIGTERM)
+        if space is not None and space.over(now):
+            disk_exceeded = True
+            notes.append(f"its writable folders held {space.used >> 20} MB, over {spec['disk_mb']} MB; killed")
+            os.kill(pid, signal.SIGKILL)
+            status = os.waitpid(pid, 0)[1]
+            break
         if now > deadline or (stalled_at is not None and now > stalled_at + STALL_GRACE_S):
             timed_out = stalled_at is None
             os.kill(pid, signal.SIGKILL)
@@ -199,7 +212,7 @@ def _launch(spec_path: str) -> None:
     level = "full" if not missing else "partial(no " + ",".join(missing) + ")"
     with os.fdopen(report_fd, "w") as fh:
         fh.write(json.dumps({"returncode": code, "timed_out": timed_out, "isolation": level, "notes": notes,
-                            "stalled": stalled_at is not None}))
+                            "stalled": stalled_at is not None, "disk_exceeded": disk_exceeded}))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os._exit(0)  # the kernel now kills what is left in our PID namespace; our parent hands the folders back
 
