@@ -72,7 +72,7 @@ class Worker:
         if self.uid_sample is None:
             self.notes.append("not root: samples keep our uid (root of a user namespace, with no capabilities)")
         try:
-            self.seccomp = seccomp.compile_filter()  # once: each sample only loads the bytes
+            self.seccomp = seccomp.Loader(seccomp.compile_filter())  # once: each sample only loads it
         except OSError as exc:
             self.seccomp = None
             self.notes.append(f"no syscall filter: libseccomp unusable ({exc})")
@@ -175,15 +175,21 @@ class Worker:
             if msg.get("type") != "batch":
                 continue
             outbox, last = [], time.monotonic()
-            for job in msg["jobs"]:
+            for i, job in enumerate(msg["jobs"]):
                 outbox.append(self.run_job_safely(job))
-                if time.monotonic() - last > FLUSH_S:
-                    self._reap_dead()
+                final = i == len(msg["jobs"]) - 1
+                if final or time.monotonic() - last > FLUSH_S:
+                    if final and not _readable(0):
+                        # No more work queued: before these verdicts leave, every sample of ours
+                        # is reaped, so nothing of them is left once the caller has its answers.
+                        # While work is queued, samples killed (with all of their PID namespace)
+                        # are reaped by the zygote as soon as they are gone, with its next
+                        # request: waiting here for their namespaces' teardown (an RCU grace
+                        # period, milliseconds) would leave this slot's CPU idle.
+                        self._reap_dead()
                     wire.send(1, {"type": "verdicts", "verdicts": outbox})
                     outbox, last = [], time.monotonic()
-            if outbox:
-                self._reap_dead()
-                wire.send(1, {"type": "verdicts", "verdicts": outbox})
+        self._reap_dead()
         self._stop_checker()
         self.zygote.close()  # it ends at the end of its requests; reaped here, not left to init
         try:
@@ -500,8 +506,8 @@ class Worker:
             host.drop_all_capabilities()
         else:
             host.prctl(host.PR_SET_NO_NEW_PRIVS, 1)
-        if self.seccomp:
-            seccomp.load(self.seccomp)
+        if self.seccomp is not None:
+            self.seccomp.load()
 
     def _sample_main(self, limits: dict, job_fd: int, out_w: int, sock: int) -> None:
         """The forked sample: its limits come from the zygote, its job from its own memfd."""
@@ -605,6 +611,11 @@ class Worker:
             if not self.cage.strays(me):
                 return
             time.sleep(0.002)
+
+
+def _readable(fd: int) -> bool:
+    """Whether `fd` has something to read right now."""
+    return bool(select.select([fd], [], [], 0)[0])
 
 
 def _write_proc(path: str, value: str) -> bool:
