@@ -187,6 +187,8 @@ class Worker:
                         # request: waiting here for their namespaces' teardown (an RCU grace
                         # period, milliseconds) would leave this slot's CPU idle.
                         self._reap_dead()
+                    elif self.forker is not None:
+                        self._kill_checker_strays()
                     wire.send(1, {"type": "verdicts", "verdicts": outbox})
                     outbox, last = [], time.monotonic()
         self._reap_dead()
@@ -593,6 +595,18 @@ class Worker:
         _remove_tree(scratch)
         return ended
 
+    def _kill_checker_strays(self) -> None:
+        """What _reap_dead's sweep kills, without waiting for killed samples to be gone: anything
+        in our cage and in our own PID namespace but the worker, zygote and checker (so started by
+        a check). A sample and all it started live in deeper PID namespaces the kernel ends with it."""
+        me = {os.getpid(), self.checker_pid, self.zygote_pid}
+        for pid in self.cage.strays(me):
+            if _pid_namespace_depth(pid) == 1:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
     def _kill_leftovers(self, done: set[int]) -> None:
         """Anything still in our cage (or, without a cage, of the sample's uid) dies now."""
         me = {os.getpid(), self.checker_pid, self.zygote_pid}
@@ -611,6 +625,18 @@ class Worker:
             if not self.cage.strays(me):
                 return
             time.sleep(0.002)
+
+
+def _pid_namespace_depth(pid: int) -> int:
+    """How many PID namespaces, ours included, `pid` has a number in (0: gone or unknown)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"NSpid:"):
+                    return len(line.split()) - 1
+    except OSError:
+        pass
+    return 0
 
 
 def _readable(fd: int) -> bool:
