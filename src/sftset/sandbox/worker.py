@@ -333,7 +333,9 @@ class Worker:
                 return reply
 
     def _reap_dead(self) -> None:
-        """Before verdicts go out, every sample they judge is reaped: no trace of it is left."""
+        """Reap every sample handed to the zygote, waiting for those still tearing down; then kill
+        whatever else is in our cage. Done before the last verdicts go out when no more work is
+        queued (see serve), so no trace of a sample is left once the caller has all its answers."""
         if self._dead or self._reap_pending:
             self._zygote_ask({"op": "reap", "reap": self._dead})
             self._dead, self._reap_pending = [], False
