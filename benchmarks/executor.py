@@ -152,8 +152,9 @@ def compare(args) -> None:
             he = _child("humaneval", path, args.workers)
             he_rates.append(n / he["seconds"])
             order = ("base", "this") if i % 2 == 0 else ("this", "base")
+            # Each imports its own src/ first, whatever sftset the interpreter has installed.
             runs = {name: _child("sftset", path, args.workers,
-                                 src=os.path.join(base_root, "src") if name == "base" else None) for name in order}
+                                 src=os.path.join(base_root if name == "base" else here, "src")) for name in order}
             for name in order:
                 r = runs[name]
                 agree = sum(a == b for a, b in zip(he["passed"], r["passed"]))
