@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from sandbox_attack import executor_leftovers
 from sftset.sandbox import Executor
 from sftset.sandbox.api import Job
 
@@ -32,3 +33,21 @@ def test_programs_compile_with_their_own_future_flags_only():
         verdicts = {v.key: v for v in ex.run_all(jobs)}
     assert not verdicts["eager"].passed and "Missing" in verdicts["eager"].detail
     assert verdicts["lazy"].passed, verdicts["lazy"].detail
+
+
+@pytest.mark.timeout(120)
+def test_no_sample_process_is_left_once_every_verdict_is_back():
+    # While more work is queued, a worker reaps killed samples after their verdicts leave (waiting
+    # for their namespaces' teardown would idle its CPU); the last verdicts it sends with nothing
+    # queued leave only once all of them are reaped. So once run_all returns, nothing is left,
+    # with no grace period: each sample leaves a child running when it answers.
+    program = "import os, time\n\n\ndef f(n):\n    if os.fork() == 0:\n        time.sleep(60)\n    return n\n"
+    jobs = [Job(key=i, program=program, entry_point="f", calls=[(f"({i},)", "{}")]) for i in range(40)]
+    with Executor(workers=2, batch_size=4) as ex:
+        verdicts = ex.run_all(jobs)
+        left = executor_leftovers(ex, wait_s=0)
+        assert [v.key for v in verdicts] == list(range(40))
+        assert all(v.passed for v in verdicts), [v.detail for v in verdicts if not v.passed][:3]
+        assert left == [], "a sample's process outlived the last verdict"
+        assert ex.run_all(jobs[:1])[0].passed  # the workers go on
+        assert executor_leftovers(ex, wait_s=0) == []

@@ -166,13 +166,28 @@ class Executor:
         self._uid_base = 1_000_000 + (os.getpid() % 60000) * 64
         self._cage = f"p{os.getpid()}-{secrets.token_hex(3)}"
         self._selector = selectors.DefaultSelector()
-        for slot in range(self.n_workers):
-            self._start_worker(slot)
+        # All workers start at once (each sets up its tree, probes and forks its zygote, a few
+        # tenths of a second), then each is waited for: start-up costs one worker's, not n.
+        starting = [self._spawn_worker(slot) for slot in range(self.n_workers)]
+        try:
+            for w in starting:
+                self._await_ready(w)
+        except BaseException:
+            for w in starting:
+                if w not in self._workers:
+                    w.stop()
+            raise
         self.isolation = self._workers[0].isolation
 
     # ---- workers ---------------------------------------------------------------------------
+    def _spawn_worker(self, slot: int) -> _Worker:
+        return _Worker(slot, self._uid_base, self._cage, self._checks_fd, self._dir, self._env)
+
     def _start_worker(self, slot: int) -> _Worker:
-        w = _Worker(slot, self._uid_base, self._cage, self._checks_fd, self._dir, self._env)
+        return self._await_ready(self._spawn_worker(slot))
+
+    def _await_ready(self, w: _Worker) -> _Worker:
+        slot = w.slot
         try:
             ready = wire.recv(w.out_fd)
         except (EOFError, wire.WireError) as exc:

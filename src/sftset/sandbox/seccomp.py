@@ -106,15 +106,29 @@ def compile_filter() -> bytes:
     return data
 
 
+class Loader:
+    """A compiled filter made ready to load: built before fork, so that the forked sample
+    only makes the one prctl call (building these ctypes objects in every sample cost it
+    about a quarter of a millisecond, a tenth of its set-up)."""
+
+    def __init__(self, program: bytes):
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._prctl = libc.prctl
+        self._prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+        self._buf = ctypes.create_string_buffer(program, len(program))
+        self._prog = _SockFprog(len(program) // 8, ctypes.cast(self._buf, ctypes.c_char_p))
+        self._addr = ctypes.addressof(self._prog)
+
+    def load(self) -> None:
+        """Load the filter into this thread (needs no_new_privs or CAP_SYS_ADMIN)."""
+        if self._prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, self._addr, 0, 0) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"seccomp filter refused: {os.strerror(err)}")
+
+
 def load(program: bytes) -> None:
     """Load a compiled filter into this thread (needs no_new_privs or CAP_SYS_ADMIN)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
-    buf = ctypes.create_string_buffer(program, len(program))
-    prog = _SockFprog(len(program) // 8, ctypes.cast(buf, ctypes.c_char_p))
-    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(prog), 0, 0) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"seccomp filter refused: {os.strerror(err)}")
+    Loader(program).load()
 
 
 def install() -> None:

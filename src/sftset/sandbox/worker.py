@@ -72,7 +72,7 @@ class Worker:
         if self.uid_sample is None:
             self.notes.append("not root: samples keep our uid (root of a user namespace, with no capabilities)")
         try:
-            self.seccomp = seccomp.compile_filter()  # once: each sample only loads the bytes
+            self.seccomp = seccomp.Loader(seccomp.compile_filter())  # once: each sample only loads it
         except OSError as exc:
             self.seccomp = None
             self.notes.append(f"no syscall filter: libseccomp unusable ({exc})")
@@ -175,15 +175,23 @@ class Worker:
             if msg.get("type") != "batch":
                 continue
             outbox, last = [], time.monotonic()
-            for job in msg["jobs"]:
+            for i, job in enumerate(msg["jobs"]):
                 outbox.append(self.run_job_safely(job))
-                if time.monotonic() - last > FLUSH_S:
-                    self._reap_dead()
+                final = i == len(msg["jobs"]) - 1
+                if final or time.monotonic() - last > FLUSH_S:
+                    if final and not _readable(0):
+                        # No more work queued: before these verdicts leave, every sample of ours
+                        # is reaped, so nothing of them is left once the caller has its answers.
+                        # While work is queued, samples killed (with all of their PID namespace)
+                        # are reaped by the zygote as soon as they are gone, with its next
+                        # request: waiting here for their namespaces' teardown (an RCU grace
+                        # period, milliseconds) would leave this slot's CPU idle.
+                        self._reap_dead()
+                    elif self.forker is not None:
+                        self._kill_checker_strays()
                     wire.send(1, {"type": "verdicts", "verdicts": outbox})
                     outbox, last = [], time.monotonic()
-            if outbox:
-                self._reap_dead()
-                wire.send(1, {"type": "verdicts", "verdicts": outbox})
+        self._reap_dead()
         self._stop_checker()
         self.zygote.close()  # it ends at the end of its requests; reaped here, not left to init
         try:
@@ -325,7 +333,9 @@ class Worker:
                 return reply
 
     def _reap_dead(self) -> None:
-        """Before verdicts go out, every sample they judge is reaped: no trace of it is left."""
+        """Reap every sample handed to the zygote, waiting for those still tearing down; then kill
+        whatever else is in our cage. Done before the last verdicts go out when no more work is
+        queued (see serve), so no trace of a sample is left once the caller has all its answers."""
         if self._dead or self._reap_pending:
             self._zygote_ask({"op": "reap", "reap": self._dead})
             self._dead, self._reap_pending = [], False
@@ -500,8 +510,8 @@ class Worker:
             host.drop_all_capabilities()
         else:
             host.prctl(host.PR_SET_NO_NEW_PRIVS, 1)
-        if self.seccomp:
-            seccomp.load(self.seccomp)
+        if self.seccomp is not None:
+            self.seccomp.load()
 
     def _sample_main(self, limits: dict, job_fd: int, out_w: int, sock: int) -> None:
         """The forked sample: its limits come from the zygote, its job from its own memfd."""
@@ -587,6 +597,18 @@ class Worker:
         _remove_tree(scratch)
         return ended
 
+    def _kill_checker_strays(self) -> None:
+        """What _reap_dead's sweep kills, without waiting for killed samples to be gone: anything
+        in our cage and in our own PID namespace but the worker, zygote and checker (so started by
+        a check). A sample and all it started live in deeper PID namespaces the kernel ends with it."""
+        me = {os.getpid(), self.checker_pid, self.zygote_pid}
+        for pid in self.cage.strays(me):
+            if _pid_namespace_depth(pid) == 1:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
     def _kill_leftovers(self, done: set[int]) -> None:
         """Anything still in our cage (or, without a cage, of the sample's uid) dies now."""
         me = {os.getpid(), self.checker_pid, self.zygote_pid}
@@ -605,6 +627,23 @@ class Worker:
             if not self.cage.strays(me):
                 return
             time.sleep(0.002)
+
+
+def _pid_namespace_depth(pid: int) -> int:
+    """How many PID namespaces, ours included, `pid` has a number in (0: gone or unknown)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"NSpid:"):
+                    return len(line.split()) - 1
+    except OSError:
+        pass
+    return 0
+
+
+def _readable(fd: int) -> bool:
+    """Whether `fd` has something to read right now."""
+    return bool(select.select([fd], [], [], 0)[0])
 
 
 def _write_proc(path: str, value: str) -> bool:
