@@ -103,7 +103,7 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
              "memory_mb": int, "problem_time_s": NUMBER, "generate": int, "max_generated": int,
              "max_mutants": int, "max_dominant_share": NUMBER, "other_machine": bool, "boundary": int,
              "max_prompt_lines": int, "max_prompt_chars": int, "drop_trivial": bool, "stall_s": NUMBER,
-             "keep_envs": bool},
+             "keep_envs": bool, "docstrings": bool, "docstring_model": str, "docstring_max_chars": int},
     "scrape": {"sources": str, "cache": str, "contact": str, "user_agent": str, "min_interval_s": NUMBER,
                "timeout_s": NUMBER, "retries": int, "backoff_s": NUMBER, "max_backoff_s": NUMBER,
                "max_retry_after_s": NUMBER, "expire_after_s": int},
