@@ -47,10 +47,11 @@ class Candidate:
     provenance: dict[str, Any]
     meta: dict[str, Any]
     unknown_raises: bool = False  # a recorded exception whose name the tracer could not see
+    hidden: str = ""  # real definitions of helpers the prompt shows as stubs (stubs.py), run after the function
 
     @property
     def program(self) -> str:
-        return self.prompt + self.solution
+        return self.prompt + self.solution + ("\n\n" + self.hidden if self.hidden else "")
 
     def body_lines(self) -> tuple[int, int]:
         """First and last line of the reference body inside `program` (1-based)."""

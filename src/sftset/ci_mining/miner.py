@@ -21,6 +21,7 @@ from .docstrings import DocstringSettings, write_docstrings
 from .environment import MachineState
 from .project import read_project
 from .report import TargetReport
+from .stubs import with_stubs
 from .suite import check_suite, run_suite, tests_ran
 from .targets import Target, TargetFailed, fetch
 from .validate import ValidationSettings, medians, validate
@@ -204,6 +205,7 @@ def screen(candidates: list, settings: WorthSettings, root: Path, report: Target
             except (OSError, TypeError):
                 headers[path] = None
         try:
+            c = with_stubs(c, settings.max_prompt_lines, settings.max_prompt_chars)
             why = worth_drop(c.program, c.entry_point, c.context, settings, headers[path])
         except Exception as exc:  # one odd function must not sink the target
             why = ("internal error", f"{type(exc).__name__}: {exc}")
