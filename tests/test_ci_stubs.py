@@ -20,6 +20,7 @@ from sftset.sandbox import Executor
 
 MODULE = '''
 _VOWELS = "aeiou"
+_SEPARATOR = None
 
 
 def _normalise(word):
@@ -45,7 +46,7 @@ def _count_vowels(word):
 def vowel_score(text):
     """Each word's vowel count times its position (from 1), summed."""
     total = 0
-    for i, word in enumerate(text.split()):
+    for i, word in enumerate(text.split(_SEPARATOR)):
         total += (i + 1) * _count_vowels(_normalise(word))
     return total
 '''
@@ -88,7 +89,8 @@ def test_over_the_bound_the_helpers_become_stubs_and_their_bodies_are_hidden(kep
     assert p.meta["stubbed_helpers"] == ["_normalise", "_count_vowels"]
     assert '    """How many vowels the word has."""\n    ...\n' in p.prompt
     assert "word = word[1:]" not in p.prompt and "n += 1" not in p.prompt
-    assert '_VOWELS = "aeiou"' in p.prompt  # constants stay in the prompt
+    assert "_SEPARATOR = None" in p.prompt  # a constant the function reads stays in the prompt ...
+    assert '_VOWELS = "aeiou"' not in p.prompt and '_VOWELS = "aeiou"' in hidden_part(p.test)  # ... one only a hidden helper reads goes with it
     context = p.prompt[:p.prompt.index("def vowel_score")].rstrip("\n") + "\n"
     assert context.count("\n") <= TIGHT.max_prompt_lines < len(MODULE[:MODULE.index("def vowel_score")].splitlines())
     hidden = hidden_part(p.test)
@@ -148,3 +150,30 @@ def test_a_helper_used_while_the_module_loads_is_never_a_stub():
     assert names == ["_twice"] and "return word.lower()" in stubbed and "out += word" in hidden
     ast.parse(stubbed + hidden)
     assert stub_helpers(context, max_lines=2, max_chars=6000) is None  # cannot fit: left to the bound's drop
+
+
+def test_a_constant_only_hidden_helpers_read_goes_with_them():
+    context = textwrap.dedent('''
+        _TABLE = {"a": 1, "b": 2, "c": 3}
+        _USED = {"x": "a"}
+        _REGISTERED = {}
+        _REGISTERED["d"] = 4
+
+
+        def _lookup(key):
+            """The number of a key, or None."""
+            found = _TABLE.get(key)
+            if found is None:
+                found = _REGISTERED.get(key)
+            return found
+        ''').lstrip()
+    stubbed, hidden, names = stub_helpers(context, max_lines=8, max_chars=6000, needs={"_USED", "_lookup"})
+    assert names == ["_lookup"] and "_USED" in stubbed and "_TABLE" not in stubbed and "_REGISTERED" not in stubbed
+    assert hidden.index("_TABLE =") < hidden.index('_REGISTERED["d"] = 4') < hidden.index("def _lookup")
+    ns: dict = {}
+    exec(stubbed + "\n" + hidden, ns)  # our own text
+    assert ns["_lookup"]("d") == 4 and ns["_USED"] == {"x": "a"}
+    # read by a statement that stays shown: the table stays too
+    shown = context + '\n\n_USED.update(_TABLE)\n'
+    stubbed, hidden, _ = stub_helpers(shown, max_lines=10, max_chars=6000, needs={"_lookup"})
+    assert "_TABLE = {" in stubbed and "_TABLE = {" not in hidden
