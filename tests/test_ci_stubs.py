@@ -19,7 +19,9 @@ from sftset.render import hidden_part
 from sftset.sandbox import Executor
 
 MODULE = '''
-_VOWELS = "aeiou"
+import re
+
+_VOWELS = re.compile("[aeiou]")  # read while the hidden part loads: the check's context must hold `re`
 _SEPARATOR = None
 
 
@@ -38,7 +40,7 @@ def _count_vowels(word):
     """How many vowels the word has."""
     n = 0
     for ch in word:
-        if ch in _VOWELS:
+        if _VOWELS.match(ch):
             n += 1
     return n
 
@@ -52,7 +54,7 @@ def vowel_score(text):
 '''
 CALLS = ["", "a", "Hello, World!", "aa bb ii", "(Quiet) EVENING air", "rhythm", "x e", "one two three four",
          "...!", "Ae io U"]
-TIGHT = WorthSettings(max_prompt_lines=12, max_prompt_chars=6000)
+TIGHT = WorthSettings(max_prompt_lines=16, max_prompt_chars=6000)
 
 
 def _candidates(root):
@@ -90,7 +92,7 @@ def test_over_the_bound_the_helpers_become_stubs_and_their_bodies_are_hidden(kep
     assert '    """How many vowels the word has."""\n    ...\n' in p.prompt
     assert "word = word[1:]" not in p.prompt and "n += 1" not in p.prompt
     assert "_SEPARATOR = None" in p.prompt  # a constant the function reads stays in the prompt ...
-    assert '_VOWELS = "aeiou"' not in p.prompt and '_VOWELS = "aeiou"' in hidden_part(p.test)  # ... one only a hidden helper reads goes with it
+    assert '_VOWELS = re.compile' not in p.prompt and '_VOWELS = re.compile' in hidden_part(p.test)  # ... one only a hidden helper reads goes with it
     context = p.prompt[:p.prompt.index("def vowel_score")].rstrip("\n") + "\n"
     assert context.count("\n") <= TIGHT.max_prompt_lines < len(MODULE[:MODULE.index("def vowel_score")].splitlines())
     hidden = hidden_part(p.test)

@@ -115,6 +115,9 @@ def render_table(reports: list[TargetReport]) -> str:
             lines.append(f"  {r.target}: not kept: {top}")
         if r.stalled:
             lines.append(f"  {r.target}: the suite made no progress; ended early; mined what it recorded")
+        if r.docstrings_generated or r.docstrings_refused:
+            lines.append(f"  {r.target}: docstrings written by a model: {r.docstrings_generated} used, "
+                         f"{len(r.docstrings_refused)} refused (still flagged no_docstring: {r.no_docstring})")
         for event in r.contained[:3]:
             lines.append(f"  {r.target}: contained: {event['event']} ({event['detail'][:80]})")
     return "\n".join(lines)
