@@ -118,3 +118,38 @@ def test_a_server_that_is_down_leaves_the_functions_flagged(tmp_path):
     settings = DocstringSettings(urls=("http://127.0.0.1:9",), model="m", max_retries=0, timeout_s=2)
     result = write_docstrings([_problem()], settings, tmp_path / "_docstrings.jsonl")
     assert result.problems == [_problem()] and result.generated == 0
+
+
+def test_the_mine_stage_writes_them_through_the_sampling_server(tmp_path, run_cli):
+    """A project whose functions have no docstrings, mined with [sampling] url set: the good answer is
+    used and marked, the one that pastes a body line is refused (the function stays flagged); the
+    answers are stored where a rerun finds them (the unit test above shows a rerun asks nothing)."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    project = tmp_path / "numtools_project"
+    shutil.copytree(Path(__file__).parent / "projects" / "unittest_only", project)
+    init = project / "numtools" / "__init__.py"
+    init.write_text("\n".join(line for line in init.read_text().splitlines()
+                              if not line.startswith('    """')) + "\n")
+
+    def answer(body, seq, i):
+        if "def digits(n):" in body["prompt"]:
+            return "The decimal digits of a non-negative integer, most significant first; negative numbers are refused."
+        return "Loops with a, b = b, a % b until b is zero."  # gcd: pastes a body line
+
+    with CompletionsServer(answer=answer) as server:
+        (tmp_path / "sftset.toml").write_text(f'[sampling]\nurl = "{server.url}"\nmodel = "test-model"\n')
+        argv = ["mine", project, "--out", "out.jsonl", "--report", "r.json", "--workers", "2", "--max-mutants", "10",
+                "--max-generated", "3"]
+        assert run_cli(*argv).rc == 0
+    assert server.errors == [] and len(server.requests) == 2  # one request per function
+    assert (tmp_path / "curated" / "ci_work" / "_docstrings.jsonl").read_text().count("\n") == 2  # stored for a rerun
+    problems = {json.loads(line)["entry_point"]: json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()}
+    assert problems["digits"]["flags"] == [GENERATED_FLAG] and problems["digits"]["meta"]["docstring"]["model"] == "test-model"
+    assert '"""The decimal digits of a non-negative integer' in problems["digits"]["prompt"]
+    assert problems["gcd"]["flags"] == ["no_docstring"] and "docstring" not in problems["gcd"]["meta"]
+    (report,) = json.loads((tmp_path / "r.json").read_text())["targets"]
+    assert report["docstrings_generated"] == 1 and report["no_docstring"] == 1
+    assert [why[:25] for why in report["docstrings_refused"].values()] == ["pastes a line of the body"], report["docstrings_refused"]

@@ -7,7 +7,7 @@ signature, the body and a few of the problem's public calls. The answer is used 
 describes behaviour rather than pasting code:
 
 - it is short (`[mine] docstring_max_chars`, at most MAX_LINES lines) and has some words;
-- it holds no non-trivial line of the body (whitespace ignored) and no expected value of a
+- it holds no non-trivial line of the body (two names or values or more; whitespace and comments ignored) and no expected value of a
   hidden test verbatim (values the public examples, the prompt or the body show are allowed);
 - the prompt with it still parses, its docstring is the text, and the record passes the
   quality rules and worth.py's prompt rules (a docstring copied from a helper, the bound).
@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import json
+import keyword
 import re
 import textwrap
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -37,8 +40,8 @@ MISSING_FLAG = "no_docstring"
 MAX_LINES = 15
 MIN_WORDS = 3
 EXAMPLES = 3
-# A body line this short (whitespace removed) is not a giveaway: `return x`, `else:`, `i += 1`.
-TRIVIAL_LINE_CHARS = 12
+# A body line this short (whitespace removed) is not a giveaway even with two names: `a=b`, `i+=1`.
+MIN_LINE_CHARS = 6
 # An expected value this short (`True`, `0`, `'a'`) will appear in any description.
 TRIVIAL_VALUE_CHARS = 5
 STOP = ('"""', "'''", "\ndef ", "\nclass ")
@@ -169,14 +172,37 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+_WORDS = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|'[^']*'|\"[^\"]*\"")
+
+
+def trivial(line: str) -> bool:
+    """A body line that gives nothing away: one name or value at most (`else:`, `return out`, `while b:`,
+    `out = []`), or under MIN_LINE_CHARS characters without whitespace."""
+    code = _squash(line)
+    content = [w for w in _WORDS.findall(line) if not keyword.iskeyword(w)]
+    return len(content) <= 1 or len(code) < MIN_LINE_CHARS
+
+
 def pasted_line(doc: str, solution: str) -> str | None:
-    """A non-trivial line of the body that the docstring holds (whitespace ignored), or None."""
+    """A non-trivial line of the body (comments left out) that the docstring holds, whitespace ignored, or None."""
     flat = _squash(doc)
     for line in solution.splitlines():
-        squashed = _squash(line)
-        if len(squashed) >= TRIVIAL_LINE_CHARS and squashed in flat:
-            return line.strip()
+        code = _strip_comment(line)
+        if code.strip() and not trivial(code) and _squash(code) in flat:
+            return code.strip()
     return None
+
+
+def _strip_comment(line: str) -> str:
+    """The line without a trailing comment (a `#` inside a string literal stays)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return line
+    for tok in tokens:
+        if tok.type == tokenize.COMMENT:
+            return line.strip()[:tok.start[1]]
+    return line
 
 
 def leaked_value(doc: str, p: Problem) -> str | None:
