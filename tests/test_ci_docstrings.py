@@ -62,7 +62,8 @@ def test_a_good_docstring_is_used_and_marked_and_not_asked_for_again(tmp_path):
     assert GENERATED_FLAG in p.flags and "no_docstring" not in p.flags
     assert p.meta["docstring"] == {"generated": True, "model": "test-model"} and p.meta["module"] == "demo.text"
     fn = ast.parse(p.prompt + p.canonical_solution).body[-1]
-    assert ast.get_docstring(fn).startswith("Collapse every run of spaces") and "limit` characters." in ast.get_docstring(fn)
+    doc = ast.get_docstring(fn)
+    assert doc.startswith("Collapse every run of spaces") and "limit` characters." in doc
     assert p.prompt.startswith(_problem().prompt) and p.content_hash != _problem().content_hash
     assert p.test == _problem().test  # the tests are the same ones
     namespace: dict = {}
@@ -146,13 +147,16 @@ def test_the_mine_stage_writes_them_through_the_sampling_server(tmp_path, run_cl
         assert run_cli(*argv).rc == 0
     assert server.errors == [] and len(server.requests) == 2  # one request per function
     assert (tmp_path / "curated" / "ci_work" / "_docstrings.jsonl").read_text().count("\n") == 2  # stored for a rerun
-    problems = {json.loads(line)["entry_point"]: json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()}
-    assert problems["digits"]["flags"] == [GENERATED_FLAG] and problems["digits"]["meta"]["docstring"]["model"] == "test-model"
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    problems = {p["entry_point"]: p for p in rows}
+    assert problems["digits"]["flags"] == [GENERATED_FLAG]
+    assert problems["digits"]["meta"]["docstring"]["model"] == "test-model"
     assert '"""The decimal digits of a non-negative integer' in problems["digits"]["prompt"]
     assert problems["gcd"]["flags"] == ["no_docstring"] and "docstring" not in problems["gcd"]["meta"]
     (report,) = json.loads((tmp_path / "r.json").read_text())["targets"]
     assert report["docstrings_generated"] == 1 and report["no_docstring"] == 1
-    assert [why[:25] for why in report["docstrings_refused"].values()] == ["pastes a line of the body"], report["docstrings_refused"]
+    refused = report["docstrings_refused"]
+    assert [why[:25] for why in refused.values()] == ["pastes a line of the body"], refused
 
 
 def test_a_docstring_that_reads_like_a_benchmark_item_is_refused(tmp_path):

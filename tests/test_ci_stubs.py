@@ -92,7 +92,8 @@ def test_over_the_bound_the_helpers_become_stubs_and_their_bodies_are_hidden(kep
     assert '    """How many vowels the word has."""\n    ...\n' in p.prompt
     assert "word = word[1:]" not in p.prompt and "n += 1" not in p.prompt
     assert "_SEPARATOR = None" in p.prompt  # a constant the function reads stays in the prompt ...
-    assert '_VOWELS = re.compile' not in p.prompt and '_VOWELS = re.compile' in hidden_part(p.test)  # ... one only a hidden helper reads goes with it
+    # ... one only a hidden helper reads goes with it
+    assert "_VOWELS = re.compile" not in p.prompt and "_VOWELS = re.compile" in hidden_part(p.test)
     context = p.prompt[:p.prompt.index("def vowel_score")].rstrip("\n") + "\n"
     assert context.count("\n") <= TIGHT.max_prompt_lines < len(MODULE[:MODULE.index("def vowel_score")].splitlines())
     hidden = hidden_part(p.test)

@@ -7,8 +7,9 @@ signature, the body and a few of the problem's public calls. The answer is used 
 describes behaviour rather than pasting code:
 
 - it is short (`[mine] docstring_max_chars`, at most MAX_LINES lines) and has some words;
-- it holds no non-trivial line of the body (two names or values or more; whitespace and comments ignored) and no expected value of a
-  hidden test verbatim (values the public examples, the prompt or the body show are allowed);
+- it holds no non-trivial line of the body (two names or values or more; whitespace and comments
+  ignored) and no expected value of a hidden test verbatim (values the public examples, the prompt
+  or the body show are allowed);
 - the prompt with it still parses, its docstring is the text, and the record passes the
   quality rules, worth.py's prompt rules (a docstring copied from a helper, the bound) and
   decontamination against HumanEval (a docstring that makes a clean prompt match a benchmark item).
