@@ -166,3 +166,20 @@ def test_a_docstring_that_reads_like_a_benchmark_item_is_refused(tmp_path):
     doc = he.prompt.split('"""')[1].split(">>>")[0].strip()
     result, _ = _write(tmp_path, doc)
     assert "decontamination" in result.refused[_problem().task_id] and "no_docstring" in result.problems[0].flags
+
+
+def test_exports_keep_and_count_generated_docstrings(tmp_path):
+    """A problem with a generated docstring is exported (only `no_docstring` is left out by default),
+    and the assembly's stats and the card say how many there are."""
+    from sftset.dataset.assemble import AssemblySettings, assemble
+    from sftset.dataset.publish import card_notes
+
+    result, _ = _write(tmp_path, GOOD)
+    generated = result.problems[0]
+    flagged = _problem()
+    flagged = Problem.from_dict(dict(flagged.to_dict(), task_id="ci/demo/demo.text.other", content_hash=""))
+    settings = AssemblySettings(near_dedup=False)
+    a = assemble([generated, flagged], settings, verdicts={})
+    assert [p.task_id for p in a.problems] == [generated.task_id]
+    assert a.stats["flags"] == {GENERATED_FLAG: 1} and a.counts["flagged no_docstring"] == 1
+    assert any("1 problems have a docstring written by a model" in line for line in card_notes(a, settings))

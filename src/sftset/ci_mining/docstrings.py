@@ -22,6 +22,7 @@ The dataset stage checks every prompt again at export (with [decontam]'s benchma
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import io
 import json
@@ -321,6 +322,7 @@ def _sampler(settings: DocstringSettings):
                                max_retries=settings.max_retries)
 
 
+@functools.lru_cache(maxsize=1)  # built once per process, not once per target
 def _decontaminator():
     """HumanEval's items, as the dataset stage checks them by default (it checks again, with [decontam]'s
     benchmark files too, at export)."""
