@@ -10,13 +10,16 @@ from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
 from .record import Problem
+from .render import hidden_part
 from .sandbox.api import Job, Verdict
 from .sandbox.passk import pass_at_k
 
 
 def program_for(problem: Problem, completion: str) -> str:
-    # Exactly what HumanEval's harness executes before the test.
-    return problem.prompt + completion
+    # What HumanEval's harness executes before the test; the check runs in another process here, so
+    # the real helpers a prompt shows as stubs (in `test`, ahead of check) rebind them in the program.
+    hidden = hidden_part(problem.test)
+    return problem.prompt + completion + ("\n\n" + hidden if hidden else "")
 
 
 def sample_job(problem: Problem, completion: str, key: Any, *, time_s: float | None = None,

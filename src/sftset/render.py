@@ -138,12 +138,31 @@ def _sftset_stdio(candidate, stdin, stdout, checker):
 '''
 
 
+# The real definitions of helpers a prompt shows as stubs (ci_mining/stubs.py) sit between these
+# lines in `test`, ahead of `check`: in HumanEval's harness (one module) they rebind the stubs; an
+# executor that runs the check in another process appends them to the program (hidden_part).
+HIDDEN_BEGIN = "# sftset: helpers the prompt shows as stubs, in full"
+HIDDEN_END = "# sftset: end of helpers"
+
+
+def hidden_part(test: str) -> str:
+    """The hidden helper definitions a rendered `test` holds, or ""."""
+    start = test.find(HIDDEN_BEGIN + "\n")
+    end = test.find("\n" + HIDDEN_END, start)
+    if start < 0 or end < 0:
+        return ""
+    return test[start + len(HIDDEN_BEGIN) + 1:end + 1]
+
+
 def render_check(problem: "Problem") -> str:
     """Return the `test` code for a record with structured tests."""
     checker = problem.checker
     lines: list[str] = []
     if problem.kind == "function":
         lines.append(HELPERS.strip("\n"))
+        hidden = problem.meta.get("hidden_context")
+        if isinstance(hidden, str) and hidden.strip():  # helpers the prompt shows as stubs: the real ones
+            lines += ["", "", HIDDEN_BEGIN, hidden.strip("\n"), HIDDEN_END]
         lines += ["", "", "def check(candidate):"]
         for case in problem.tests:
             args, kwargs = case.get("args", "()"), case.get("kwargs", "{}")

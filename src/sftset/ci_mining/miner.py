@@ -17,9 +17,11 @@ from ..progress import bar, log, plural
 from ..record import Problem
 from . import build
 from .ci_config import read_plan
+from .docstrings import DocstringSettings, write_docstrings
 from .environment import MachineState
 from .project import read_project
 from .report import TargetReport
+from .stubs import with_stubs
 from .suite import check_suite, run_suite, tests_ran
 from .targets import Target, TargetFailed, fetch
 from .validate import ValidationSettings, medians, validate
@@ -47,13 +49,17 @@ class MineSettings:
     force: bool = False
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     worth: WorthSettings = field(default_factory=WorthSettings)
+    docstrings: DocstringSettings = field(default_factory=DocstringSettings)  # no model server: none written
 
     def key(self) -> str:
         """Identifies the settings that change what a target yields (not where or how fast)."""
         v = asdict(self.validation)
         v.pop("workers", None)
-        blob = json.dumps([__version__, "q13-2", self.python or "", self.cap, self.engine or "", v,
-                           asdict(self.worth)], sort_keys=True)
+        parts = [__version__, "q13-2", "stubs-1", self.python or "", self.cap, self.engine or "", v,
+                 asdict(self.worth)]
+        if self.docstrings.enabled:  # without a model the key (and so what counts as mined) is as before
+            parts.append(self.docstrings.key())
+        blob = json.dumps(parts, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -173,10 +179,15 @@ def _mine(target: Target, settings: MineSettings, work: Path, report: TargetRepo
     for o in outcomes:
         if o.kept and o.problem is not None:
             problems.append(o.problem)
-            if "no_docstring" in o.problem.flags:
-                report.no_docstring += 1
         else:
             report.add_drop(o.reason, f"{o.candidate.task_id}: {o.detail}", function=o.candidate.task_id)
+    if settings.docstrings.enabled:
+        written = write_docstrings(problems, settings.docstrings, settings.work_dir.resolve() / "_docstrings.jsonl",
+                                   settings.worth)
+        problems = written.problems
+        report.docstrings_generated = written.generated
+        report.docstrings_refused = dict(written.refused)
+    report.no_docstring = sum("no_docstring" in p.flags for p in problems)
     report.problems_kept = len(problems)
     m = medians(outcomes)
     report.median_coverage_lines = m["coverage_lines"]
@@ -196,7 +207,11 @@ def screen(candidates: list, settings: WorthSettings, root: Path, report: Target
             except (OSError, TypeError):
                 headers[path] = None
         try:
-            why = worth_drop(c.program, c.entry_point, c.context, settings, headers[path])
+            c = with_stubs(c, settings.max_prompt_lines, settings.max_prompt_chars)
+            if len(c.prompt) > build.MAX_PROMPT_CHARS:
+                why = ("prompt too long", f"{len(c.prompt)} characters")
+            else:
+                why = worth_drop(c.program, c.entry_point, c.context, settings, headers[path])
         except Exception as exc:  # one odd function must not sink the target
             why = ("internal error", f"{type(exc).__name__}: {exc}")
         if why:

@@ -43,7 +43,9 @@ class TargetReport:
     worth_a_problem: int = 0  # candidates left after worth.py's rules, before validation in the sandbox
     machine_state_calls: int = 0  # recorded calls left out because their values carry the machine's state
     problems_kept: int = 0
-    no_docstring: int = 0
+    no_docstring: int = 0  # kept problems still without a docstring (after a model wrote some, if one did)
+    docstrings_generated: int = 0  # docstrings a model wrote that were used (docstrings.py)
+    docstrings_refused: dict[str, str] = field(default_factory=dict)  # task_id -> why its answer was not used
     drops: dict[str, int] = field(default_factory=dict)  # function-level drops by reason
     drop_examples: dict[str, str] = field(default_factory=dict)
     dropped: list[dict[str, str]] = field(default_factory=list)  # each dropped function: its id, reason, detail
@@ -113,6 +115,9 @@ def render_table(reports: list[TargetReport]) -> str:
             lines.append(f"  {r.target}: not kept: {top}")
         if r.stalled:
             lines.append(f"  {r.target}: the suite made no progress; ended early; mined what it recorded")
+        if r.docstrings_generated or r.docstrings_refused:
+            lines.append(f"  {r.target}: docstrings written by a model: {r.docstrings_generated} used, "
+                         f"{len(r.docstrings_refused)} refused (still flagged no_docstring: {r.no_docstring})")
         for event in r.contained[:3]:
             lines.append(f"  {r.target}: contained: {event['event']} ({event['detail'][:80]})")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from ..config import find_reviewed_file, load_toml
 from ..errors import InputError
 from ..progress import log, plural
 from ..record import Problem
+from .docstrings import settings_from_context as docstring_settings
 from .miner import MineSettings, mine_or_skip
 from .report import TARGET_STAGE, TargetReport, render_table
 from .targets import Target, parse_target
@@ -103,6 +104,7 @@ def settings_from_context(ctx) -> MineSettings:
         force=bool(flag("force")),
         validation=validation,
         worth=worth,
+        docstrings=docstring_settings(ctx),
     )
 
 

@@ -596,8 +596,10 @@ def _finish(executor, state: list[_State], settings: ValidationSettings, on_prog
         except Exception as exc:  # one odd value must not sink the target
             s.drop("internal error", f"{type(exc).__name__}: {exc}")
             continue
+        # prompt: the check's trusted context, as evaluation.sample_job gives it (a stubbed helper's hidden
+        # definition, in the test, may read the prompt's names while it loads)
         jobs.append(Job(key=(id(s), "check"), program=c.program + GUARD, entry_point=c.entry_point, test=s.problem.test,
-                        time_s=settings.problem_time_s * 3, memory_mb=settings.memory_mb))
+                        prompt=c.prompt, time_s=settings.problem_time_s * 3, memory_mb=settings.memory_mb))
     verdicts = _run(executor, jobs, on_progress)
     for s in state:
         if s.alive:

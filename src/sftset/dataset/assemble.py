@@ -269,6 +269,8 @@ def assemble(
         "decontam": {**dict(sorted(stats["decontam"].items())), "benchmarks": dec.sources,
                      "ngram": dec.ngram, "code_ngram": dec.code_ngram},
         "dedup": dict(sorted(stats["dedup"].items())),
+        # rows kept with a marker, e.g. generated_docstring (a model wrote the mined function's docstring)
+        "flags": dict(sorted(Counter(f for p in final for f in p.flags).items())),
     }
     drops.sort(key=lambda d: task_order(d.task_id))
     log.info("assembled %d of %d problems (%d verdicts reused, %d written)", len(final), len(problems), reused,

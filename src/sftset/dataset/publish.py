@@ -53,6 +53,10 @@ def card_notes(a: Assembly, settings: AssemblySettings) -> list[str]:
     if dec.get("exempt"):
         notes.append(f"- **{dec['exempt']} problems are benchmark items themselves** (imported on purpose, e.g. "
                      "`import --humaneval`): do not train on them, or set `[decontam] keep_benchmark_items = false`.")
+    generated = a.stats.get("flags", {}).get("generated_docstring", 0)
+    if generated:
+        notes.append(f"- {generated} problems have a docstring written by a model (flag `generated_docstring`; "
+                     "`meta.docstring` names the model): the mined function had none.")
     if settings.licenses is not None:
         notes.append(f"- Licences allowed: {', '.join(sorted(settings.licenses))}.")
     if settings.validation_fraction is not None:
