@@ -809,7 +809,7 @@ def _serve_sample(job: dict, scratch: str, sock: int) -> None:
         if "call" in msg:
             failure = reply = None
             try:
-                args, kwargs = decode(msg["call"]), decode(msg["kwargs"])
+                args, kwargs = decode(msg["call"], names=namespace), decode(msg["kwargs"], names=namespace)
                 value = fn(*args, **kwargs)
                 try:
                     reply = {"ok": encode(value)}
