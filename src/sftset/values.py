@@ -213,6 +213,8 @@ def _sftset_lookup(path, names, call=False):
     (always, without `names`: the program's names are then left unresolved). The standard library's
     and builtins' are resolved either way, to check that they name a value (never called here)."""
     head = path.split(".")[0]
+    if head in ("nan", "inf"):  # what repr writes for floats that have no literal
+        raise ValueError("not a value: " + path[:60])
     if names is not None and head in names:
         obj = _sftset_resolve(path, names)
     elif hasattr(_sftset_builtins, head) or head in _SFTSET_STDLIB:
