@@ -212,8 +212,9 @@ def _sftset_lookup(path, names, call=False):
     """What `path` names, checked, or None where it is the program's and `names` does not resolve it
     (always, without `names`: the program's names are then left unresolved). The standard library's
     and builtins' are resolved either way, to check that they name a value (never called here)."""
-    head = path.split(".")[0]
-    if head in ("nan", "inf"):  # what repr writes for floats that have no literal
+    parts = path.split(".")
+    head = parts[0]
+    if head in ("nan", "inf") or any(p.startswith("__") for p in parts):  # nan: repr of floats with no literal
         raise ValueError("not a value: " + path[:60])
     if names is not None and head in names:
         obj = _sftset_resolve(path, names)
@@ -263,6 +264,8 @@ def _sftset_path_of(obj, own=None, verify=False):
         module = getattr(obj, "__module__", None)
     if type(module) is not str:
         return None
+    if any(getattr(_sftset_builtins, name, None) is obj for name in _SFTSET_UNSAFE_BUILTINS):
+        return None  # also io.open, which is builtins.open
     if module == "builtins":
         if qual.split(".")[0] in _SFTSET_UNSAFE_BUILTINS:
             return None
