@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections import namedtuple
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -132,6 +133,8 @@ class Same:
     (re.I, "re.RegexFlag.IGNORECASE"), (Pair(1, [2]), "Pair(a=1, b=[2])"), (Cell(3), "Cell(row=3, col=0)"),
     (operator.add, "operator.add"), (len, "len"), (str.upper, "str.upper"), (dict.fromkeys, "dict.fromkeys"),
     ([Shade.DARK, {Pair(1, 2): operator.mul}], "[Shade.DARK, {Pair(a=1, b=2): operator.mul}]"),
+    (urlsplit("http://a.b/c?d"), "urllib.parse.SplitResult(scheme='http', netloc='a.b', path='/c', query='d', "
+                                 "fragment='')"),
 ])
 def test_the_tracer_names_values_and_they_read_back(value, text):
     tracer = Tracer([__name__.partition(".")[0]])

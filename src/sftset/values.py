@@ -236,8 +236,9 @@ def _sftset_lookup(path, names, call=False):
 
 
 def _sftset_is_record(t):
-    return (issubclass(t, tuple) and isinstance(t.__dict__.get("_fields"), tuple)) or \
-        isinstance(t.__dict__.get("__dataclass_fields__"), dict)
+    # namedtuples (and classes derived from one, like urllib.parse.SplitResult) and dataclasses
+    return (issubclass(t, tuple) and isinstance(getattr(t, "_fields", None), tuple)) or \
+        isinstance(getattr(t, "__dataclass_fields__", None), dict)
 
 
 def _sftset_path_of(obj, own=None, verify=False):
@@ -318,11 +319,11 @@ def _sftset_describe(x, own=None, verify=False):
     path = _sftset_path_of(t, own, verify)
     if path is None:
         return None
-    if issubclass(t, tuple) and isinstance(t.__dict__.get("_fields"), tuple):
+    if issubclass(t, tuple) and isinstance(getattr(t, "_fields", None), tuple):
         if len(t._fields) != len(x):
             return None
         return (path, (), tuple(zip(t._fields, tuple.__iter__(x))))
-    if isinstance(t.__dict__.get("__dataclass_fields__"), dict):
+    if isinstance(getattr(t, "__dataclass_fields__", None), dict):
         return (path, (), tuple((f.name, getattr(x, f.name)) for f in _sftset_dataclasses.fields(x) if f.init))
     if _sftset_stdlib(t.__module__):
         return None
