@@ -243,7 +243,8 @@ def _sftset_is_record(t):
 
 def _sftset_path_of(obj, own=None, verify=False):
     """The path a type or callable is named by, or None (lambdas, nested functions, bound methods,
-    third-party ones). own: the top-level packages whose objects may be named (None: any).
+    third-party ones). own: the top-level packages whose objects may be named, or a test of a module
+    name (None: any).
     verify: the path must resolve back to obj."""
     qual = getattr(obj, "__qualname__", None)
     if type(qual) is not str or "<" in qual:
@@ -274,7 +275,7 @@ def _sftset_path_of(obj, own=None, verify=False):
     elif _sftset_stdlib(module):
         candidates = [module + "." + qual, module.lstrip("_") + "." + qual]
     else:
-        if own is not None and module.partition(".")[0] not in own:
+        if own is not None and not (own(module) if callable(own) else module.partition(".")[0] in own):
             return None
         if verify:
             found = _sftset_sys.modules.get(module)

@@ -287,12 +287,17 @@ class Tracer:
             return text
         busy, self._busy = self._busy, True
         try:
-            text = _text_of(value, self.packages, verify)
+            text = _text_of(value, self._nameable, verify)
         except Exception:  # the project's code, run to check a value, raised
             text = None
         finally:
             self._busy = busy
         return text if text is not None and len(text) <= MAX_REPR else None
+
+    def _nameable(self, module: str) -> bool:
+        """Whether the project's objects of `module` may be named in a value text: not its tests' (a
+        problem's prompt can only carry what the project's own modules define)."""
+        return module.partition(".")[0] in self.packages and not is_test_module(module)
 
     def _exit(self, frame, value, raised: bool, exc=None) -> None:
         fn, key, args, kwargs = self.pending.pop(frame)
