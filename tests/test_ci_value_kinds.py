@@ -205,3 +205,17 @@ def test_the_tracer_leaves_out_what_the_projects_tests_define():
     sys.modules["vkmodel.tests.test_model"] = tests_module
     assert Tracer(["vkmodel"]).value_text(tests_module.Shade.DARK) is None
     assert Tracer(["vkmodel"]).value_text(Shade.DARK) == "Shade.DARK"
+
+
+def test_humaneval_harness_exec_with_empty_globals(mined):
+    """HumanEval's execution.py runs exec(program, {}): no __name__, so the program's classes say
+    __module__ == 'builtins' and its functions None; values of named types still compare."""
+    for name, p in mined["problems"].items():
+        for kind, completion in (("right", p.canonical_solution), ("wrong", WRONG[name])):
+            program = p.prompt + completion + "\n" + p.test + "\n" + f"check({p.entry_point})\n"
+            try:
+                exec(compile(program, "<check>", "exec"), {})
+                passed = True
+            except AssertionError:
+                passed = False
+            assert passed == (kind == "right"), (name, kind)

@@ -166,6 +166,12 @@ def _sftset_stdlib(module):
         module.startswith("_") and module.lstrip("_").partition(".")[0] in _SFTSET_STDLIB)
 
 
+def _sftset_stdlib_class(t):
+    # A class of a program run by exec(program, {}) says __module__ == "builtins" too.
+    module = t.__module__
+    return _sftset_stdlib(module) and (module != "builtins" or getattr(_sftset_builtins, t.__qualname__, None) is t)
+
+
 def _sftset_resolve(path, names):
     """The object `path` names in the program (`names`), builtins or a standard-library module; None if none."""
     parts = path.split(".")
@@ -227,7 +233,7 @@ def _sftset_lookup(path, names, call=False):
     if obj is None:
         return None
     if call:  # a constructor: the program's classes, the standard library's enums and records
-        if not isinstance(obj, type) or _sftset_stdlib(obj.__module__) and not (
+        if not isinstance(obj, type) or _sftset_stdlib_class(obj) and not (
                 issubclass(obj, _sftset_enum.Enum) or _sftset_is_record(obj)):
             raise ValueError("not a value: " + path[:60])
     elif not isinstance(obj, _SFTSET_NAMED_KINDS + (_sftset_enum.Enum,)):
@@ -264,6 +270,8 @@ def _sftset_path_of(obj, own=None, verify=False):
         module = getattr(owner, "__module__", None)
     elif type(obj) is not _sftset_types.BuiltinFunctionType:
         module = getattr(obj, "__module__", None)
+    if module is None and own is None:
+        module = "__main__"  # a function of a program run by exec(program, {}), HumanEval's way: no __name__
     if type(module) is not str:
         return None
     if any(getattr(_sftset_builtins, name, None) is obj for name in _SFTSET_UNSAFE_BUILTINS):
@@ -291,6 +299,8 @@ def _sftset_path_of(obj, own=None, verify=False):
             continue
         if found is obj or (bound is not None and not isinstance(bound, _sftset_types.ModuleType) and found == obj):
             return path
+    if module == "builtins" and own is None and isinstance(obj, type):
+        return qual  # a class of a program run by exec(program, {}) (no __name__: its __module__ is builtins)
     return None
 
 
@@ -326,7 +336,7 @@ def _sftset_describe(x, own=None, verify=False):
         return (path, (), tuple(zip(t._fields, tuple.__iter__(x))))
     if isinstance(getattr(t, "__dataclass_fields__", None), dict):
         return (path, (), tuple((f.name, getattr(x, f.name)) for f in _sftset_dataclasses.fields(x) if f.init))
-    if _sftset_stdlib(t.__module__):
+    if _sftset_stdlib_class(t):
         return None
     init = getattr(t.__init__, "__code__", None)  # a simple object: each __init__ parameter kept as an attribute
     state = getattr(x, "__dict__", None)
