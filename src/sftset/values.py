@@ -130,6 +130,7 @@ _SFTSET_UNSAFE_BUILTINS = frozenset((
     "print", "input", "open", "exec", "eval", "compile", "breakpoint", "exit", "quit", "help", "globals", "locals",
     "vars", "setattr", "delattr", "getattr", "id", "hash", "copyright", "credits", "license", "__import__",
     "__build_class__", "memoryview", "super", "object", "type", "classmethod", "staticmethod", "property"))
+_SFTSET_MAX_REBUILD_FAILURES = 3  # objects of a type that failed to rebuild this often are not tried again
 
 
 class _SftsetObject:
@@ -304,7 +305,16 @@ def _sftset_path_of(obj, own=None, verify=False):
     return None
 
 
-def _sftset_describe(x, own=None, verify=False):
+def _sftset_type_path(t, own, verify, memo):
+    if memo is None:
+        return _sftset_path_of(t, own, verify)
+    key = (t, verify)
+    if key not in memo:
+        memo[key] = _sftset_path_of(t, own, verify)
+    return memo[key]
+
+
+def _sftset_describe(x, own=None, verify=False, memo=None):
     """(path, args, kwargs) of a value of a named type (args None for an enum member or a
     callable), read or real; None when x is not one. Objects whose equality is identity, or
     whose repr carries an address, are not values."""
@@ -315,7 +325,7 @@ def _sftset_describe(x, own=None, verify=False):
         path = _sftset_path_of(x, own, verify)
         return None if path is None else (path, None, None)
     if isinstance(x, _sftset_enum.Enum):
-        path = _sftset_path_of(t, own, verify)
+        path = _sftset_type_path(t, own, verify, memo)
         if path is None:
             return None
         name = x._name_
@@ -327,7 +337,7 @@ def _sftset_describe(x, own=None, verify=False):
         return None
     if t.__eq__ is object.__eq__ or t.__repr__ is object.__repr__:
         return None
-    path = _sftset_path_of(t, own, verify)
+    path = _sftset_type_path(t, own, verify, memo)
     if path is None:
         return None
     if issubclass(t, tuple) and isinstance(getattr(t, "_fields", None), tuple):
@@ -353,10 +363,11 @@ def _sftset_describe(x, own=None, verify=False):
     return (path, (), tuple(kwargs))
 
 
-def _sftset_text(x, own=None, verify=False, budget=None, depth=0):
+def _sftset_text(x, own=None, verify=False, budget=None, depth=0, memo=None):
     """The value text of x, or None when x is not a value. verify: rebuild each object from its
     constructor call and require an equal object of the same type with the same text (the tracer's
-    check that the text denotes x)."""
+    check that the text denotes x). memo: a dict kept across calls (the tracer's) that remembers the
+    paths of types and turns away a type whose objects failed to rebuild MAX_REBUILD_FAILURES times."""
     if budget is None:
         budget = [400]
     budget[0] -= 1
@@ -371,10 +382,10 @@ def _sftset_text(x, own=None, verify=False, budget=None, depth=0):
     if t is float:
         return repr(x) if x == x and x not in (float("inf"), float("-inf")) else None
     if t is complex:
-        return repr(x) if _sftset_text(x.real, own, verify, budget, depth) and _sftset_text(
-            x.imag, own, verify, budget, depth) else None
+        return repr(x) if _sftset_text(x.real, own, verify, budget, depth, memo) and _sftset_text(
+            x.imag, own, verify, budget, depth, memo) else None
     if t in (list, tuple, set, frozenset):
-        items = [_sftset_text(e, own, verify, budget, depth + 1) for e in x]
+        items = [_sftset_text(e, own, verify, budget, depth + 1, memo) for e in x]
         if None in items:
             return None
         if t is list:
@@ -387,7 +398,7 @@ def _sftset_text(x, own=None, verify=False, budget=None, depth=0):
     if t is dict:
         items = []
         for k, v in x.items():
-            kt, vt = _sftset_text(k, own, verify, budget, depth + 1), _sftset_text(v, own, verify, budget, depth + 1)
+            kt, vt = _sftset_text(k, own, verify, budget, depth + 1, memo), _sftset_text(v, own, verify, budget, depth + 1, memo)
             if kt is None or vt is None:
                 return None
             items.append(kt + ": " + vt)
@@ -399,8 +410,10 @@ def _sftset_text(x, own=None, verify=False, budget=None, depth=0):
                 x.tzinfo is None or type(x.tzinfo) is _sftset_datetime.timezone):
             return None
         return repr(x)
+    if memo is not None and memo.get(("refused", t), 0) >= _SFTSET_MAX_REBUILD_FAILURES:
+        return None
     try:
-        parts = _sftset_describe(x, own, verify)
+        parts = _sftset_describe(x, own, verify, memo)
     except Exception:  # a property or __init__ of the project's that raises: not a value
         return None
     if parts is None:
@@ -408,13 +421,15 @@ def _sftset_text(x, own=None, verify=False, budget=None, depth=0):
     path, args, kwargs = parts
     if args is None:
         return path
-    texts = [_sftset_text(a, own, verify, budget, depth + 1) for a in args]
-    texts += [None if (k_text := _sftset_text(v, own, verify, budget, depth + 1)) is None else k + "=" + k_text
+    texts = [_sftset_text(a, own, verify, budget, depth + 1, memo) for a in args]
+    texts += [None if (k_text := _sftset_text(v, own, verify, budget, depth + 1, memo)) is None else k + "=" + k_text
               for k, v in kwargs]
     if None in texts:
         return None
     text = path + "(" + ", ".join(texts) + ")"
     if verify and not _sftset_is_inert(x) and not _sftset_rebuilds(x, t, args, kwargs, text, own):
+        if memo is not None:
+            memo[("refused", t)] = memo.get(("refused", t), 0) + 1
         return None
     return text
 

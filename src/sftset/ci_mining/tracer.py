@@ -187,6 +187,7 @@ class Tracer:
         self._tool = None
         self._profile = None
         self._busy = False  # computing a value text: the project's constructors and __eq__ may run
+        self._value_memo: dict = {}  # type paths, and types whose objects do not rebuild (see values_reader)
 
     # ---- deciding what a code object is ---------------------------------------------------
     def _skip(self, reason: str, own: bool) -> _Skip:
@@ -287,7 +288,7 @@ class Tracer:
             return text
         busy, self._busy = self._busy, True
         try:
-            text = _text_of(value, self._nameable, verify)
+            text = _text_of(value, self._nameable, verify, None, 0, self._value_memo)
         except Exception:  # the project's code, run to check a value, raised
             text = None
         finally:
