@@ -184,19 +184,26 @@ def _sftset_resolve(path, names):
     elif hasattr(_sftset_builtins, head):
         obj = getattr(_sftset_builtins, head)
     elif head in _SFTSET_STDLIB and not head.startswith("_"):
-        obj = _sftset_importlib.import_module(head)
+        obj = _sftset_import(head)
     else:
         return None
     for i in range(1, len(parts)):
         if hasattr(obj, parts[i]):
             obj = getattr(obj, parts[i])
         elif isinstance(obj, _sftset_types.ModuleType) and obj.__name__.partition(".")[0] in _SFTSET_STDLIB:
-            obj = _sftset_importlib.import_module(obj.__name__ + "." + parts[i])
+            obj = _sftset_import(obj.__name__ + "." + parts[i])
         else:
             raise ValueError("not a value: " + path[:60])
     if isinstance(obj, _sftset_types.ModuleType):
         raise ValueError("a module is not a value: " + path[:60])
     return obj
+
+
+def _sftset_import(name):
+    try:
+        return _sftset_importlib.import_module(name)
+    except ImportError:  # a module this interpreter lacks (curses without its library, ...)
+        raise ValueError("not a value: " + name[:60]) from None
 
 
 def _sftset_named(path, names):
