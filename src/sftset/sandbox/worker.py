@@ -790,7 +790,12 @@ def _serve_sample(job: dict, scratch: str, sock: int) -> None:
 
             cov = coverage.Coverage(data_file=None, branch=True, include=[filename])
             cov.start()
-        namespace = {"__name__": "__sandbox__", "__builtins__": builtins}
+        # A module in sys.modules, as a program run as a script is: dataclasses (string annotations) and
+        # enums look their class's module up there.
+        module = type(sys)("__sandbox__")
+        module.__dict__["__builtins__"] = builtins
+        sys.modules["__sandbox__"] = module
+        namespace = module.__dict__
         exec(compile(program, filename, "exec", dont_inherit=True), namespace)  # not this module's __future__ flags
         fn = namespace.get(job.get("entry_point") or "")
         if job.get("entry_point") and not callable(fn):

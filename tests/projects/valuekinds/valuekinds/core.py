@@ -1,4 +1,6 @@
 """Functions whose tests carry values of named types."""
+from __future__ import annotations
+
 import re
 
 from .model import Color, Interval, Money, Point

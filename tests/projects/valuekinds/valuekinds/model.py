@@ -1,4 +1,6 @@
 """The project's value types."""
+from __future__ import annotations
+
 from collections import namedtuple
 from dataclasses import dataclass
 from enum import Enum
