@@ -219,3 +219,18 @@ def test_humaneval_harness_exec_with_empty_globals(mined):
             except AssertionError:
                 passed = False
             assert passed == (kind == "right"), (name, kind)
+
+
+def test_generation_reuses_named_values_and_does_not_crash():
+    """generate.py draws no new values of named types; it recombines the observed ones."""
+    from sftset.ci_mining.generate import boundary_calls, generate_calls
+
+    tests = [{"args": "(Color.RED, bytearray(b'ab'), Point(x=1, y=2.5), operator.add)", "expected": "1"},
+             {"args": "(Color.BLUE, bytearray(b''), Point(x=3, y=0.5), str.upper)", "expected": "2"}]
+    calls = generate_calls(tests, 5)
+    assert calls and all(roundtrips(a) for a, _ in calls)
+    seen = {"Color.RED", "Color.BLUE", "operator.add", "str.upper"}
+    for args, _ in calls:
+        value = parse(args)
+        assert repr(value[0]) in seen and repr(value[3]) in seen
+    assert boundary_calls(tests, 5) == []
