@@ -129,9 +129,20 @@ class Same:
         self.v = v
 
 
+class Handle:  # equal by name, but its own repr shows an address
+    def __init__(self, name):
+        self.name = name
+
+    def __eq__(self, other):
+        return type(other) is Handle and other.name == self.name
+
+    def __repr__(self):
+        return f"<Handle {self.name} at {hex(id(self))}>"
+
+
 # The tracer names only the project's non-test modules: these types live in a module "vkmodel".
 _MODEL = types.ModuleType("vkmodel")
-for _cls in (Shade, Pair, Cell, Counter, Same):
+for _cls in (Shade, Pair, Cell, Counter, Same, Handle):
     _cls.__module__ = "vkmodel"
     setattr(_MODEL, _cls.__name__, _cls)
 sys.modules["vkmodel"] = _MODEL
@@ -154,6 +165,7 @@ def test_the_tracer_names_values_and_they_read_back(value, text):
 
 @pytest.mark.parametrize("value", [
     Same(1),  # equality is identity
+    Handle("h"),  # its repr carries an address
     Counter(1),  # does not rebuild equal
     "ab".upper, [].append, Cell(1).__eq__,  # bound to an instance
     lambda x: x, print, open,  # a lambda; builtins that act on the process

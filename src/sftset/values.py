@@ -443,6 +443,8 @@ def _sftset_text(x, own=None, verify=False, budget=None, depth=0, memo=None):
 
 def _sftset_rebuilds(x, t, args, kwargs, text, own):
     try:
+        if " at 0x" in repr(x)[:1000]:  # a repr that carries an address differs from run to run
+            return False
         again = t(*args, **dict(kwargs))
         return type(again) is t and again == x and x == again and _sftset_text(again, own) == text
     except Exception:
