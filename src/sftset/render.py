@@ -3,7 +3,9 @@
 The rendered code must run unchanged in HumanEval's harness
 (`prompt + completion + "\\n" + test + "\\n" + f"check({entry_point})"`), so it is
 plain Python with no imports beyond the standard library; test values are read with
-the reader of values.py, embedded (literals, dates, Decimal, Fraction; never eval).
+the reader of values.py, embedded (literals, dates, Decimal, Fraction; never eval). Values of
+named types (`Color.RED`, `Point(x=1, y=2)`, `operator.add`) resolve in the check's own
+namespace, which is the program's in HumanEval's harness; they compare by path and arguments.
 
 It does not trust what the candidate returns: results are reduced to a canonical tree
 of exact builtin types (`type(x) is int`, never `isinstance`) before comparing, so an
@@ -47,6 +49,12 @@ def _sftset_canon(x, depth=0):
     if t is dict:
         items = [(_sftset_canon(k, depth + 1), _sftset_canon(v, depth + 1)) for k, v in x.items()]
         return ("dict", tuple(sorted(items, key=lambda kv: _sftset_order(kv[0]))))
+    parts = _sftset_describe(x)  # enum members, namedtuples, dataclasses, simple objects, named callables
+    if parts is not None:
+        if parts[1] is None:
+            return ("named", parts[0])
+        return ("object", parts[0], tuple(_sftset_canon(a, depth + 1) for a in parts[1]),
+                tuple(sorted((k, _sftset_canon(v, depth + 1)) for k, v in parts[2])))
     raise AssertionError("result of unsupported type " + t.__qualname__)
 
 
@@ -69,6 +77,10 @@ def _sftset_close(a, b, tol):
         if "nan" in (a[1], b[1]) or float("inf") in (abs(a[1]), abs(b[1])):
             return False
         return abs(a[1] - b[1]) <= tol * max(1.0, abs(b[1]))
+    if a[0] == "object":
+        return a[1] == b[1] and len(a[2]) == len(b[2]) and len(a[3]) == len(b[3]) and all(
+            _sftset_close(x, y, tol) for x, y in zip(a[2], b[2])) and all(
+            x[0] == y[0] and _sftset_close(x[1], y[1], tol) for x, y in zip(a[3], b[3]))
     if a[0] in ("list", "tuple", "set", "frozenset", "dict"):
         if len(a[1]) != len(b[1]):
             return False
@@ -90,13 +102,14 @@ def _sftset_same(got, want, checker):
 
 
 def _sftset_call(candidate, args, kwargs, expected, checker):
-    a, k, want = _sftset_read(args), _sftset_read(kwargs), _sftset_read(expected)
+    names = globals()
+    a, k, want = _sftset_read(args, names), _sftset_read(kwargs, names), _sftset_read(expected, names)
     got = candidate(*a, **k)
     assert _sftset_same(got, want, checker), "candidate" + args + " returned " + repr(got)[:200] + ", expected " + expected[:200]
 
 
 def _sftset_raises(candidate, args, kwargs, name):
-    a, k = _sftset_read(args), _sftset_read(kwargs)
+    a, k = _sftset_read(args, globals()), _sftset_read(kwargs, globals())
     try:
         candidate(*a, **k)
     except Exception as exc:  # compared by name (the class may be the project's own); subclasses count, as in pytest.raises

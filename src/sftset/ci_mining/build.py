@@ -1,8 +1,9 @@
 """Turn traced functions into problem candidates: prompt, reference body, recorded tests.
 
 Kept: module-level functions, static methods, and class methods that never use `cls`,
-whose recorded arguments and results are literals that round-trip through `repr` and
-`ast.literal_eval`, with at least MIN_TESTS distinct calls. The prompt is the context
+whose recorded arguments and results are values that read back the same (sftset.values:
+literals, dates, values of named types), with at least MIN_TESTS distinct calls; the
+project's types and functions that values name are carried into the context. The prompt is the context
 the body needs (see context.py), then the signature and the docstring, HumanEval
 style; the reference solution is the rest of the original body. Functions without a
 docstring are kept and flagged `no_docstring` (exports leave them out by default).
@@ -11,8 +12,10 @@ Validation in the sandbox (validate.py) decides what is finally kept.
 from __future__ import annotations
 
 import ast
+import builtins
 import io
 import re
+import sys
 import textwrap
 import tokenize
 from dataclasses import dataclass, field
@@ -21,7 +24,7 @@ from typing import Any
 
 from .. import __version__
 from .context import ContextBuilder, Drop, ModuleSource, ProjectSource, check_inner_imports
-from .literals import canon, has_float, parse, roundtrips
+from .literals import canon, has_float, named_heads, parse, roundtrips
 from .scope import annotation_names, table_globals
 
 MIN_TESTS = 3
@@ -115,8 +118,8 @@ def build_one(fn: dict, project: ProjectSource, target: Target) -> Candidate:
     _check_function(node, kind, module)
     check_inner_imports(node, module, project)
     needs = _function_needs(node, module, kind)
-    builder = ContextBuilder(project, module, node, entry_point, owner_class=owner)
-    context = builder.build(needs).text()
+    tests, context = _context_for_values(tests, needs, lambda: ContextBuilder(project, module, node, entry_point,
+                                                                             owner_class=owner))
     header, docstring, body = split_function(module, node, kind)
     prompt = (context + "\n\n" if context.strip() else "") + header + docstring
     # MAX_PROMPT_CHARS is checked by the miner's screen, once helpers may have become stubs (stubs.py)
@@ -189,6 +192,37 @@ def _why_too_few(fn: dict) -> str:
         return {"nonliteral_args": "arguments not literals", "nonliteral_result": "results not literals"}.get(
             top, "fewer than 3 usable calls")
     return "fewer than 3 distinct calls"
+
+
+def _context_for_values(tests: list[dict], needs: set[str], builder) -> tuple[list[dict], str]:
+    """(tests, context text): the context also defines the project's types and functions that test
+    values name (`Color` of `Color.RED`); tests naming one it cannot carry are left out."""
+    heads = [_project_heads(t) for t in tests]
+    extra = set().union(*heads)
+    try:
+        return tests, builder().build(needs | extra).text()
+    except Drop:
+        if not extra:
+            raise
+    kept = [t for t, h in zip(tests, heads) if not h]
+    context = builder().build(needs).text()
+    if len(kept) < MIN_TESTS:
+        raise Drop("values the prompt cannot define", f"{len(tests) - len(kept)} of {len(tests)} calls name "
+                                                         f"{', '.join(sorted(extra))[:100]}")
+    return kept, context
+
+
+def _project_heads(case: dict) -> set[str]:
+    """The names a test's values take from the program (not builtins, not standard-library modules)."""
+    heads: set[str] = set()
+    for key in ("args", "kwargs", "expected"):
+        if key in case:
+            heads |= named_heads(parse(case[key]))
+    return {h for h in heads if h not in _BUILTIN_NAMES and h not in _STDLIB_NAMES}
+
+
+_BUILTIN_NAMES = set(dir(builtins))
+_STDLIB_NAMES = set(getattr(sys, "stdlib_module_names", ()))
 
 
 # ---- the function's source ---------------------------------------------------------------------

@@ -170,6 +170,7 @@ def hash_order_dependent(case: dict) -> bool:
     """Whether a call's arguments hold a set whose iteration order depends on the hash seed (two or
     more str/bytes elements, or tuples of them). Validation's fresh runs are forks of one worker and
     share its seed; a trainer's harness draws another, so an ordered result may change."""
+    from ..values import ObjectValue
     from .literals import MISSING, parse
 
     def seeded(x, depth=0) -> bool:
@@ -181,6 +182,8 @@ def hash_order_dependent(case: dict) -> bool:
             return any(seeded(e, depth + 1) for e in x)
         if isinstance(x, dict):
             return any(seeded(k, depth + 1) or seeded(v, depth + 1) for k, v in x.items())
+        if isinstance(x, ObjectValue) and x.args is not None:  # the fields of a namedtuple, dataclass, ...
+            return any(seeded(v, depth + 1) for v in [*x.args, *(v for _, v in x.kwargs)])
         return False
 
     for key in ("args", "kwargs"):

@@ -1,15 +1,16 @@
-"""Test values (literals, and the dates/Decimal/Fraction of sftset.values) as test data:
-read back from repr, compare with exact types.
+"""Test values (literals, the dates/Decimal/Fraction/bytearray of sftset.values, and values of
+named types) as test data: read back from repr, compare with exact types.
 
 `1`, `1.0` and `True` compare equal in Python but are different answers for a test,
 and a set's repr depends on the hash seed; so outcomes are compared as canonical
-trees (type name, value), sets and dict items sorted; value types by their repr.
+trees (type name, value), sets and dict items sorted; value types by their repr; values of
+named types (read unresolved, as ObjectValue) by path and arguments.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from ..values import READ_ERRORS, is_value_type, read_value
+from ..values import READ_ERRORS, ObjectValue, is_value_type, read_value
 
 _MISSING = object()
 
@@ -51,6 +52,11 @@ def canon(x: Any, depth: int = 0):
         return (t.__name__, tuple(sorted((canon(e, depth + 1) for e in x), key=repr)))
     if t is dict:
         return ("dict", tuple(sorted(((canon(k, depth + 1), canon(v, depth + 1)) for k, v in x.items()), key=repr)))
+    if t is ObjectValue:
+        if x.args is None:
+            return ("named", x.path)
+        return ("object", x.path, tuple(canon(a, depth + 1) for a in x.args),
+                tuple(sorted((k, canon(v, depth + 1)) for k, v in x.kwargs)))
     raise ValueError(f"not a literal type: {t.__qualname__}")
 
 
@@ -73,7 +79,28 @@ def has_float(x: Any) -> bool:
         return any(has_float(e) for e in x)
     if t is dict:
         return any(has_float(k) or has_float(v) for k, v in x.items())
+    if t is ObjectValue and x.args is not None:
+        return any(has_float(a) for a in x.args) or any(has_float(v) for _, v in x.kwargs)
     return False
+
+
+def named_heads(x: Any, depth: int = 0) -> set[str]:
+    """The first part of every path a value names (`Color` of `Color.RED`, `operator` of `operator.add`)."""
+    if depth > 100:
+        return set()
+    t = type(x)
+    if t is ObjectValue:
+        heads = {x.path.split(".")[0]}
+        if x.args is not None:
+            for v in [*x.args, *(v for _, v in x.kwargs)]:
+                heads |= named_heads(v, depth + 1)
+        return heads
+    if t in (list, tuple, set, frozenset):
+        return set().union(*(named_heads(e, depth + 1) for e in x)) if x else set()
+    if t is dict:
+        return set().union(*(named_heads(k, depth + 1) | named_heads(v, depth + 1) for k, v in x.items())) \
+            if x else set()
+    return set()
 
 
 MISSING = _MISSING

@@ -102,7 +102,7 @@ def _sftset_is_value(x, depth=0):
     if x is None or type(x) in (bool, int, float, complex, str, bytes):
         return True
     if type(x) in (datetime.date, datetime.datetime, datetime.time, datetime.timedelta, decimal.Decimal,
-                   fractions.Fraction):
+                   fractions.Fraction, bytearray):
         return True
     if type(x) in (list, tuple, set, frozenset):
         return all(_sftset_is_value(e, depth + 1) for e in x)

@@ -3,8 +3,9 @@
 The suite is untrusted code: it runs through `sftset.sandbox.run_isolated` as an
 unprivileged uid with no network, a time and a memory limit, and write access only
 to the run folder (the project copy, its HOME and TMPDIR, the trace file). The
-tracer package (tracer.py, pytest_plugin.py, unittest_hook.py: standard library
-only) is copied next to it as `sftset_trace` and found through PYTHONPATH.
+tracer package (tracer.py, pytest_plugin.py, unittest_hook.py, and values_reader.py: the
+text of sftset.values.READER; standard library only) is copied next to it as
+`sftset_trace` and found through PYTHONPATH.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..values import READER
 from .ci_config import TestPlan
 from ..sandbox.command import DEFAULT_DISK_MB
 from .targets import TargetFailed
@@ -46,6 +48,7 @@ def install_runtime(folder: Path) -> Path:
     (pkg / "__init__.py").write_text('"""Call tracer copied in by build-sft-set (sftset.ci_mining)."""\n')
     for name in _RUNTIME_FILES:
         shutil.copyfile(here / name, pkg / name)
+    (pkg / "values_reader.py").write_text(READER)  # the tracer names values the way checks read them
     return folder
 
 

@@ -19,9 +19,12 @@ tests) displaces the settrace engine for as long as it holds it.
 
 What is recorded, per function (module-level functions, static methods and class
 methods of the project's own modules, never its tests):
-  * arguments, snapshotted as `repr` when the call starts (before the body can
-    mutate them) and only when every argument is a plain literal;
-  * the return value (as `repr`, when a literal) or the raised exception;
+  * arguments, snapshotted as value text when the call starts (before the body can
+    mutate them) and only when every argument is a value: a plain literal, or a value of
+    a named type (enum member, namedtuple, dataclass, simple object, a callable named by
+    import path; sftset.values' OBJECTS rules, whose text suite.py copies in next to this
+    module as `values_reader`), checked by rebuilding each object from its text;
+  * the return value (as value text, when a value) or the raised exception;
   * calls whose arguments' repr changed by the time they return are dropped and
     counted as `mutates_args`.
 Dedup by (function, arguments) at capture time and a cap on distinct records per
@@ -39,6 +42,11 @@ import time
 from decimal import Decimal
 from fractions import Fraction
 
+try:  # in the suite: sftset.values' reader, copied in by suite.py (standard library only)
+    from .values_reader import _sftset_text as _text_of
+except ImportError:  # imported as sftset.ci_mining.tracer
+    from ..values import text_of as _text_of
+
 CO_GENERATOR, CO_COROUTINE, CO_ITERABLE_COROUTINE, CO_ASYNC_GENERATOR = 0x20, 0x80, 0x100, 0x200
 CO_OPTIMIZED, CO_VARARGS, CO_VARKEYWORDS = 0x01, 0x04, 0x08
 _NOT_PLAIN = CO_GENERATOR | CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
@@ -46,7 +54,7 @@ _RETURN_OPS = frozenset(dis.opmap[name] for name in ("RETURN_VALUE", "RETURN_CON
 _SCALARS = frozenset((type(None), bool, int, str, bytes))
 _CONTAINERS = frozenset((list, tuple, set, frozenset, dict))
 _VALUE_TYPES = frozenset((datetime.date, datetime.datetime, datetime.time, datetime.timedelta, datetime.timezone,
-                          Decimal, Fraction))
+                          Decimal, Fraction, bytearray))
 _TEST_PARTS = frozenset(("test", "tests", "testing", "conftest"))
 
 MAX_NODES = 400  # values bigger than this are not worth a test case
@@ -178,6 +186,8 @@ class Tracer:
         self._skip_reasons: dict[tuple[str, bool], _Skip] = {}
         self._tool = None
         self._profile = None
+        self._busy = False  # computing a value text: the project's constructors and __eq__ may run
+        self._value_memo: dict = {}  # type paths, and types whose objects do not rebuild (see values_reader)
 
     # ---- deciding what a code object is ---------------------------------------------------
     def _skip(self, reason: str, own: bool) -> _Skip:
@@ -233,6 +243,8 @@ class Tracer:
 
     # ---- the two halves of a call ----------------------------------------------------------
     def _enter(self, fn: _Function, frame) -> None:
+        if self._busy:  # a call made while checking a value (a rebuilt object's __init__): not the suite's
+            return
         fn.calls += 1
         self.calls_seen += 1
         if fn.full:
@@ -249,7 +261,7 @@ class Tracer:
             fn.skip("unreadable args")
             return
         args = tuple(args)
-        a_text, k_text = literal_repr(args), literal_repr(kwargs)
+        a_text, k_text = self.value_text(args), self.value_text(kwargs)
         if a_text is None or k_text is None:
             fn.skip("nonliteral_args", (*args, *kwargs.values()))
             return
@@ -262,11 +274,35 @@ class Tracer:
         if len(fn.records) - fn.unusable >= self.cap:
             fn.full = True
             return
+        if self.value_text(args, True) != a_text or self.value_text(kwargs, True) != k_text:
+            fn.skip("nonliteral_args", (*args, *kwargs.values()))  # an object its text does not rebuild
+            self._unusable(fn, key)
+            return
         self.pending[frame] = (fn, key, args, kwargs)
+
+    def value_text(self, value, verify: bool = False):
+        """The value text of `value` (a literal, or built from values of the project's or the standard
+        library's named types), or None. verify: each object must rebuild from its text."""
+        text = literal_repr(value)
+        if text is not None:
+            return text
+        busy, self._busy = self._busy, True
+        try:
+            text = _text_of(value, self._nameable, verify, None, 0, self._value_memo)
+        except Exception:  # the project's code, run to check a value, raised
+            text = None
+        finally:
+            self._busy = busy
+        return text if text is not None and len(text) <= MAX_REPR else None
+
+    def _nameable(self, module: str) -> bool:
+        """Whether the project's objects of `module` may be named in a value text: not its tests' (a
+        problem's prompt can only carry what the project's own modules define)."""
+        return module.partition(".")[0] in self.packages and not is_test_module(module)
 
     def _exit(self, frame, value, raised: bool, exc=None) -> None:
         fn, key, args, kwargs = self.pending.pop(frame)
-        if literal_repr(args) != key[0] or literal_repr(kwargs) != key[1]:
+        if self.value_text(args) != key[0] or self.value_text(kwargs) != key[1]:
             fn.skip("mutates_args")
             self._unusable(fn, key)
             return
@@ -279,7 +315,7 @@ class Tracer:
                 except Exception:
                     record["m"] = ""
         else:
-            r_text = literal_repr(value)
+            r_text = self.value_text(value, True)
             if r_text is None:
                 fn.skip("nonliteral_result", (value,))
                 self._unusable(fn, key)

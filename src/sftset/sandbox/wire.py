@@ -1,7 +1,10 @@
 """Values and messages that cross a process boundary: framed JSON, and a tagged encoding
 of Python values that keeps exact builtin types (tuple vs list, set vs frozenset,
-int vs bool vs float, nan and inf) and the standard-library value types of
-sftset.values (dates, Decimal, Fraction), and refuses everything else.
+int vs bool vs float, nan and inf), the standard-library value types of
+sftset.values (dates, Decimal, Fraction, bytearray) and values of named types (enum members,
+namedtuples, dataclasses, simple objects, named callables) as their value text, and refuses
+everything else. A value text crosses as text: the sample resolves it in its program's
+namespace (decode's `names`), the trusted side keeps it unresolved (an ObjectValue).
 
 The decoder runs in trusted processes on bytes an untrusted sample wrote, so it only
 builds builtins from JSON and value types through values.read_value (no eval, no
@@ -16,7 +19,7 @@ import math
 import os
 import struct
 
-from ..values import READ_ERRORS, is_value_type, read_value
+from ..values import READ_ERRORS, describe, is_object_value, is_value_type, read_value, text_of
 
 MAX_MESSAGE = 64 << 20
 MAX_DEPTH = 200
@@ -62,7 +65,15 @@ def encode(x, depth=0):
         return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in x.items()]]
     if is_value_type(x):
         return ["v", repr(x)]
+    if is_object_value(x):
+        return ["o", repr(x)]
+    text = text_of(x) if describe(x) is not None else None
+    if text is not None and len(text) <= MAX_OBJECT_TEXT:
+        return ["o", text]
     raise Unsupported(f"a value of type {t.__qualname__} cannot leave the sandbox")
+
+
+MAX_OBJECT_TEXT = 10000
 
 
 def _float(text):
@@ -70,7 +81,9 @@ def _float(text):
     return value
 
 
-def decode(node, depth=0):
+def decode(node, depth=0, names=None):
+    """The value an encoded node denotes; `names`: the program's namespace, where values of named
+    types resolve (the sample's side); without it they stay ObjectValues."""
     if depth > MAX_DEPTH or type(node) is not list or not node or type(node[0]) is not str:
         raise WireError("malformed value")
     tag = node[0]
@@ -94,7 +107,7 @@ def decode(node, depth=0):
         items = node[1]
         if type(items) is not list:
             raise WireError("malformed sequence")
-        values = [decode(e, depth + 1) for e in items]
+        values = [decode(e, depth + 1, names) for e in items]
         return {"l": list, "u": tuple, "S": set, "z": frozenset}[tag](values)
     if tag == "d":
         items = node[1]
@@ -104,7 +117,7 @@ def decode(node, depth=0):
         for pair in items:
             if type(pair) is not list or len(pair) != 2:
                 raise WireError("malformed dict item")
-            out[decode(pair[0], depth + 1)] = decode(pair[1], depth + 1)
+            out[decode(pair[0], depth + 1, names)] = decode(pair[1], depth + 1, names)
         return out
     if tag == "v":
         text = _checked_str(node[1])
@@ -116,6 +129,21 @@ def decode(node, depth=0):
             raise WireError("malformed value text") from None
         if not is_value_type(value):
             raise WireError("not a value type")
+        return value
+    if tag == "o":
+        text = _checked_str(node[1])
+        if len(text) > MAX_OBJECT_TEXT:
+            raise WireError("value text too long")
+        try:
+            value = read_value(text, names)
+        except READ_ERRORS:
+            raise WireError("malformed value text") from None
+        except Exception as exc:  # the program's constructor or a name's import failed
+            raise WireError(f"value text {text[:60]} does not build: {type(exc).__name__}") from None
+        if names is None and not is_object_value(value):
+            raise WireError("not a value of a named type")
+        if names is not None and is_object_value(value):
+            raise WireError(f"the program does not define {value.path[:60]}")
         return value
     raise WireError(f"unknown tag {tag!r}")
 
@@ -131,7 +159,7 @@ def to_literal(value) -> str:
     if type(value) is float and (math.isnan(value) or math.isinf(value)):
         raise Unsupported("nan and inf have no Python literal")
     t = type(value)
-    if is_value_type(value):
+    if is_value_type(value) or is_object_value(value):
         return repr(value)
     if t is set and not value:
         return "set()"

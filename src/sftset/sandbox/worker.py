@@ -829,7 +829,12 @@ def _serve_sample(job: dict, scratch: str, sock: int) -> None:
 
             cov = coverage.Coverage(data_file=None, branch=True, include=[filename])
             cov.start()
-        namespace = {"__name__": "__sandbox__", "__builtins__": builtins}
+        # A module in sys.modules, as a program run as a script is: dataclasses (string annotations) and
+        # enums look their class's module up there.
+        module = type(sys)("__sandbox__")
+        module.__dict__["__builtins__"] = builtins
+        sys.modules["__sandbox__"] = module
+        namespace = module.__dict__
         exec(compile(program, filename, "exec", dont_inherit=True), namespace)  # not this module's __future__ flags
         fn = namespace.get(job.get("entry_point") or "")
         if job.get("entry_point") and not callable(fn):
@@ -848,7 +853,7 @@ def _serve_sample(job: dict, scratch: str, sock: int) -> None:
         if "call" in msg:
             failure = reply = None
             try:
-                args, kwargs = decode(msg["call"]), decode(msg["kwargs"])
+                args, kwargs = decode(msg["call"], names=namespace), decode(msg["kwargs"], names=namespace)
                 value = fn(*args, **kwargs)
                 try:
                     reply = {"ok": encode(value)}

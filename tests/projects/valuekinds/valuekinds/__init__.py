@@ -1,0 +1,1 @@
+"""Functions over values of named types (see README.md)."""
