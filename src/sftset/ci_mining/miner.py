@@ -195,7 +195,7 @@ def screen(candidates: list, settings: WorthSettings, root: Path, report: Target
             except (OSError, TypeError):
                 headers[path] = None
         try:
-            why = worth_drop(c.program, c.entry_point, c.context, settings, headers[path])
+            why = worth_drop(c.program, c.function_path, c.context, settings, headers[path])
         except Exception as exc:  # one odd function must not sink the target
             why = ("internal error", f"{type(exc).__name__}: {exc}")
         if why:
