@@ -221,7 +221,8 @@ def _why_too_few(fn: dict) -> str:
         return {"nonliteral_args": "arguments not literals", "nonliteral_result": "results not literals",
                 "state_changed": "instance changed between calls",
                 "nonliteral_constructor": "constructor arguments not literals",
-                "no_constructor_call": "instance not built by a traced constructor"}.get(
+                "no_constructor_call": "instance not built by a traced constructor",
+                "subclass_instance": "called on subclasses' instances"}.get(
             top, "fewer than 3 usable calls")
     return "fewer than 3 distinct calls"
 

@@ -131,7 +131,7 @@ class _Skip:
 class _Function:
     """What is known and recorded about one of the project's functions."""
 
-    __slots__ = ("code", "module", "qualname", "kind", "self_name", "pos", "kwonly", "varargs", "varkw", "calls", "records",
+    __slots__ = ("code", "module", "qualname", "kind", "self_name", "owner", "pos", "kwonly", "varargs", "varkw", "calls", "records",
                  "skips", "unusable", "full", "foreign")
 
     def __init__(self, code, module: str, qualname: str, kind: str):
@@ -144,7 +144,7 @@ class _Function:
         self.varargs = names[i] if code.co_flags & CO_VARARGS else None
         i += 1 if self.varargs else 0
         self.varkw = names[i] if code.co_flags & CO_VARKEYWORDS else None
-        self.self_name = None
+        self.self_name = self.owner = None
         if kind == "classmethod":
             self.pos = self.pos[1:]  # cls is bound by the class, not passed by the caller
         elif kind in ("method", "init"):
@@ -245,7 +245,9 @@ class Tracer:
                         kind = "staticmethod" if isinstance(member, staticmethod) else "classmethod"
                         return _Function(code, module, f"{obj.__qualname__}.{attr}", kind)
                     if isinstance(member, _FUNCTION_TYPE) and member.__code__ is code and code.co_argcount:
-                        return _Function(code, module, f"{obj.__qualname__}.{attr}", "method")
+                        fn = _Function(code, module, f"{obj.__qualname__}.{attr}", "method")
+                        fn.owner = obj  # replayed as obj(...).attr(...): only on instances of exactly obj
+                        return fn
                     if _code_of(member) is code:
                         return self._skip("method", True)
         if "." in qualname:
@@ -369,6 +371,9 @@ class Tracer:
             return None
         if entry[0] is not type(obj):
             fn.skip("no_constructor_call")
+            return None
+        if entry[0] is not fn.owner:  # a subclass's instance: its constructor call would build the wrong class
+            fn.skip("subclass_instance")
             return None
         state = _state(obj)
         if state != entry[3]:

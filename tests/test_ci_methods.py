@@ -1,0 +1,226 @@
+"""Instance methods as problems (issue 14): traced with their instance's constructor call, replayed from a
+fresh instance, rendered as `Cls(*init_args, **init_kwargs).method(...)`; stateful ones dropped."""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sftset.ci_mining.suite import install_runtime
+from sftset.dataset.formats import messages_row, prompt_completion_row
+from sftset.humaneval import humaneval_row
+from sftset.methods import combined_args, split_args
+from sftset.record import Problem, RecordError
+
+PROJECTS = Path(__file__).parent / "projects"
+PYENV = Path.home() / ".pyenv" / "versions"
+
+MODULE = '''
+class Acc:
+    def __init__(self, base, scale=1):
+        self.base = base
+        self.scale = scale
+        self.items = []
+
+    def value(self, x):
+        return (self.base + x) * self.scale
+
+    def add(self, x):
+        self.items.append(x)
+
+    def total(self):
+        return sum(self.items) + self.base
+
+    def bump(self):
+        self.base += 1
+        return self.base
+
+
+class Sub(Acc):
+    def __init__(self, base):
+        super().__init__(base, 2)
+
+
+class Bare:
+    def twice(self, x):
+        return 2 * x
+
+
+class Holder:
+    def __init__(self, thing):
+        self.thing = thing
+
+    def echo(self, x):
+        return x
+'''
+
+DRIVER = '''
+import sys
+sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])
+from sftset_trace.tracer import Tracer
+t = Tracer(["objs"], engine=sys.argv[4] or None); t.start()
+import objs
+for b in range(3):
+    a = objs.Acc(b, scale=3)
+    a.value(1)
+    a.add(5)              # mutates the instance, returns None
+    a.total()             # after add: not the state the constructor left
+    a.value(2)            # likewise
+    objs.Sub(b).value(1)  # Acc.value on a Sub: Acc(...) would not rebuild it
+    objs.Acc(10 + b).bump()
+objs.Bare().twice(4)
+objs.Holder(object()).echo(1)
+t.stop(); t.write(sys.argv[3])
+'''
+
+
+def _pythons():
+    found = [(sys.executable, ""), (sys.executable, "setprofile")]
+    for version in ("3.10", "3.12", "3.13"):
+        for exe in sorted(PYENV.glob(f"{version}.*/bin/python{version}")):
+            found.append((str(exe), ""))
+            break
+    return found
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory):
+    root = tmp_path_factory.mktemp("trace")
+    install_runtime(root / "runtime")
+    (root / "mod").mkdir()
+    (root / "mod" / "objs.py").write_text(textwrap.dedent(MODULE))
+    (root / "driver.py").write_text(DRIVER)
+    return root
+
+
+@pytest.mark.parametrize("python, engine", _pythons(), ids=lambda v: Path(v).name if "/" in str(v) else v or "auto")
+def test_tracer_records_methods_only_from_the_constructed_state(runtime, python, engine, tmp_path):
+    out = tmp_path / "trace.json"
+    subprocess.run([python, str(runtime / "driver.py"), str(runtime / "runtime"), str(runtime / "mod"), str(out),
+                    engine], check=True, timeout=60)
+    fns = {f["qualname"]: f for f in json.loads(out.read_text())["functions"]}
+    assert "Acc.__init__" not in fns and "Sub.__init__" not in fns  # constructors are origins, not problems
+    value = fns["Acc.value"]
+    assert value["kind"] == "method"
+    # only the first call on each fresh instance; Sub's instances are skipped (their constructor is Sub's)
+    assert sorted((r["c"], r["ck"], r["a"], r["r"]) for r in value["records"]) == [
+        ("(0, 3)", "{}", "(1,)", "3"), ("(1, 3)", "{}", "(1,)", "6"), ("(2, 3)", "{}", "(1,)", "9")]
+    assert value["skipped"] == {"state_changed": 3, "subclass_instance": 3}
+    assert fns["Acc.add"]["records"] == [] and fns["Acc.add"]["skipped"] == {"mutates_self": 3}
+    assert fns["Acc.total"]["records"] == [] and fns["Acc.total"]["skipped"] == {"state_changed": 3}
+    # a method that changes its instance but returns a value replays from a fresh one
+    assert sorted((r["c"], r["r"]) for r in fns["Acc.bump"]["records"]) == [("(10, 1)", "11"), ("(11, 1)", "12"),
+                                                                            ("(12, 1)", "13")]
+    assert [(r["c"], r["a"], r["r"]) for r in fns["Bare.twice"]["records"]] == [("()", "(4,)", "8")]
+    assert fns["Holder.echo"]["skipped"] == {"nonliteral_constructor": 1}
+
+
+def test_adapter_arguments_round_trip():
+    for init, kw, args in [("(1, 'a')", "{}", "(2,)"), ("()", "{'x': [1]}", "()"), ("(0,)", "{}", "(1, (2, 3))")]:
+        assert split_args(combined_args(init, kw, args)) == (init, kw, args)
+
+
+def test_record_checks_method_cases():
+    base = {"task_id": "ci/x/m.C.f", "source": "ci", "kind": "function", "prompt": "class C:\n    def f(self):\n",
+            "entry_point": "C", "canonical_solution": "        return 1\n"}
+    ok = {"method": "f", "init_args": "(1,)", "args": "()", "expected": "1"}
+    Problem.from_dict({**base, "tests": [ok]})
+    for bad, field in [({"init_args": "[1]"}, "init_args"), ({"method": "not a name"}, "method"),
+                       ({"init_kwargs": "{1: 2}"}, "init_kwargs")]:
+        with pytest.raises(RecordError) as err:
+            Problem.from_dict({**base, "tests": [{**ok, **bad}]})
+        assert err.value.args[0].endswith(field) or field in str(err.value)
+
+
+@pytest.fixture(scope="module")
+def mined(tmp_path_factory):
+    """Mine tests/projects/methods once (sandboxed suite, validation in the executor)."""
+    from sftset.cli import main
+
+    work = tmp_path_factory.mktemp("mine")
+    old = os.getcwd()
+    os.chdir(work)
+    try:
+        rc = main(["-q", "mine", str(PROJECTS / "methods"), "--out", "out.jsonl", "--report", "report.json",
+                   "--workers", "2", "--max-mutants", "15", "--state", str(work / "state.sqlite")])
+    finally:
+        os.chdir(old)
+    report = json.loads((work / "report.json").read_text())["targets"][0]
+    problems = [Problem.from_dict(json.loads(line)) for line in (work / "out.jsonl").read_text().splitlines()]
+    return {"rc": rc, "report": report, "problems": {p.task_id.rsplit(".", 1)[1]: p for p in problems}}
+
+
+def test_methods_mined_with_the_class_they_need(mined):
+    assert mined["rc"] == 0
+    problems = mined["problems"]
+    assert {"format", "split"} <= set(problems)
+    fmt, split = problems["format"], problems["split"]
+    for p, name in ((fmt, "format"), (split, "split")):
+        assert p.entry_point == "Money" and p.meta["kind"] == "method"
+        assert all(t["method"] == name and "init_args" in t for t in p.tests)
+        assert p.prompt.rstrip().endswith('"""') and f"    def {name}(self" in p.prompt
+        assert "class Money:" in p.prompt and "def __init__(self, cents" in p.prompt
+        assert "def unrelated" not in p.prompt  # methods the answer does not use stay out
+        assert p.canonical_solution.startswith("        ")  # the body as in the class
+        assert p.meta["kill_rate"] >= 0.8
+    assert "def _symbol(self)" in fmt.prompt and "SYMBOLS = " in fmt.prompt  # what format uses, and what that uses
+    assert "_symbol" not in split.prompt and "SYMBOLS" not in split.prompt
+
+
+def test_stateful_methods_dropped(mined):
+    drops = mined["report"]["drops"]
+    examples = mined["report"]["drop_examples"]
+    assert drops.get("mutates its instance, returns None") == 1
+    assert "Tally.add" in examples["mutates its instance, returns None"]
+    assert drops.get("instance changed between calls") == 1  # report is only called after add
+    assert "Tally.report" in examples["instance changed between calls"]
+    assert not any("Tally" in t for t in mined["problems"])
+
+
+def _wrong(p: Problem) -> str:
+    indent = p.canonical_solution[:len(p.canonical_solution) - len(p.canonical_solution.lstrip())]
+    return f"{indent}return []\n"
+
+
+def _humaneval(row: dict, completion: str, tmp_path: Path) -> int:
+    """HumanEval's harness, as it runs a row: prompt + completion + test + check(entry_point), plain Python."""
+    program = row["prompt"] + completion + "\n" + row["test"] + "\n" + f"check({row['entry_point']})\n"
+    path = tmp_path / "program.py"
+    path.write_text(program)
+    return subprocess.run([sys.executable, "-I", str(path)], capture_output=True, timeout=60).returncode
+
+
+def test_humaneval_export_runs_in_a_plain_interpreter(mined, tmp_path):
+    for p in (mined["problems"]["format"], mined["problems"]["split"]):
+        row = humaneval_row(p)
+        assert row["entry_point"] == "Money"
+        assert _humaneval(row, row["canonical_solution"], tmp_path) == 0
+        assert _humaneval(row, _wrong(p), tmp_path) != 0
+
+
+def test_sandbox_check_passes_the_reference_and_fails_a_wrong_body(mined):
+    from sftset.evaluation import sample_job
+    from sftset.sandbox import Executor
+
+    p = mined["problems"]["split"]
+    jobs = [sample_job(p, p.canonical_solution, "ref"), sample_job(p, _wrong(p), "wrong")]
+    with Executor(workers=2) as ex:
+        verdicts = {v.key: v for v in ex.run(jobs)}
+    assert verdicts["ref"].status == "passed", verdicts["ref"].detail
+    assert verdicts["wrong"].status == "failed"
+
+
+def test_sft_formats_keep_the_method_whole(mined):
+    p = mined["problems"]["format"]
+    row = prompt_completion_row(p)
+    ast.parse(row["prompt"] + row["completion"])  # the body's indentation continues the class
+    answer = messages_row(p)["messages"][1]["content"]
+    code = answer.split("python\n", 1)[1].rsplit("```", 1)[0]
+    assert code.startswith("def format(self, symbol=True") and "class Money" not in code
+    ast.parse(code)
