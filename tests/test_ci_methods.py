@@ -224,3 +224,12 @@ def test_sft_formats_keep_the_method_whole(mined):
     code = answer.split("python\n", 1)[1].rsplit("```", 1)[0]
     assert code.startswith("def format(self, symbol=True") and "class Money" not in code
     ast.parse(code)
+
+
+def test_sibling_methods_are_not_near_duplicates_by_their_shared_class(mined):
+    from sftset.dataset.dedup import near_dup_text
+
+    fmt, split = mined["problems"]["format"], mined["problems"]["split"]
+    for p in (fmt, split):
+        text = near_dup_text(p)
+        assert text.startswith("def (self") and "class Money" not in text and "__init__" not in text
