@@ -67,6 +67,7 @@ DEFAULT_CAP = 100  # distinct argument tuples recorded per function
 UNUSABLE_LIMIT = 200  # distinct unusable calls after which a function is switched off
 MAX_CONTAINED = 50
 MAX_INSTANCES = 20000  # constructed instances remembered at once (their constructor call and snapshot)
+MAX_CONSTRUCTED = 50000  # instances of one class whose construction is recorded (each costs a state snapshot)
 _AUDITED = frozenset(("open", "socket.connect", "socket.getaddrinfo", "os.remove", "os.rename", "os.rmdir", "os.mkdir",
                       "shutil.rmtree"))
 
@@ -339,7 +340,9 @@ class Tracer:
             own = False
         if not own or id(obj) in self.instances:
             return  # a base class's __init__ run by a subclass's, or a second call on the same object
-        if a_text is None or k_text is None or len(self.instances) >= MAX_INSTANCES:
+        if len(self.instances) >= MAX_INSTANCES or fn.calls > MAX_CONSTRUCTED:
+            return  # memory and time stay bounded: later instances' methods count as "no_constructor_call"
+        if a_text is None or k_text is None:
             self.instances[id(obj)] = None  # built from values that are not test values: its methods are not replayable
             self._forget_later(obj)
             return
