@@ -22,6 +22,9 @@ PROJECTS = Path(__file__).parent / "projects"
 PYENV = Path.home() / ".pyenv" / "versions"
 
 MODULE = '''
+from dataclasses import dataclass
+
+
 class Acc:
     def __init__(self, base, scale=1):
         self.base = base
@@ -52,6 +55,25 @@ class Bare:
         return 2 * x
 
 
+class Slotted:
+    __slots__ = ("v",)
+
+    def __init__(self, v):
+        self.v = v
+
+    def plus(self, x):
+        return self.v + x
+
+
+@dataclass
+class Point:
+    x: int
+    y: int = 0
+
+    def moved(self, dx):
+        return (self.x + dx, self.y)
+
+
 class Holder:
     def __init__(self, thing):
         self.thing = thing
@@ -75,6 +97,10 @@ for b in range(3):
     objs.Sub(b).value(1)  # Acc.value on a Sub: Acc(...) would not rebuild it
     objs.Acc(10 + b).bump()
 objs.Bare().twice(4)
+for i in range(4):        # no weakrefs: a dead instance's id, reused, must not hide the new one's constructor
+    objs.Slotted(object())
+    objs.Slotted(i).plus(1)
+objs.Point(1, 2).moved(3)  # a dataclass's generated __init__
 objs.Holder(object()).echo(1)
 t.stop(); t.write(sys.argv[3])
 '''
@@ -119,6 +145,9 @@ def test_tracer_records_methods_only_from_the_constructed_state(runtime, python,
                                                                             ("(12, 1)", "13")]
     assert [(r["c"], r["a"], r["r"]) for r in fns["Bare.twice"]["records"]] == [("()", "(4,)", "8")]
     assert fns["Holder.echo"]["skipped"] == {"nonliteral_constructor": 1}
+    assert sorted((r["c"], r["r"]) for r in fns["Slotted.plus"]["records"]) == [
+        ("(0,)", "1"), ("(1,)", "2"), ("(2,)", "3"), ("(3,)", "4")] and not fns["Slotted.plus"]["skipped"]
+    assert [(r["c"], r["a"], r["r"]) for r in fns["Point.moved"]["records"]] == [("(1, 2)", "(3,)", "(4, 2)")]
 
 
 def test_adapter_arguments_round_trip():
@@ -159,7 +188,7 @@ def mined(tmp_path_factory):
 def test_methods_mined_with_the_class_they_need(mined):
     assert mined["rc"] == 0
     problems = mined["problems"]
-    assert {"format", "split"} <= set(problems)
+    assert {"format", "split", "apply"} <= set(problems)
     fmt, split = problems["format"], problems["split"]
     for p, name in ((fmt, "format"), (split, "split")):
         assert p.entry_point == "Money" and p.meta["kind"] == "method"
@@ -171,6 +200,9 @@ def test_methods_mined_with_the_class_they_need(mined):
         assert p.meta["kill_rate"] >= 0.8
     assert "def _symbol(self)" in fmt.prompt and "SYMBOLS = " in fmt.prompt  # what format uses, and what that uses
     assert "_symbol" not in split.prompt and "SYMBOLS" not in split.prompt
+    rate = problems["apply"]  # a frozen dataclass: its decorator, import and fields are the constructor
+    assert rate.entry_point == "Rate" and "from dataclasses import dataclass" in rate.prompt
+    assert "@dataclass(frozen=True)\nclass Rate:" in rate.prompt and "    bps: int\n" in rate.prompt
 
 
 def test_stateful_methods_dropped(mined):

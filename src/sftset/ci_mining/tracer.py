@@ -225,7 +225,7 @@ class Tracer:
         name = code.co_name
         if name.startswith("<"):
             return self._skip("lambda" if name == "<lambda>" else "module or comprehension", True)
-        if name == "__init__" and code.co_flags & CO_OPTIMIZED and "<locals>" not in getattr(code, "co_qualname", ""):
+        if name == "__init__" and code.co_flags & CO_OPTIMIZED:  # dataclasses' generated ones too (nested code)
             return _Function(code, module, getattr(code, "co_qualname", name), "init")
         if name.startswith("__") and name.endswith("__"):
             return self._skip("dunder", True)
@@ -338,8 +338,11 @@ class Tracer:
             own = _code_of(type(obj).__init__) is fn.code
         except Exception:
             own = False
-        if not own or id(obj) in self.instances:
-            return  # a base class's __init__ run by a subclass's, or a second call on the same object
+        if not own:
+            return  # a base class's __init__ run by a subclass's
+        # A constructor runs on a new object (or re-initialises one): whatever an entry under its id said
+        # belonged to a dead object (ids are reused; objects without weakrefs leave their entries behind).
+        self.instances.pop(id(obj), None)
         if len(self.instances) >= MAX_INSTANCES or fn.calls > MAX_CONSTRUCTED:
             return  # memory and time stay bounded: later instances' methods count as "no_constructor_call"
         if a_text is None or k_text is None:

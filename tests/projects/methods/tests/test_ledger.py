@@ -48,3 +48,24 @@ def test_tally(words):
     t.add(words)
     t.add("more words")
     assert t.report("word").startswith(str(t.total))
+
+
+@pytest.mark.parametrize("bps, compound, cents, years, out", [
+    (500, False, 10000, 2, 11000),
+    (500, True, 10000, 2, 11025),
+    (0, True, 777, 5, 777),
+    (250, False, 999, 0, 999),
+    (1000, True, 100, 3, 133),
+    (1000, False, 100, 3, 130),
+])
+def test_rate(bps, compound, cents, years, out):
+    from ledger.rate import Rate
+
+    assert Rate(bps, compound).apply(cents, years) == out
+
+
+def test_rate_negative_years():
+    from ledger.rate import Rate
+
+    with pytest.raises(ValueError):
+        Rate(100).apply(100, -1)
