@@ -22,6 +22,7 @@ ADAPTER = "_sftset_method_call"
 # Added to a rendered check when its cases call a method (see render.py).
 CHECK_HELPER = r'''
 
+
 def _sftset_method_caller(candidate, name):
     """One call that builds a fresh instance and calls its method: the class itself (HumanEval's harness)
     is wrapped; anything else is already such a call (the sandbox's adapter)."""
