@@ -2,11 +2,11 @@
 
 The prompt of a method problem is the module context, then the class cut down to what the
 method needs, ending with the method's signature and docstring (the body, indented as in the
-class, is the answer). Shown, in source order: the class's decorators and `class` line, every
-statement of its body that is not a function (docstring, class attributes, `__slots__`, dataclass
-fields), its constructor (`__init__`, `__new__`, `__post_init__`), and the methods reached from
-these and from the method through `self.name`, `cls.name`, `type(self).name` or `Cls.name`
-(properties with their setters). When the method or a shown part uses the instance as a value
+class, is the answer). Shown, in source order: the class's decorators and `class` line, its
+docstring, annotated fields (a dataclass's constructor), dunder attributes (`__slots__`), its
+constructor (`__init__`, `__new__`, `__post_init__`), and the attributes and methods reached from
+these and from the method through `self.name`, `cls.name`, `type(self).name` or `Cls.name`, or by
+name from a shown class-level statement (properties with their setters). When the method or a shown part uses the instance as a value
 (`len(self)`, `self == other`, `str(self)`), the class's other dunder methods are shown too, since
 operators reach them without naming them. Other methods are left out: they are not the answer's
 business and only lengthen the prompt.
@@ -34,14 +34,14 @@ def class_part(module: ModuleSource, cls: ast.ClassDef, method: ast.AST) -> tupl
     body = cls.body
     if body[0].lineno == cls.lineno:
         raise Drop("unusual layout", "class body on the class line")
-    by_name: dict[str, list[ast.stmt]] = {}
+    by_name: dict[str, list[ast.stmt]] = {}  # class-level name -> the statements that bind it
     for stmt in body:
-        if isinstance(stmt, _FUNCTIONS):
-            by_name.setdefault(stmt.name, []).append(stmt)
+        for name in _class_level_stores(stmt):
+            by_name.setdefault(name, []).append(stmt)
     shown: set[int] = set()
     frontier: list[ast.stmt] = [method]
     for stmt in body:
-        if not isinstance(stmt, _FUNCTIONS) or stmt.name in _CONSTRUCTION:
+        if _always_shown(stmt):
             frontier.append(stmt)
     dunders_added = False
     while frontier:
@@ -55,7 +55,7 @@ def class_part(module: ModuleSource, cls: ast.ClassDef, method: ast.AST) -> tupl
         if as_value and not dunders_added:
             dunders_added = True
             frontier.extend(s for n, ss in by_name.items() if n.startswith("__") and n.endswith("__")
-                            for s in ss if s is not method)
+                            for s in ss if s is not method and isinstance(s, _FUNCTIONS))
     lines = module.lines
     start = min([cls.lineno] + [d.lineno for d in cls.decorator_list])
     first = body[0]
@@ -83,6 +83,19 @@ def class_part(module: ModuleSource, cls: ast.ClassDef, method: ast.AST) -> tupl
     return text, needs - {cls.name}
 
 
+def _always_shown(stmt: ast.stmt) -> bool:
+    """The class's docstring, annotated fields (a dataclass's constructor), dunder attributes (`__slots__`)
+    and its constructor; other attributes and methods only when something shown uses them."""
+    if isinstance(stmt, _FUNCTIONS):
+        return stmt.name in _CONSTRUCTION
+    if isinstance(stmt, ast.Expr):
+        return isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+    if isinstance(stmt, ast.AnnAssign):
+        return True
+    names = _class_level_stores(stmt)
+    return bool(names) and all(n.startswith("__") and n.endswith("__") for n in names)
+
+
 def _first_param(fn: ast.AST) -> str | None:
     params = [*fn.args.posonlyargs, *fn.args.args]
     return params[0].arg if params else None
@@ -96,24 +109,52 @@ def _members_used(stmt: ast.stmt, class_name: str) -> tuple[set[str], bool]:
         if first:
             owners.add(first)
     names, as_value = set(), False
-    attribute_bases = set()
+    if not isinstance(stmt, _FUNCTIONS):  # a class-level statement reads other class attributes by name
+        names |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     for node in ast.walk(stmt):
         if isinstance(node, ast.Attribute):
             base = node.value
             if isinstance(base, ast.Name) and base.id in owners:
                 names.add(node.attr)
-                attribute_bases.add(id(base))
             elif (isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id == "type"
                   and len(base.args) == 1 and isinstance(base.args[0], ast.Name) and base.args[0].id in owners):
                 names.add(node.attr)
-                attribute_bases.add(id(base.args[0]))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr":
-            as_value = True  # getattr(self, name): any member may be meant
+    instance = owners - {class_name}
     for node in ast.walk(stmt):
-        if isinstance(node, ast.Name) and node.id in owners - {class_name} and id(node) not in attribute_bases \
-                and isinstance(node.ctx, ast.Load):
+        if _dunder_use(node, instance):
             as_value = True
+            break
     return names, as_value
+
+
+# Builtins that reach an object's dunder methods.
+_DISPATCHING = frozenset(("len", "str", "repr", "iter", "hash", "bool", "int", "float", "complex", "format", "abs",
+                          "sorted", "list", "tuple", "dict", "set", "frozenset", "min", "max", "sum", "next",
+                          "reversed", "divmod", "round", "bytes", "vars", "dir"))
+
+
+def _dunder_use(node: ast.AST, instance: set[str]) -> bool:
+    """Does `node` use the instance in a way that reaches its dunder methods without naming them
+    (an operator, a comparison, `len(self)`, `self[i]`, `for x in self`, `f"{self}"`)?"""
+    is_self = lambda n: isinstance(n, ast.Name) and n.id in instance  # noqa: E731
+    if isinstance(node, ast.BinOp):
+        return is_self(node.left) or is_self(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return is_self(node.operand)
+    if isinstance(node, ast.Compare):
+        return any(is_self(n) for n in [node.left, *node.comparators]) and not all(
+            isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _DISPATCHING:
+        return any(is_self(a) for a in node.args)
+    if isinstance(node, ast.Subscript):
+        return is_self(node.value)
+    if isinstance(node, (ast.For, ast.comprehension)):
+        return is_self(node.iter)
+    if isinstance(node, ast.FormattedValue):
+        return is_self(node.value)
+    if isinstance(node, ast.AugAssign):
+        return is_self(node.target)
+    return False
 
 
 def _class_level_stores(stmt: ast.stmt) -> set[str]:
