@@ -41,7 +41,7 @@ def class_part(module: ModuleSource, cls: ast.ClassDef, method: ast.AST) -> tupl
     shown: set[int] = set()
     frontier: list[ast.stmt] = [method]
     for stmt in body:
-        if _always_shown(stmt):
+        if _always_shown(stmt, bool(cls.decorator_list)):
             frontier.append(stmt)
     dunders_added = False
     while frontier:
@@ -83,15 +83,18 @@ def class_part(module: ModuleSource, cls: ast.ClassDef, method: ast.AST) -> tupl
     return text, needs - {cls.name}
 
 
-def _always_shown(stmt: ast.stmt) -> bool:
-    """The class's docstring, annotated fields (a dataclass's constructor), dunder attributes (`__slots__`)
-    and its constructor; other attributes and methods only when something shown uses them."""
+def _always_shown(stmt: ast.stmt, decorated: bool) -> bool:
+    """The class's docstring, its fields (annotated without a value, or with one in a decorated class: a
+    dataclass's constructor; never a ClassVar), dunder attributes (`__slots__`) and its constructor; other
+    attributes and methods only when something shown uses them."""
     if isinstance(stmt, _FUNCTIONS):
         return stmt.name in _CONSTRUCTION
     if isinstance(stmt, ast.Expr):
         return isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
     if isinstance(stmt, ast.AnnAssign):
-        return True
+        if "ClassVar" in ast.unparse(stmt.annotation):
+            return False
+        return stmt.value is None or decorated
     names = _class_level_stores(stmt)
     return bool(names) and all(n.startswith("__") and n.endswith("__") for n in names)
 
