@@ -137,8 +137,7 @@ def build_one(fn: dict, project: ProjectSource, target: Target) -> Candidate:
     if kind == "method":  # the class is the entry point; the prompt shows the parts of it the method needs
         method, entry_point = node.name, owner
         cls = class_of(module, owner, node)
-        class_text, class_needs = class_part(module, cls, node)
-        check_inner_imports(cls, module, project)
+        class_text, class_needs = class_part(module, cls, node, project)
         builder = ContextBuilder(project, module, node, owner, owner_class=owner)
         context = builder.build((needs | class_needs) - {owner}).text()
         context = (context + "\n\n" if context.strip() else "") + class_text

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 
-from .context import Drop, ModuleSource
+from .context import Drop, ModuleSource, ProjectSource, check_inner_imports
 from .scope import statement_needs
 
 _CONSTRUCTION = ("__init__", "__new__", "__post_init__")
@@ -29,7 +29,8 @@ def class_of(module: ModuleSource, name: str, method: ast.AST) -> ast.ClassDef:
     raise Drop("source not found", name)
 
 
-def class_part(module: ModuleSource, cls: ast.ClassDef, method: ast.AST) -> tuple[str, set[str]]:
+def class_part(module: ModuleSource, cls: ast.ClassDef, method: ast.AST,
+               project: ProjectSource) -> tuple[str, set[str]]:
     """(the class's text up to the method, module-level names that text and the method need)."""
     body = cls.body
     if body[0].lineno == cls.lineno:
@@ -69,6 +70,7 @@ def class_part(module: ModuleSource, cls: ast.ClassDef, method: ast.AST) -> tupl
     for stmt in body:
         if stmt is method or id(stmt) not in shown:
             continue
+        check_inner_imports(stmt, module, project)  # what is shown must load with the standard library
         text = module.segment(stmt)
         begin = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
         gap = isinstance(stmt, _FUNCTIONS) or (begin > 1 and not lines[begin - 2].strip())  # as in the source
