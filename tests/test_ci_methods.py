@@ -265,3 +265,85 @@ def test_sibling_methods_are_not_near_duplicates_by_their_shared_class(mined):
     for p in (fmt, split):
         text = near_dup_text(p)
         assert text.startswith("def (self") and "class Money" not in text and "__init__" not in text
+
+
+CLASS_MODULE = '''
+import re
+from typing import ClassVar
+
+LIMIT = 10
+
+
+class Word:
+    """A word and its language."""
+
+    PATTERN: ClassVar[str] = "[a-z]+"
+    VOWELS = "aeiou"
+    UNUSED = "not shown"
+    __slots__ = ("text", "lang")
+
+    def __init__(self, text, lang="en"):
+        self.text = text
+        self.lang = lang
+
+    @property
+    def size(self):
+        return len(self.text)
+
+    @size.setter
+    def size(self, value):
+        raise AttributeError("read-only")
+
+    def __len__(self):
+        return len(self.text)
+
+    def unrelated(self):
+        import numpy
+        return numpy.zeros(1)
+
+    def vowels(self, limit):
+        """How many vowels the word has, counting at most `limit` and LIMIT."""
+        n = sum(1 for c in self.text if c in self.VOWELS)
+        return min(n, limit, LIMIT, self.size)
+
+    def longer(self, other):
+        """Whether the word is longer than `other` characters."""
+        return len(self) > other
+'''
+
+
+def _method_candidate(tmp_path, qualname):
+    from sftset.ci_mining.build import Target, build_candidates
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "words.py").write_text(CLASS_MODULE)
+    records = [{"c": f"('{w}',)", "ck": "{}", "a": "(3,)", "k": "{}", "r": str(n), "n": 1}
+               for w, n in (("tree", 2), ("sky", 0), ("aeiou", 3))]
+    fn = {"module": "pkg.words", "qualname": qualname, "kind": "method", "lineno": None, "calls": 3, "skipped": {},
+          "records": records}
+    target = Target(name="proj", version="1.0", commit=None, url="u", repo=None, license="MIT", root=tmp_path,
+                    roots=[tmp_path], packages=["pkg"], python="3.12")
+    result = build_candidates({"functions": [fn]}, target)
+    assert not result.drops, result.drops
+    return result.candidates[0]
+
+
+def test_prompt_shows_what_the_method_uses(tmp_path):
+    c = _method_candidate(tmp_path, "Word.vowels")
+    assert c.entry_point == "Word" and c.method == "vowels" and c.function_path == "Word.vowels"
+    assert c.tests[0]["args"] == "(('tree',), {}, 3,)"  # the adapter's arguments while validating
+    p = c.prompt
+    assert p.startswith("LIMIT = 10\n") and '    """A word and its language."""' in p
+    assert 'VOWELS = "aeiou"' in p and "__slots__" in p and "def __init__" in p
+    assert "def size(self)" in p and "@size.setter" in p  # a property, with its setter
+    assert "PATTERN" not in p and "UNUSED" not in p and "import re" not in p  # nothing unused
+    assert "def __len__" not in p  # the instance is never used as a value here
+    assert "unrelated" not in p  # and its third-party import does not sink the method
+    assert p.endswith('        """How many vowels the word has, counting at most `limit` and LIMIT."""\n')
+    compile(c.program, "<program>", "exec")
+
+
+def test_dunders_shown_when_an_operator_reaches_the_instance(tmp_path):
+    c = _method_candidate(tmp_path, "Word.longer")
+    assert "def __len__(self)" in c.prompt and "def size" not in c.prompt
