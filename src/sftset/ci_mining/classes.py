@@ -6,10 +6,10 @@ class, is the answer). Shown, in source order: the class's decorators and `class
 docstring, annotated fields (a dataclass's constructor), dunder attributes (`__slots__`), its
 constructor (`__init__`, `__new__`, `__post_init__`), and the attributes and methods reached from
 these and from the method through `self.name`, `cls.name`, `type(self).name` or `Cls.name`, or by
-name from a shown class-level statement (properties with their setters). When the method or a shown part uses the instance as a value
-(`len(self)`, `self == other`, `str(self)`), the class's other dunder methods are shown too, since
-operators reach them without naming them. Other methods are left out: they are not the answer's
-business and only lengthen the prompt.
+name from a shown class-level statement (properties with their setters), and the dunder methods
+an operator or builtin reaches on the instance (`self + x`: `__add__`, `__radd__`, `__iadd__`;
+`len(self)`: `__len__`; `self[i]`, `for x in self`, `f"{self}"`). Other methods are left out:
+they are not the answer's business and only lengthen the prompt.
 """
 from __future__ import annotations
 
@@ -44,19 +44,13 @@ def class_part(module: ModuleSource, cls: ast.ClassDef, method: ast.AST,
     for stmt in body:
         if _always_shown(stmt, bool(cls.decorator_list)):
             frontier.append(stmt)
-    dunders_added = False
     while frontier:
         stmt = frontier.pop()
         if id(stmt) in shown:
             continue
         shown.add(id(stmt))
-        names, as_value = _members_used(stmt, cls.name)
-        for name in names:
+        for name in _members_used(stmt, cls.name):
             frontier.extend(s for s in by_name.get(name, ()) if s is not method)
-        if as_value and not dunders_added:
-            dunders_added = True
-            frontier.extend(s for n, ss in by_name.items() if n.startswith("__") and n.endswith("__")
-                            for s in ss if s is not method and isinstance(s, _FUNCTIONS))
     lines = module.lines
     start = min([cls.lineno] + [d.lineno for d in cls.decorator_list])
     first = body[0]
@@ -106,14 +100,14 @@ def _first_param(fn: ast.AST) -> str | None:
     return params[0].arg if params else None
 
 
-def _members_used(stmt: ast.stmt, class_name: str) -> tuple[set[str], bool]:
-    """(member names reached through the instance or the class, whether the instance is used as a value)."""
+def _members_used(stmt: ast.stmt, class_name: str) -> set[str]:
+    """Member names reached through the instance or the class, named or through an operator."""
     owners = {class_name}
     if isinstance(stmt, _FUNCTIONS):
         first = _first_param(stmt)
         if first:
             owners.add(first)
-    names, as_value = set(), False
+    names: set[str] = set()
     if not isinstance(stmt, _FUNCTIONS):  # a class-level statement reads other class attributes by name
         names |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     for node in ast.walk(stmt):
@@ -126,40 +120,52 @@ def _members_used(stmt: ast.stmt, class_name: str) -> tuple[set[str], bool]:
                 names.add(node.attr)
     instance = owners - {class_name}
     for node in ast.walk(stmt):
-        if _dunder_use(node, instance):
-            as_value = True
-            break
-    return names, as_value
+        names |= _dunders_reached(node, instance)
+    return names
 
 
-# Builtins that reach an object's dunder methods.
-_DISPATCHING = frozenset(("len", "str", "repr", "iter", "hash", "bool", "int", "float", "complex", "format", "abs",
-                          "sorted", "list", "tuple", "dict", "set", "frozenset", "min", "max", "sum", "next",
-                          "reversed", "divmod", "round", "bytes", "vars", "dir"))
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
+           ast.Mod: "mod", ast.Pow: "pow", ast.LShift: "lshift", ast.RShift: "rshift", ast.BitOr: "or",
+           ast.BitAnd: "and", ast.BitXor: "xor", ast.MatMult: "matmul"}
+_COMPARE = {ast.Eq: ("__eq__",), ast.NotEq: ("__ne__", "__eq__"), ast.Lt: ("__lt__", "__gt__"),
+            ast.LtE: ("__le__", "__ge__"), ast.Gt: ("__gt__", "__lt__"), ast.GtE: ("__ge__", "__le__"),
+            ast.In: ("__contains__", "__iter__", "__getitem__"), ast.NotIn: ("__contains__", "__iter__", "__getitem__")}
+_UNARY = {ast.USub: ("__neg__",), ast.UAdd: ("__pos__",), ast.Invert: ("__invert__",), ast.Not: ("__bool__", "__len__")}
+_ORDER = ("__lt__", "__gt__", "__le__", "__ge__", "__eq__", "__iter__")
+# Builtins and the dunder methods they reach.
+_DISPATCHING = {"len": ("__len__",), "str": ("__str__", "__repr__"), "repr": ("__repr__",),
+                "iter": ("__iter__", "__getitem__"), "hash": ("__hash__",), "bool": ("__bool__", "__len__"),
+                "int": ("__int__", "__index__", "__trunc__"), "float": ("__float__", "__index__"),
+                "complex": ("__complex__",), "format": ("__format__", "__str__"), "abs": ("__abs__",),
+                "round": ("__round__",), "divmod": ("__divmod__", "__rdivmod__"), "bytes": ("__bytes__",),
+                "reversed": ("__reversed__", "__len__", "__getitem__"), "next": ("__next__",),
+                "sorted": _ORDER, "min": _ORDER, "max": _ORDER, "list": ("__iter__", "__len__", "__getitem__"),
+                "tuple": ("__iter__", "__len__", "__getitem__"), "set": ("__iter__",), "frozenset": ("__iter__",),
+                "dict": ("__iter__", "keys", "__getitem__"), "sum": ("__iter__", "__add__", "__radd__")}
 
 
-def _dunder_use(node: ast.AST, instance: set[str]) -> bool:
-    """Does `node` use the instance in a way that reaches its dunder methods without naming them
-    (an operator, a comparison, `len(self)`, `self[i]`, `for x in self`, `f"{self}"`)?"""
+def _dunders_reached(node: ast.AST, instance: set[str]) -> set[str]:
+    """The dunder methods `node` reaches on the instance without naming them (an operator, a comparison,
+    `len(self)`, `self[i]`, `for x in self`, `f"{self}"`)."""
     is_self = lambda n: isinstance(n, ast.Name) and n.id in instance  # noqa: E731
-    if isinstance(node, ast.BinOp):
-        return is_self(node.left) or is_self(node.right)
-    if isinstance(node, ast.UnaryOp):
-        return is_self(node.operand)
-    if isinstance(node, ast.Compare):
-        return any(is_self(n) for n in [node.left, *node.comparators]) and not all(
-            isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _DISPATCHING:
-        return any(is_self(a) for a in node.args)
-    if isinstance(node, ast.Subscript):
-        return is_self(node.value)
-    if isinstance(node, (ast.For, ast.comprehension)):
-        return is_self(node.iter)
-    if isinstance(node, ast.FormattedValue):
-        return is_self(node.value)
-    if isinstance(node, ast.AugAssign):
-        return is_self(node.target)
-    return False
+    if isinstance(node, (ast.BinOp, ast.AugAssign)):
+        name = _BINARY.get(type(node.op))
+        operands = [node.left, node.right] if isinstance(node, ast.BinOp) else [node.target, node.value]
+        if name and any(is_self(n) for n in operands):
+            return {f"__{name}__", f"__r{name}__", f"__i{name}__"}
+    elif isinstance(node, ast.UnaryOp) and is_self(node.operand):
+        return set(_UNARY.get(type(node.op), ()))
+    elif isinstance(node, ast.Compare) and any(is_self(n) for n in [node.left, *node.comparators]):
+        return {d for op in node.ops for d in _COMPARE.get(type(op), ())}
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and any(is_self(a) for a in node.args):
+        return set(_DISPATCHING.get(node.func.id, ()))
+    elif isinstance(node, ast.Subscript) and is_self(node.value):
+        return {"__getitem__", "__setitem__", "__delitem__", "__class_getitem__"}
+    elif isinstance(node, (ast.For, ast.comprehension)) and is_self(node.iter):
+        return {"__iter__", "__getitem__", "__len__"}
+    elif isinstance(node, ast.FormattedValue) and is_self(node.value):
+        return {"__format__", "__str__", "__repr__"}
+    return set()
 
 
 def _class_level_stores(stmt: ast.stmt) -> set[str]:
