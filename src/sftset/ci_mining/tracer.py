@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime
 import dis
+import itertools
 import json
 import os
 import sys
@@ -66,8 +67,8 @@ MAX_REPR = 2000
 DEFAULT_CAP = 100  # distinct argument tuples recorded per function
 UNUSABLE_LIMIT = 200  # distinct unusable calls after which a function is switched off
 MAX_CONTAINED = 50
-MAX_INSTANCES = 20000  # constructed instances remembered at once (their constructor call and snapshot)
-MAX_CONSTRUCTED = 50000  # instances of one class whose construction is recorded (each costs a state snapshot)
+MAX_INSTANCES = 20000  # instances remembered at once (constructor call and snapshot); the oldest go first
+MAX_CONSTRUCTED = 200000  # instances of one class whose construction is recorded (each costs a state snapshot)
 _AUDITED = frozenset(("open", "socket.connect", "socket.getaddrinfo", "os.remove", "os.rename", "os.rmdir", "os.mkdir",
                       "shutil.rmtree"))
 
@@ -343,8 +344,10 @@ class Tracer:
         # A constructor runs on a new object (or re-initialises one): whatever an entry under its id said
         # belonged to a dead object (ids are reused; objects without weakrefs leave their entries behind).
         self.instances.pop(id(obj), None)
-        if len(self.instances) >= MAX_INSTANCES or fn.calls > MAX_CONSTRUCTED:
-            return  # memory and time stay bounded: later instances' methods count as "no_constructor_call"
+        if fn.calls > MAX_CONSTRUCTED:
+            return  # time stays bounded: later instances' methods count as "no_constructor_call"
+        if len(self.instances) >= MAX_INSTANCES:
+            self._evict()
         if a_text is None or k_text is None:
             self.instances[id(obj)] = None  # built from values that are not test values: its methods are not replayable
             self._forget_later(obj)
@@ -354,6 +357,13 @@ class Tracer:
     def _exit_init(self, fn: _Function, obj, a_text: str, k_text: str, raised: bool) -> None:
         self.instances[id(obj)] = None if raised else (type(obj), a_text, k_text, _state(obj))
         self._forget_later(obj)
+
+    def _evict(self) -> None:
+        """Forget the oldest tenth of the entries: objects without weakrefs (slotted classes) leave theirs
+        behind when they die, so the oldest are mostly dead; a live one's methods then go unrecorded."""
+        for key in list(itertools.islice(self.instances, MAX_INSTANCES // 10)):
+            del self.instances[key]
+            self._refs.pop(key, None)  # its weakref goes too, so a late callback cannot remove a new entry
 
     def _forget_later(self, obj) -> None:
         """Drop an instance's entry when it dies (its id may be reused); objects without weakrefs keep
