@@ -55,12 +55,17 @@ def test_hardcases_dropped_with_reasons(hardcases):
     assert r["drops"] == {"mutates its arguments": 1, "arguments not literals": 1, "non-deterministic": 1,
                           "needs its class": 1, "too slow": 1, "machine state in tests": 2,
                           "trivial body: lookup in a table in the prompt": 2, "weak tests": 1,
-                          "a shortcut passes the tests": 1}
+                          "a shortcut passes the tests": 1,
+                          # Stack.push, now traced as an instance method (issue 14): only its first push on
+                          # each fresh stack replays, too few calls
+                          "instance changed between calls": 1}
     assert "append_item" in r["drop_examples"]["mutates its arguments"]
     assert "return int(text)" in r["drop_examples"]["a shortcut passes the tests"]
     skipped = r["skipped_functions"]
-    for reason in ("generator", "coroutine", "lambda", "nested", "dunder", "method"):
+    # no "method" any more: Stack.push, the project's one instance method, is traced (issue 14)
+    for reason in ("generator", "coroutine", "lambda", "nested", "dunder"):
         assert skipped.get(reason), reason
+    assert "method" not in skipped
 
 
 def test_hardcases_network_and_writes_contained(hardcases):

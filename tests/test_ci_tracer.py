@@ -157,7 +157,11 @@ def test_trace(runtime, python, engine, tmp_path):
                                  else "settrace")
     assert trace["engine"] == expected_engine
     fns = {f["qualname"]: f for f in trace["functions"]}
-    assert set(fns) == {"add", "fail", "push", "fib", "outer", "make_obj", "takes_obj", "K.st", "K.cm", "in_thread"}
+    assert set(fns) == {"add", "fail", "push", "fib", "outer", "make_obj", "takes_obj", "K.st", "K.cm", "in_thread",
+                        "K.method"}
+    # an instance method, with the constructor call that built its instance (issue 14)
+    assert fns["K.method"]["kind"] == "method"
+    assert [(r["c"], r["ck"], r["a"], r["r"]) for r in fns["K.method"]["records"]] == [("()", "{}", "(1,)", "1")]
     add = fns["add"]
     assert [(r["a"], r["k"], r["r"], r["n"]) for r in add["records"]] == [
         ("(1, 2)", "{'scale': 1}", "3", 2), ("(1, 2, 3, 4)", "{'scale': 2, 'tag': 't'}", "20", 1)]
@@ -173,7 +177,8 @@ def test_trace(runtime, python, engine, tmp_path):
     assert all(r["a"] != "(100, 100)" for r in add["records"])  # paused
     skipped = trace["skipped_functions"]
     assert skipped["generator"] == 1 and skipped["coroutine"] == 1 and skipped["lambda"] == 1
-    assert skipped["nested"] == 1 and skipped["dunder"] >= 2 and skipped["method"] == 1
+    # __init__ is no longer a skipped dunder: it records its instances' constructor calls
+    assert skipped["nested"] == 1 and skipped["dunder"] >= 1 and "method" not in skipped
 
 
 def test_raised_exception_recorded(runtime, tmp_path):

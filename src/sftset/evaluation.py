@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
+from .methods import sandbox_call
 from .record import Problem
 from .render import hidden_part
 from .sandbox.api import Job, Verdict
@@ -25,10 +26,12 @@ def program_for(problem: Problem, completion: str) -> str:
 def sample_job(problem: Problem, completion: str, key: Any, *, time_s: float | None = None,
                memory_mb: int | None = None) -> Job:
     limits = problem.limits or {}
+    # a method problem's check calls an adapter the program gets (sftset.methods); else the program as is
+    program, entry_point = sandbox_call(program_for(problem, completion), problem.entry_point, problem.tests)
     return Job(
         key=key,
-        program=program_for(problem, completion),
-        entry_point=problem.entry_point,
+        program=program,
+        entry_point=entry_point,
         test=problem.test,
         prompt=problem.prompt,
         time_s=float(time_s if time_s is not None else limits.get("time_s", 3.0)),

@@ -147,9 +147,17 @@ def _validate_case(kind: str, case: Any, where: str) -> None:
         if extra:
             raise RecordError(f"{where}.{sorted(extra)[0]}", "unknown field for a stdio case")
         return
-    extra = set(case) - {"args", "kwargs", "expected", "raises", "split"}
+    extra = set(case) - {"args", "kwargs", "expected", "raises", "split", "method", "init_args", "init_kwargs"}
     if extra:
         raise RecordError(f"{where}.{sorted(extra)[0]}", "unknown field for a function case")
+    if "method" in case or "init_args" in case or "init_kwargs" in case:  # Cls(*init_args, **init_kwargs).method(...)
+        if not isinstance(case.get("method"), str) or not _IDENT_RE.match(case["method"]):
+            raise RecordError(f"{where}.method", "must be the name of the method the case calls")
+        if not isinstance(_literal(case.get("init_args", "()"), f"{where}.init_args"), tuple):
+            raise RecordError(f"{where}.init_args", "must be the repr of a tuple")
+        init_kwargs = _literal(case.get("init_kwargs", "{}"), f"{where}.init_kwargs")
+        if not isinstance(init_kwargs, dict) or not all(isinstance(k, str) for k in init_kwargs):
+            raise RecordError(f"{where}.init_kwargs", "must be the repr of a dict with string keys")
     args = _literal(case.get("args", "()"), f"{where}.args")
     if not isinstance(args, tuple):
         raise RecordError(f"{where}.args", "must be the repr of a tuple")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .methods import CHECK_HELPER, combined_args, method_of
 from .values import READER
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -172,13 +173,18 @@ def render_check(problem: "Problem") -> str:
     checker = problem.checker
     lines: list[str] = []
     if problem.kind == "function":
-        lines.append(HELPERS.strip("\n"))
+        method = method_of(problem.tests)
+        lines.append(HELPERS.strip("\n") + (CHECK_HELPER.rstrip("\n") if method else ""))
         hidden = problem.meta.get("hidden_context")
         if isinstance(hidden, str) and hidden.strip():  # helpers the prompt shows as stubs: the real ones
             lines += ["", "", HIDDEN_BEGIN, hidden.strip("\n"), HIDDEN_END]
         lines += ["", "", "def check(candidate):"]
+        if method:  # each case: one call that builds a fresh instance, then calls the method (see sftset.methods)
+            lines.append(f"    candidate = _sftset_method_caller(candidate, {method!r})")
         for case in problem.tests:
             args, kwargs = case.get("args", "()"), case.get("kwargs", "{}")
+            if method:
+                args = combined_args(case.get("init_args", "()"), case.get("init_kwargs", "{}"), args)
             if "raises" in case:
                 lines.append(f"    _sftset_raises(candidate, {args!r}, {kwargs!r}, {case['raises']!r})")
             else:

@@ -1,6 +1,7 @@
 """Turn traced functions into problem candidates: prompt, reference body, recorded tests.
 
-Kept: module-level functions, static methods, and class methods that never use `cls`,
+Kept: module-level functions, static methods, class methods that never use `cls`, and
+instance methods whose calls replay from a fresh instance (sftset.methods, classes.py),
 whose recorded arguments and results are values that read back the same (sftset.values:
 literals, dates, values of named types), with at least MIN_TESTS distinct calls; the
 project's types and functions that values name are carried into the context. The prompt is the context
@@ -23,6 +24,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .. import __version__
+from ..methods import ADAPTER, adapter_source, combined_args
+from .classes import class_of, class_part
 from .context import ContextBuilder, Drop, ModuleSource, ProjectSource, check_inner_imports
 from .literals import canon, has_float, named_heads, parse, roundtrips
 from .scope import annotation_names, table_globals
@@ -51,10 +54,24 @@ class Candidate:
     meta: dict[str, Any]
     unknown_raises: bool = False  # a recorded exception whose name the tracer could not see
     hidden: str = ""  # real definitions of helpers the prompt shows as stubs (stubs.py), run after the function
+    method: str | None = None  # an instance method of the class `entry_point` (sftset.methods)
 
     @property
     def program(self) -> str:
-        return self.prompt + self.solution + ("\n\n" + self.hidden if self.hidden else "")
+        """The reference program validation runs: the function, the hidden helpers' real definitions, and for
+        a method problem the adapter its calls go through."""
+        program = self.prompt + self.solution + ("\n\n" + self.hidden if self.hidden else "")
+        return program + adapter_source(self.entry_point, self.method) if self.method else program
+
+    @property
+    def call_entry(self) -> str:
+        """What the sandbox calls for one test: the function, or a method problem's adapter."""
+        return ADAPTER if self.method else self.entry_point
+
+    @property
+    def function_path(self) -> str:
+        """Where the function to write is in the program: `name`, or `Class.name` for a method."""
+        return f"{self.entry_point}.{self.method}" if self.method else self.entry_point
 
     def body_lines(self) -> tuple[int, int]:
         """First and last line of the reference body inside `program` (1-based)."""
@@ -104,8 +121,12 @@ def build_candidates(trace: dict, target: Target) -> BuildResult:
 
 
 def build_one(fn: dict, project: ProjectSource, target: Target) -> Candidate:
+    kind = fn.get("kind", "function")
+    records = fn.get("records", [])
+    if kind == "method":  # each call as the adapter's: (constructor args, constructor kwargs, *args)
+        records = [{**r, "a": combined_args(r["c"], r["ck"], r["a"])} for r in records if "c" in r]
     try:
-        tests, unknown = select_tests(fn.get("records", []))
+        tests, unknown = select_tests(records)
     except Drop as drop:
         types = fn.get("nonliteral_types")
         raise Drop(_why_too_few(fn), drop.detail + (f"; saw {', '.join(types)}" if types else "")) from None
@@ -114,14 +135,22 @@ def build_one(fn: dict, project: ProjectSource, target: Target) -> Candidate:
         raise Drop("source not found", fn["module"])
     node, owner = find_function(module, fn["qualname"], fn.get("lineno"))
     entry_point = node.name
-    kind = fn.get("kind", "function")
     _check_function(node, kind, module)
     check_inner_imports(node, module, project)
     needs = _function_needs(node, module, kind)
-    tests, context = _context_for_values(tests, needs, lambda: ContextBuilder(project, module, node, entry_point,
-                                                                             owner_class=owner))
+    method = None
+    if kind == "method":  # the class is the entry point; the prompt shows the parts of it the method needs
+        method, entry_point = node.name, owner
+        cls = class_of(module, owner, node)
+        class_text, class_needs = class_part(module, cls, node, project)
+        tests, context = _context_for_values(tests, (needs | class_needs) - {owner},
+                                             lambda: ContextBuilder(project, module, node, owner, owner_class=owner))
+        context = (context + "\n\n" if context.strip() else "") + class_text
+    else:
+        tests, context = _context_for_values(tests, needs, lambda: ContextBuilder(project, module, node, entry_point,
+                                                                                 owner_class=owner))
     header, docstring, body = split_function(module, node, kind)
-    prompt = (context + "\n\n" if context.strip() else "") + header + docstring
+    prompt = (context + ("" if kind == "method" else "\n\n") if context.strip() else "") + header + docstring
     # MAX_PROMPT_CHARS is checked by the miner's screen, once helpers may have become stubs (stubs.py)
     flags = [] if docstring else ["no_docstring"]
     checker = "exact"
@@ -140,7 +169,8 @@ def build_one(fn: dict, project: ProjectSource, target: Target) -> Candidate:
     meta = {"module": fn["module"], "qualname": fn["qualname"], "kind": kind, "calls_seen": fn.get("calls", 0),
             "recorded_calls": len(fn.get("records", [])), "python": target.python}
     task_id = task_id_of(target.name, f"{fn['module']}.{fn['qualname']}")
-    return Candidate(task_id, entry_point, prompt, body, tests, context, checker, flags, provenance, meta, unknown)
+    return Candidate(task_id, entry_point, prompt, body, tests, context, checker, flags, provenance, meta, unknown,
+                     method=method)
 
 
 # ---- tests from records ------------------------------------------------------------------------
@@ -187,9 +217,15 @@ def _why_too_few(fn: dict) -> str:
     skipped = fn.get("skipped", {})
     if skipped.get("mutates_args"):
         return "mutates its arguments"
+    if skipped.get("mutates_self"):  # a procedure on its instance: not a value problem
+        return "mutates its instance, returns None"
     if skipped:
         top = max(skipped, key=skipped.get)
-        return {"nonliteral_args": "arguments not literals", "nonliteral_result": "results not literals"}.get(
+        return {"nonliteral_args": "arguments not literals", "nonliteral_result": "results not literals",
+                "state_changed": "instance changed between calls",
+                "nonliteral_constructor": "constructor arguments not literals",
+                "no_constructor_call": "instance not built by a traced constructor",
+                "subclass_instance": "called on subclasses' instances"}.get(
             top, "fewer than 3 usable calls")
     return "fewer than 3 distinct calls"
 
@@ -260,14 +296,14 @@ def _check_function(node, kind: str, module: ModuleSource) -> None:
         raise Drop("coroutine")
     for d in node.decorator_list:
         name = _decorator_name(d)
-        if kind != "function" and name in ("staticmethod", "classmethod"):
+        if kind in ("staticmethod", "classmethod") and name in ("staticmethod", "classmethod"):
             continue
         if name not in _SAFE_DECORATORS:
             raise Drop("decorated", name)
     for sub in ast.walk(node):
         if isinstance(sub, (ast.Yield, ast.YieldFrom, ast.Await)):
             raise Drop("generator")
-        if isinstance(sub, ast.Name) and sub.id in ("super", "__class__"):
+        if isinstance(sub, ast.Name) and sub.id in ("super", "__class__") and kind != "method":
             raise Drop("needs its class", "uses super()")
     first = node.body[0]
     if first.lineno == node.lineno or (len(node.body) > 1 and node.body[1].lineno == first.end_lineno
@@ -313,6 +349,9 @@ def split_function(module: ModuleSource, node, kind: str) -> tuple[str, str, str
     start = min([node.lineno] + [d.lineno for d in node.decorator_list])
     if kind == "function":
         header = "".join(lines[start - 1:header_end])
+    elif kind == "method":  # stays in its class: indented as in the source, and so is the answer
+        header = "".join(lines[start - 1:header_end])
+        indent = 0
     elif kind == "staticmethod":
         kept = [d for d in node.decorator_list if _decorator_name(d) != "staticmethod"]
         if kept:

@@ -211,7 +211,7 @@ def screen(candidates: list, settings: WorthSettings, root: Path, report: Target
             if len(c.prompt) > build.MAX_PROMPT_CHARS:
                 why = ("prompt too long", f"{len(c.prompt)} characters")
             else:
-                why = worth_drop(c.program, c.entry_point, c.context, settings, headers[path])
+                why = worth_drop(c.program, c.function_path, c.context, settings, headers[path])
         except Exception as exc:  # one odd function must not sink the target
             why = ("internal error", f"{type(exc).__name__}: {exc}")
         if why:

@@ -21,7 +21,12 @@ _BINOP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mu
 
 
 def _function(tree: ast.Module, entry_point: str):
-    found = [s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == entry_point]
+    """The function `name`, or the method `Class.name` (a method problem), at the program's top level."""
+    scope = tree.body
+    if "." in entry_point:
+        owner, entry_point = entry_point.split(".", 1)
+        scope = [s for c in scope if isinstance(c, ast.ClassDef) and c.name == owner for s in c.body]
+    found = [s for s in scope if isinstance(s, ast.FunctionDef) and s.name == entry_point]
     if not found:
         raise ValueError(f"no function {entry_point} in the program")
     return found[-1]

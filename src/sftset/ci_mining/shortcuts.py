@@ -23,8 +23,19 @@ METHODS = ["lower", "upper", "strip", "split", "title", "copy"]
 
 
 def _function(tree: ast.Module, entry_point: str) -> ast.FunctionDef | None:
-    found = [s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == entry_point]
+    """The function `name`, or the method `Class.name` (a method problem)."""
+    found = [s for s in _scope(tree, entry_point) if isinstance(s, ast.FunctionDef)
+             and s.name == entry_point.rpartition(".")[2]]
     return found[-1] if found else None
+
+
+def _scope(tree: ast.Module, entry_point: str) -> list[ast.stmt]:
+    """The statements the function is among: the module's, or its class's body (a method)."""
+    if "." not in entry_point:
+        return tree.body
+    owner = entry_point.partition(".")[0]
+    classes = [c for c in tree.body if isinstance(c, ast.ClassDef) and c.name == owner]
+    return classes[-1].body if classes else []
 
 
 def parameters(fn: ast.FunctionDef) -> list[str]:
@@ -74,13 +85,16 @@ def combined_program(program: str, entry_point: str, tests: list[dict]) -> tuple
         defs.append(copy)
         names.append(name)
     tree.body.extend(defs)
+    # a method's runner takes the place of the method in its class and hands the instance on
+    method = "." in entry_point
+    name = entry_point.rpartition(".")[2]
     runner = ast.parse(f"""
-def {entry_point}(*args, **kwargs):
+def {name}({"self, " if method else ""}*args, **kwargs):
     from sftset_values_check import is_value
     out = []
     for shortcut in [{", ".join(d.name for d in defs)}]:
         try:
-            result = shortcut(*args, **kwargs)
+            result = shortcut({"self, " if method else ""}*args, **kwargs)
         except BaseException as exc:
             out.append({RAISED!r} + type(exc).__name__)
             continue
@@ -88,7 +102,12 @@ def {entry_point}(*args, **kwargs):
     return tuple(out)
 """.replace("from sftset_values_check import is_value", "is_value = _sftset_is_value")).body
     helper = ast.parse(_IS_VALUE).body
-    tree.body.extend(helper + runner)
+    if method:
+        scope = _scope(tree, entry_point)
+        scope[scope.index(fn)] = runner[0]
+        tree.body.extend(helper)
+    else:
+        tree.body.extend(helper + runner)
     return names, ast.unparse(ast.fix_missing_locations(tree)) + "\n"
 
 

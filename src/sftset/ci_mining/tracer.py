@@ -17,8 +17,8 @@ return); such records say `"x": null` and validation fills in the exception's na
 from the reference run. A suite that installs its own trace function (a debugger's
 tests) displaces the settrace engine for as long as it holds it.
 
-What is recorded, per function (module-level functions, static methods and class
-methods of the project's own modules, never its tests):
+What is recorded, per function (module-level functions, static methods, class methods
+and instance methods of the project's own modules, never its tests):
   * arguments, snapshotted as value text when the call starts (before the body can
     mutate them) and only when every argument is a value: a plain literal, or a value of
     a named type (enum member, namedtuple, dataclass, simple object, a callable named by
@@ -27,6 +27,15 @@ methods of the project's own modules, never its tests):
   * the return value (as value text, when a value) or the raised exception;
   * calls whose arguments' repr changed by the time they return are dropped and
     counted as `mutates_args`.
+Instance methods (kind "method"): each `__init__` of a project class that is the instance's
+own (`type(self).__init__`, so a subclass's call to its base's is not its constructor) records
+the constructor's arguments (literal only) and a snapshot of the fresh instance's state
+(`vars(self)` and slots: literal attributes by repr, others by type and identity). A method call
+is recorded, with the constructor's arguments as `"c"`/`"ck"`, only when the instance's state at
+the call still equals that snapshot (else `state_changed`: replaying it from a fresh instance
+would start from a wrong state); a call that changes the instance's state and returns None is
+not a value (`mutates_self`). Instances of classes without an `__init__` of their own count as
+built by `Cls()` when they have no state at all.
 Dedup by (function, arguments) at capture time and a cap on distinct records per
 function keep memory bounded on big suites.
 """
@@ -34,11 +43,14 @@ from __future__ import annotations
 
 import datetime
 import dis
+import itertools
 import json
 import os
 import sys
 import threading
 import time
+import types
+import weakref
 from decimal import Decimal
 from fractions import Fraction
 
@@ -55,6 +67,7 @@ _SCALARS = frozenset((type(None), bool, int, str, bytes))
 _CONTAINERS = frozenset((list, tuple, set, frozenset, dict))
 _VALUE_TYPES = frozenset((datetime.date, datetime.datetime, datetime.time, datetime.timedelta, datetime.timezone,
                           Decimal, Fraction, bytearray))
+_FUNCTION_TYPE = types.FunctionType
 _TEST_PARTS = frozenset(("test", "tests", "testing", "conftest"))
 
 MAX_NODES = 400  # values bigger than this are not worth a test case
@@ -62,6 +75,8 @@ MAX_REPR = 2000
 DEFAULT_CAP = 100  # distinct argument tuples recorded per function
 UNUSABLE_LIMIT = 200  # distinct unusable calls after which a function is switched off
 MAX_CONTAINED = 50
+MAX_INSTANCES = 20000  # instances remembered at once (constructor call and snapshot); the oldest go first
+MAX_CONSTRUCTED = 200000  # instances of one class whose construction is recorded (each costs a state snapshot)
 _AUDITED = frozenset(("open", "socket.connect", "socket.getaddrinfo", "os.remove", "os.rename", "os.rmdir", "os.mkdir",
                       "shutil.rmtree"))
 
@@ -126,7 +141,7 @@ class _Skip:
 class _Function:
     """What is known and recorded about one of the project's functions."""
 
-    __slots__ = ("code", "module", "qualname", "kind", "pos", "kwonly", "varargs", "varkw", "calls", "records",
+    __slots__ = ("code", "module", "qualname", "kind", "self_name", "owner", "pos", "kwonly", "varargs", "varkw", "calls", "records",
                  "skips", "unusable", "full", "foreign")
 
     def __init__(self, code, module: str, qualname: str, kind: str):
@@ -139,8 +154,11 @@ class _Function:
         self.varargs = names[i] if code.co_flags & CO_VARARGS else None
         i += 1 if self.varargs else 0
         self.varkw = names[i] if code.co_flags & CO_VARKEYWORDS else None
+        self.self_name = self.owner = None
         if kind == "classmethod":
             self.pos = self.pos[1:]  # cls is bound by the class, not passed by the caller
+        elif kind in ("method", "init"):
+            self.self_name, self.pos = self.pos[0], self.pos[1:]  # self: rebuilt from its constructor call
         self.calls = 0
         self.records: dict = {}  # (args repr, kwargs repr) -> record dict, or None when unusable
         self.skips: dict[str, int] = {}
@@ -178,7 +196,9 @@ class Tracer:
         self.engine = engine
         self.states: dict = {}  # code -> _Function | _Skip
         self.own_modules: dict = {}  # module __name__ -> bool
-        self.pending: dict = {}  # frame -> (function, key, arg objects, args repr, kwargs repr)
+        self.pending: dict = {}  # frame -> (function, key, arg objects, kwarg objects, instance or None)
+        self.instances: dict = {}  # id(instance) -> (type, ctor args text, ctor kwargs text, state) or None
+        self._refs: dict = {}
         self.calls_seen = 0
         self.contained: list[dict] = []
         self.tests: dict[str, int] = {}
@@ -216,6 +236,8 @@ class Tracer:
         name = code.co_name
         if name.startswith("<"):
             return self._skip("lambda" if name == "<lambda>" else "module or comprehension", True)
+        if name == "__init__" and code.co_flags & CO_OPTIMIZED:  # dataclasses' generated ones too (nested code)
+            return _Function(code, module, getattr(code, "co_qualname", name), "init")
         if name.startswith("__") and name.endswith("__"):
             return self._skip("dunder", True)
         if code.co_flags & _NOT_PLAIN:
@@ -234,6 +256,10 @@ class Tracer:
                     if isinstance(member, (staticmethod, classmethod)) and _code_of(member.__func__) is code:
                         kind = "staticmethod" if isinstance(member, staticmethod) else "classmethod"
                         return _Function(code, module, f"{obj.__qualname__}.{attr}", kind)
+                    if isinstance(member, _FUNCTION_TYPE) and member.__code__ is code and code.co_argcount:
+                        fn = _Function(code, module, f"{obj.__qualname__}.{attr}", "method")
+                        fn.owner = obj  # replayed as obj(...).attr(...): only on instances of exactly obj
+                        return fn
                     if _code_of(member) is code:
                         return self._skip("method", True)
         if "." in qualname:
@@ -262,10 +288,22 @@ class Tracer:
             return
         args = tuple(args)
         a_text, k_text = self.value_text(args), self.value_text(kwargs)
+        if fn.kind == "init":
+            if a_text is not None and k_text is not None and (
+                    self.value_text(args, True) != a_text or self.value_text(kwargs, True) != k_text):
+                a_text = None  # an object its text does not rebuild: the instance is not replayable
+            self._enter_init(fn, frame, a_text, k_text)
+            return
         if a_text is None or k_text is None:
             fn.skip("nonliteral_args", (*args, *kwargs.values()))
             return
         key = (a_text, k_text)
+        instance = None
+        if fn.kind == "method":
+            instance = self._instance_at_call(fn, frame)
+            if instance is None:
+                return
+            key = (instance[1], instance[2], a_text, k_text)
         record = fn.records.get(key, False)
         if record is not False:
             if record is not None:
@@ -278,7 +316,7 @@ class Tracer:
             fn.skip("nonliteral_args", (*args, *kwargs.values()))  # an object its text does not rebuild
             self._unusable(fn, key)
             return
-        self.pending[frame] = (fn, key, args, kwargs)
+        self.pending[frame] = (fn, key, args, kwargs, instance)
 
     def value_text(self, value, verify: bool = False):
         """The value text of `value` (a literal, or built from values of the project's or the standard
@@ -301,12 +339,21 @@ class Tracer:
         return module.partition(".")[0] in self.packages and not is_test_module(module)
 
     def _exit(self, frame, value, raised: bool, exc=None) -> None:
-        fn, key, args, kwargs = self.pending.pop(frame)
-        if self.value_text(args) != key[0] or self.value_text(kwargs) != key[1]:
+        fn, key, args, kwargs, instance = self.pending.pop(frame)
+        if fn.kind == "init":
+            self._exit_init(fn, key, args, kwargs, raised)
+            return
+        if self.value_text(args) != key[-2] or self.value_text(kwargs) != key[-1]:
             fn.skip("mutates_args")
             self._unusable(fn, key)
             return
-        record = {"a": key[0], "k": key[1], "n": 1}
+        record = {"a": key[-2], "k": key[-1], "n": 1}
+        if instance is not None:
+            if _state(instance[0]) != instance[3] and not raised and value is None:
+                fn.skip("mutates_self")  # a procedure on the instance, not a value to test
+                self._unusable(fn, key)
+                return
+            record["c"], record["ck"] = instance[1], instance[2]
         if raised:
             record["x"] = type(exc).__name__ if exc is not None else None
             if exc is not None:
@@ -322,6 +369,72 @@ class Tracer:
                 return
             record["r"] = r_text
         fn.records[key] = record
+
+    # ---- instances: the constructor call each one was built by ------------------------------
+    def _enter_init(self, fn: _Function, frame, a_text, k_text) -> None:
+        """Remember the constructor call of an instance whose own __init__ this is (outermost call only)."""
+        obj = frame.f_locals.get(fn.self_name)
+        try:
+            own = _code_of(type(obj).__init__) is fn.code
+        except Exception:
+            own = False
+        if not own:
+            return  # a base class's __init__ run by a subclass's
+        # A constructor runs on a new object (or re-initialises one): whatever an entry under its id said
+        # belonged to a dead object (ids are reused; objects without weakrefs leave their entries behind).
+        self.instances.pop(id(obj), None)
+        if fn.calls > MAX_CONSTRUCTED:
+            return  # time stays bounded: later instances' methods count as "no_constructor_call"
+        if len(self.instances) >= MAX_INSTANCES:
+            self._evict()
+        if a_text is None or k_text is None:
+            self.instances[id(obj)] = None  # built from values that are not test values: its methods are not replayable
+            self._forget_later(obj)
+            return
+        self.pending[frame] = (fn, obj, a_text, k_text, None)
+
+    def _exit_init(self, fn: _Function, obj, a_text: str, k_text: str, raised: bool) -> None:
+        self.instances[id(obj)] = None if raised else (type(obj), a_text, k_text, _state(obj))
+        self._forget_later(obj)
+
+    def _evict(self) -> None:
+        """Forget the oldest tenth of the entries: objects without weakrefs (slotted classes) leave theirs
+        behind when they die, so the oldest are mostly dead; a live one's methods then go unrecorded."""
+        for key in list(itertools.islice(self.instances, MAX_INSTANCES // 10)):
+            del self.instances[key]
+            self._refs.pop(key, None)  # its weakref goes too, so a late callback cannot remove a new entry
+
+    def _forget_later(self, obj) -> None:
+        """Drop an instance's entry when it dies (its id may be reused); objects without weakrefs keep
+        it, and the type and state checks at each call guard against a reused id."""
+        key = id(obj)
+        try:
+            self._refs[key] = weakref.ref(obj, lambda _, key=key: (self.instances.pop(key, None),
+                                                                    self._refs.pop(key, None)))
+        except TypeError:
+            pass
+
+    def _instance_at_call(self, fn: _Function, frame):
+        """(instance, constructor args text, kwargs text, snapshot) when the method's instance is as its
+        constructor left it, else None (the reason counted)."""
+        obj = frame.f_locals.get(fn.self_name)
+        entry = self.instances.get(id(obj), False)
+        if entry is False and _bare(obj):  # Cls() of a class with no __init__ and no state
+            entry = (type(obj), "()", "{}", _state(obj))
+        if not entry:
+            fn.skip("nonliteral_constructor" if entry is None else "no_constructor_call")
+            return None
+        if entry[0] is not type(obj):
+            fn.skip("no_constructor_call")
+            return None
+        if entry[0] is not fn.owner:  # a subclass's instance: its constructor call would build the wrong class
+            fn.skip("subclass_instance")
+            return None
+        state = _state(obj)
+        if state != entry[3]:
+            fn.skip("state_changed")
+            return None
+        return (obj, entry[1], entry[2], state)
 
     def _unusable(self, fn: _Function, key) -> None:
         fn.records[key] = None
@@ -521,7 +634,8 @@ class Tracer:
         functions, skipped = [], {}
         for state in list(self.states.values()):  # list() first: tracing may add states meanwhile
             if state.__class__ is _Function:
-                functions.append(state.to_json())
+                if state.kind != "init":  # constructors are recorded only as their instances' origin
+                    functions.append(state.to_json())
             elif state.own:
                 skipped[state.reason] = skipped.get(state.reason, 0) + 1
         functions.sort(key=lambda f: (f["module"], f["qualname"]))
@@ -558,6 +672,47 @@ class Tracer:
             signal.signal(signal.SIGTERM, on_term)
         except ValueError:  # not the main thread
             pass
+
+
+def _state(obj) -> str | None:
+    """A snapshot of an instance's state that runs none of its code: each attribute of `vars(obj)` and
+    of its slots as a literal repr, or its type and identity when not a literal (a rebound attribute
+    shows; an object mutated in place does not, and validation's replay from a fresh instance judges it)."""
+    parts = []
+    try:
+        d = object.__getattribute__(obj, "__dict__")
+    except Exception:
+        d = None
+    items = list(d.items()) if type(d) is dict else []
+    for klass in type(obj).__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            descriptor = klass.__dict__.get(name)
+            try:
+                items.append((name, descriptor.__get__(obj, klass)))
+            except Exception:  # an unset slot
+                items.append((name, _UNSET))
+    for name, value in items:
+        text = literal_repr(value, 500)
+        parts.append(f"{name}={text}" if text is not None else f"{name}=<{type(value).__qualname__}@{id(value)}>")
+    parts.sort()
+    return "\n".join(parts)
+
+
+_UNSET = object()
+
+
+def _bare(obj) -> bool:
+    """An instance of a class whose constructor takes nothing and leaves no state (no __init__, __new__
+    of its own anywhere but object), so `Cls()` rebuilds it."""
+    t = type(obj)
+    try:
+        return (t.__init__ is object.__init__ and t.__new__ is object.__new__ and type(t) is type
+                and not object.__getattribute__(obj, "__dict__") and _state(obj) == "")
+    except Exception:
+        return False
 
 
 def _is_ip(host: str) -> bool:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any, Callable
 
+from ..methods import split_args
 from ..record import Problem, RecordError
 from .build import MAX_RAISES, MAX_TESTS, MIN_TESTS, PUBLIC_TESTS, Candidate
 from .environment import MachineState, elsewhere, hash_order_dependent, machine_state_in
@@ -254,10 +255,10 @@ def _reference_runs(executor, state: list[_State], settings: ValidationSettings,
     jobs = []
     for i, s in enumerate(state):
         for r in range(settings.runs):
-            jobs.append(_job((i, "rec", r), s.c.program, s.c.entry_point, _calls(s.pool), settings.job_time_s,
+            jobs.append(_job((i, "rec", r), s.c.program, s.c.call_entry, _calls(s.pool), settings.job_time_s,
                              settings.memory_mb))
         if settings.other_machine:
-            jobs.append(_job((i, "elsewhere", 0), elsewhere(s.c.program), s.c.entry_point, _calls(s.pool),
+            jobs.append(_job((i, "elsewhere", 0), elsewhere(s.c.program), s.c.call_entry, _calls(s.pool),
                              settings.job_time_s, settings.memory_mb))
     verdicts = _run(executor, jobs, on_progress)
     for i, s in enumerate(state):
@@ -276,7 +277,7 @@ def _reference_runs(executor, state: list[_State], settings: ValidationSettings,
             continue
         time_s = _mutant_time(s, settings, len(proposed[i]))
         for r in range(settings.runs if proposed[i] else 0):
-            jobs.append(_job((i, "gen", r), s.c.program, s.c.entry_point, proposed[i], time_s, settings.memory_mb))
+            jobs.append(_job((i, "gen", r), s.c.program, s.c.call_entry, proposed[i], time_s, settings.memory_mb))
     verdicts = _run(executor, jobs, on_progress)
     for i, calls in proposed.items():
         if calls and state[i].alive:
@@ -374,15 +375,15 @@ def _mutant_runs(executor, state: list[_State], settings: ValidationSettings, on
     for s in state:
         c = s.c
         calls = _calls(s.pool + s.generated)
-        s.mutant_programs = _guarded(s, lambda: [src for _, src in mutants(c.program, c.entry_point, settings.max_mutants,
+        s.mutant_programs = _guarded(s, lambda: [src for _, src in mutants(c.program, c.function_path, settings.max_mutants,
                                                                            c.task_id)]) or []
-        s.shortcut_names, s.shortcut_program = _guarded(s, combined_program, c.program, c.entry_point, s.pool) \
+        s.shortcut_names, s.shortcut_program = _guarded(s, combined_program, c.program, c.function_path, s.pool) \
             or ([], "")
         for k, program in enumerate(s.mutant_programs):
-            jobs.append(_job((id(s), "mut", k), program, c.entry_point, calls, _mutant_time(s, settings, len(calls)),
+            jobs.append(_job((id(s), "mut", k), program, c.call_entry, calls, _mutant_time(s, settings, len(calls)),
                              settings.memory_mb))
         if s.shortcut_program:
-            jobs.append(_job((id(s), "short"), s.shortcut_program, c.entry_point, calls,
+            jobs.append(_job((id(s), "short"), s.shortcut_program, c.call_entry, calls,
                              _mutant_time(s, settings, len(calls)) * 2, settings.memory_mb))
     verdicts = _run(executor, jobs, on_progress)
     for s in state:
@@ -438,9 +439,9 @@ def _boundary_runs(executor, state: list[_State], settings: ValidationSettings, 
         proposed[id(s)] = (s, calls)
         time_s = _mutant_time(s, settings, len(calls))
         for r in range(2):
-            jobs.append(_job((id(s), "bound", r), s.c.program, s.c.entry_point, calls, time_s, settings.memory_mb))
+            jobs.append(_job((id(s), "bound", r), s.c.program, s.c.call_entry, calls, time_s, settings.memory_mb))
         if s.shortcut_program:
-            jobs.append(_job((id(s), "bshort"), s.shortcut_program, s.c.entry_point, calls, time_s * 2,
+            jobs.append(_job((id(s), "bshort"), s.shortcut_program, s.c.call_entry, calls, time_s * 2,
                              settings.memory_mb))
     verdicts = _run(executor, jobs, on_progress)
     for s, calls in proposed.values():
@@ -579,11 +580,11 @@ def _finish(executor, state: list[_State], settings: ValidationSettings, on_prog
     for s in state:
         c = s.c
         calls = _calls(s.tests)
-        jobs.append(_job((id(s), "cov"), c.program, c.entry_point, calls, settings.job_time_s, settings.memory_mb,
+        jobs.append(_job((id(s), "cov"), c.program, c.call_entry, calls, settings.job_time_s, settings.memory_mb,
                          coverage=True))
         for k, ks in enumerate(s.kills):
             if ks is None:  # job-level failure on the whole pool: try again on the kept tests
-                jobs.append(_job((id(s), "mut", k), s.mutant_programs[k], c.entry_point, calls,
+                jobs.append(_job((id(s), "mut", k), s.mutant_programs[k], c.call_entry, calls,
                                  _mutant_time(s, settings, len(calls)), settings.memory_mb))
         for j, case in enumerate(s.tests):
             if case.get("split") != "generated":
@@ -598,7 +599,7 @@ def _finish(executor, state: list[_State], settings: ValidationSettings, on_prog
             continue
         # prompt: the check's trusted context, as evaluation.sample_job gives it (a stubbed helper's hidden
         # definition, in the test, may read the prompt's names while it loads)
-        jobs.append(Job(key=(id(s), "check"), program=c.program + GUARD, entry_point=c.entry_point, test=s.problem.test,
+        jobs.append(Job(key=(id(s), "check"), program=c.program + GUARD, entry_point=c.call_entry, test=s.problem.test,
                         prompt=c.prompt, time_s=settings.problem_time_s * 3, memory_mb=settings.memory_mb))
     verdicts = _run(executor, jobs, on_progress)
     for s in state:
@@ -643,10 +644,24 @@ def _record(s: _State, settings: ValidationSettings) -> dict[str, Any]:
     })
     return {
         "task_id": c.task_id, "source": "ci", "kind": "function", "prompt": c.prompt, "entry_point": c.entry_point,
-        "canonical_solution": c.solution, "tests": s.tests, "checker": c.checker,
+        "canonical_solution": c.solution, "tests": [_record_case(t, c.method) for t in s.tests], "checker": c.checker,
         "limits": {"time_s": settings.problem_time_s, "memory_mb": settings.memory_mb},
         "provenance": c.provenance, "flags": list(c.flags), "meta": meta,
     }
+
+
+def _record_case(case: dict[str, Any], method: str | None) -> dict[str, Any]:
+    """A kept test as the record holds it: a method problem's adapter arguments become the constructor
+    call and the method's own arguments (sftset.methods)."""
+    if method is None:
+        return case
+    init_args, init_kwargs, args = split_args(case["args"])
+    out: dict[str, Any] = {"method": method, "init_args": init_args}
+    if init_kwargs != "{}":
+        out["init_kwargs"] = init_kwargs
+    out.update({k: v for k, v in case.items() if k != "args"})
+    out["args"] = args
+    return out
 
 
 def body_coverage(report: dict | None, span: tuple[int, int]) -> dict[str, Any]:

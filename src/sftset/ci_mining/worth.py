@@ -36,7 +36,12 @@ class WorthSettings:
 
 
 def _function(tree: ast.Module, entry_point: str):
-    found = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == entry_point]
+    """The function `name`, or the method `Class.name` (a method problem)."""
+    scope = tree.body
+    if "." in entry_point:
+        owner, entry_point = entry_point.split(".", 1)
+        scope = [s for c in scope if isinstance(c, ast.ClassDef) and c.name == owner for s in c.body]
+    found = [s for s in scope if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == entry_point]
     return found[-1] if found else None
 
 
@@ -99,6 +104,14 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
         return "trivial body: delegation to a function in the prompt"
     params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs, fn.args.vararg,
                               fn.args.kwarg] if a is not None}
+    if "." in entry_point:  # a method: its instance's attributes and other methods are in the prompt
+        own = (fn.args.posonlyargs + fn.args.args)[0].arg
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == own:
+            return "trivial body: attribute of the instance"
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+               and n.func.value.id == own for n in ast.walk(expr)) and not any(
+                isinstance(n, _COMPUTING) for n in ast.walk(expr)):
+            return "trivial body: delegation to a function in the prompt"
     if isinstance(expr, ast.Name) and expr.id in params:
         return "trivial body: identity"
     if isinstance(expr, ast.Constant):

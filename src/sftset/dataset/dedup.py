@@ -483,10 +483,14 @@ def near_dup_text(p: Problem) -> str:
     """What defines the task. A statement (stdin problems): the prompt, since solutions of one problem
     differ. A function: its signature (without its name), docstring and body, without the module
     context before it."""
-    from .formats import function_start
+    from ..methods import method_of
+    from .formats import answer_function, function_start
 
     if p.kind != "function" or not p.entry_point:
         return p.prompt
+    method = method_of(p.tests)
+    if method:  # the method alone: its class is context its sibling methods share
+        return answer_function(p).replace(f"def {method}(", "def (", 1)
     start = function_start(p.prompt, p.entry_point)
     # the name goes from the signature (a plain replace: a regex over every text costs more than the MinHash)
     return p.prompt[start:].replace(f"def {p.entry_point}(", "def (", 1) + p.canonical_solution

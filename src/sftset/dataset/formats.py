@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Any
 
 from ..humaneval import humaneval_row
+from ..methods import method_of
 from ..record import Problem
 
 INSTRUCTION = "Complete the following Python function. Reply with the whole function in a Python code block."
@@ -42,7 +44,13 @@ def function_start(prompt: str, entry_point: str) -> int:
 
 
 def answer_function(p: Problem) -> str:
-    """The function the model is to write: signature, docstring and body, without the prompt's context."""
+    """The function the model is to write: signature, docstring and body, without the prompt's context.
+    A method (sftset.methods) is the last `def` of it in the prompt, dedented: its class is context."""
+    method = method_of(p.tests)
+    if method:
+        matches = list(re.finditer(rf"^[ \t]+(?:async[ \t]+)?def[ \t]+{re.escape(method)}[ \t]*\(", p.prompt, re.M))
+        if matches:
+            return textwrap.dedent(p.prompt[matches[-1].start():] + p.canonical_solution)
     return p.prompt[function_start(p.prompt, p.entry_point):] + p.canonical_solution
 
 

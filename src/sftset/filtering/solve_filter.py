@@ -338,8 +338,9 @@ class SolveFilter:
                 p.meta["canonical_from"] = {"model": self.model, "sample": first["idx"]}
             # a shortcut (`return x`, `return None`, ...) that passed is no solution to learn from (issue 13)
             from ..ci_mining.shortcuts import shortcut_of
+            from ..methods import function_path
 
-            passing = [c for c in passing if shortcut_of(p.prompt, p.entry_point, c) is None]
+            passing = [c for c in passing if shortcut_of(p.prompt, function_path(p.entry_point, p.tests), c) is None]
             extras = distinct_solutions(p.prompt, passing, self.opt.keep_solutions, exclude=[p.canonical_solution])
             if extras:
                 p.meta["extra_solutions"] = extras

@@ -1,0 +1,82 @@
+"""Problems whose function is an instance method: how their tests call it, here and in HumanEval.
+
+A method problem's record names its class as `entry_point` (what HumanEval's harness passes to
+`check`) and every test case carries `method` (the method's name), `init_args` and, when not
+empty, `init_kwargs` (the constructor call that rebuilds a fresh instance). A case means
+`Cls(*init_args, **init_kwargs).method(*args, **kwargs)`.
+
+One call does all of it, so that it also works where the check runs outside the sample's process
+(sftset.sandbox forwards only calls of the entry point and only values come back, never an
+instance): there the program gets ADAPTER appended, a module-level function taking
+`(init_args, init_kwargs, *args, **kwargs)`, and the sandbox's entry point is that adapter. The
+rendered check accepts either: the class itself (HumanEval's harness, one process) is wrapped
+into the same call shape by `_sftset_method_caller`.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+ADAPTER = "_sftset_method_call"
+
+# Added to a rendered check when its cases call a method (see render.py).
+CHECK_HELPER = r'''
+
+
+def _sftset_method_caller(candidate, name):
+    """One call that builds a fresh instance and calls its method: the class itself (HumanEval's harness)
+    is wrapped; anything else is already such a call (the sandbox's adapter)."""
+    if not isinstance(candidate, type):
+        return candidate
+
+    def call(init_args, init_kwargs, *args, **kwargs):
+        return getattr(candidate(*init_args, **init_kwargs), name)(*args, **kwargs)
+
+    return call
+'''
+
+
+def adapter_source(class_name: str, method: str) -> str:
+    """The module-level function the sandbox calls for a method problem."""
+    return (f"\n\ndef {ADAPTER}(_sftset_init, _sftset_init_kw, /, *args, **kwargs):\n"
+            f"    return {class_name}(*_sftset_init, **_sftset_init_kw).{method}(*args, **kwargs)\n")
+
+
+def method_of(tests: list[dict[str, Any]]) -> str | None:
+    """The method a record's cases call, or None for a plain function."""
+    for case in tests:
+        if "method" in case:
+            return case["method"]
+    return None
+
+
+def function_path(entry_point: str, tests: list[dict[str, Any]]) -> str:
+    """Where a record's function is in its program: `name`, or `Class.method` for a method problem."""
+    method = method_of(tests)
+    return f"{entry_point}.{method}" if method else entry_point
+
+
+def sandbox_call(program: str, entry_point: str, tests: list[dict[str, Any]]) -> tuple[str, str]:
+    """(program, entry point) the sandbox runs for a record: with the adapter for a method problem."""
+    method = method_of(tests)
+    if method is None:
+        return program, entry_point
+    return program + adapter_source(entry_point, method), ADAPTER
+
+
+def combined_args(init_args: str, init_kwargs: str, args: str) -> str:
+    """The adapter's positional arguments as one tuple text: (init_args, init_kwargs, *args)."""
+    inner = args.strip()[1:-1].strip()
+    return f"({init_args}, {init_kwargs}, {inner})" if inner else f"({init_args}, {init_kwargs})"
+
+
+def split_args(text: str) -> tuple[str, str, str]:
+    """The inverse of combined_args, keeping each part's text as written."""
+    node = ast.parse(text.strip(), mode="eval").body
+    if not isinstance(node, ast.Tuple) or len(node.elts) < 2:
+        raise ValueError(f"not a method call's arguments: {text[:60]!r}")
+    src = text.strip()
+    parts = [ast.get_source_segment(src, e) for e in node.elts]
+    rest = parts[2:]
+    args = "(" + ", ".join(rest) + ("," if len(rest) == 1 else "") + ")"
+    return parts[0], parts[1], args

@@ -1,0 +1,1 @@
+"""Money and tallies: classes for the CI miner's method tests."""

@@ -1,0 +1,71 @@
+import pytest
+
+from ledger.money import Money
+from ledger.tally import Tally
+
+
+@pytest.mark.parametrize("cents, currency, symbol, sep, text", [
+    (0, "USD", True, ",", "$0.00"),
+    (5, "USD", True, ",", "$0.05"),
+    (123456, "EUR", True, ",", "\u20ac1,234.56"),
+    (123456789, "USD", False, ",", "1,234,567.89"),
+    (100000, "GBP", True, " ", "\u00a31 000.00"),
+    (99999, "CHF", True, ",", "CHF 999.99"),
+    (1000, "USD", False, ".", "10.00"),
+    (100000000, "EUR", False, "'", "1'000'000.00"),
+])
+def test_format(cents, currency, symbol, sep, text):
+    assert Money(cents, currency).format(symbol, sep) == text
+
+
+@pytest.mark.parametrize("cents, parts, out", [
+    (100, 3, [34, 33, 33]),
+    (10, 4, [3, 3, 2, 2]),
+    (9, 3, [3, 3, 3]),
+    (0, 2, [0, 0]),
+    (7, 1, [7]),
+    (5, 7, [1, 1, 1, 1, 1, 0, 0]),
+])
+def test_split(cents, parts, out):
+    assert Money(cents).split(parts) == out
+
+
+def test_split_needs_parts():
+    with pytest.raises(ValueError):
+        Money(10).split(0)
+    with pytest.raises(ValueError):
+        Money(10).split(-2)
+
+
+def test_negative():
+    with pytest.raises(ValueError):
+        Money(-1)
+
+
+@pytest.mark.parametrize("words", ["a b", "one", "x y z", "", "a b c d e"])
+def test_tally(words):
+    t = Tally(1)
+    t.add(words)
+    t.add("more words")
+    assert t.report("word").startswith(str(t.total))
+
+
+@pytest.mark.parametrize("bps, compound, cents, years, out", [
+    (500, False, 10000, 2, 11000),
+    (500, True, 10000, 2, 11025),
+    (0, True, 777, 5, 777),
+    (250, False, 999, 0, 999),
+    (1000, True, 100, 3, 133),
+    (1000, False, 100, 3, 130),
+])
+def test_rate(bps, compound, cents, years, out):
+    from ledger.rate import Rate
+
+    assert Rate(bps, compound).apply(cents, years) == out
+
+
+def test_rate_negative_years():
+    from ledger.rate import Rate
+
+    with pytest.raises(ValueError):
+        Rate(100).apply(100, -1)

@@ -1,0 +1,352 @@
+"""Instance methods as problems (issue 14): traced with their instance's constructor call, replayed from a
+fresh instance, rendered as `Cls(*init_args, **init_kwargs).method(...)`; stateful ones dropped."""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sftset.ci_mining.suite import install_runtime
+from sftset.dataset.formats import messages_row, prompt_completion_row
+from sftset.humaneval import humaneval_row
+from sftset.methods import combined_args, split_args
+from sftset.record import Problem, RecordError
+
+PROJECTS = Path(__file__).parent / "projects"
+PYENV = Path.home() / ".pyenv" / "versions"
+
+MODULE = '''
+from dataclasses import dataclass
+
+
+class Acc:
+    def __init__(self, base, scale=1):
+        self.base = base
+        self.scale = scale
+        self.items = []
+
+    def value(self, x):
+        return (self.base + x) * self.scale
+
+    def add(self, x):
+        self.items.append(x)
+
+    def total(self):
+        return sum(self.items) + self.base
+
+    def bump(self):
+        self.base += 1
+        return self.base
+
+
+class Sub(Acc):
+    def __init__(self, base):
+        super().__init__(base, 2)
+
+
+class Bare:
+    def twice(self, x):
+        return 2 * x
+
+
+class Slotted:
+    __slots__ = ("v",)
+
+    def __init__(self, v):
+        self.v = v
+
+    def plus(self, x):
+        return self.v + x
+
+
+@dataclass
+class Point:
+    x: int
+    y: int = 0
+
+    def moved(self, dx):
+        return (self.x + dx, self.y)
+
+
+class Holder:
+    def __init__(self, thing):
+        self.thing = thing
+
+    def echo(self, x):
+        return x
+'''
+
+DRIVER = '''
+import sys
+sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])
+from sftset_trace.tracer import Tracer
+t = Tracer(["objs"], engine=sys.argv[4] or None); t.start()
+import objs
+for b in range(3):
+    a = objs.Acc(b, scale=3)
+    a.value(1)
+    a.add(5)              # mutates the instance, returns None
+    a.total()             # after add: not the state the constructor left
+    a.value(2)            # likewise
+    objs.Sub(b).value(1)  # Acc.value on a Sub: Acc(...) would not rebuild it
+    objs.Acc(10 + b).bump()
+objs.Bare().twice(4)
+for i in range(4):        # no weakrefs: a dead instance's id, reused, must not hide the new one's constructor
+    objs.Slotted(object())
+    objs.Slotted(i).plus(1)
+objs.Point(1, 2).moved(3)  # a dataclass's generated __init__
+kept = [objs.Slotted(i) for i in range(25000)]  # more instances than the tracer remembers: the oldest go
+objs.Slotted(100).plus(1)
+objs.Holder(object()).echo(1)
+t.stop(); t.write(sys.argv[3])
+'''
+
+
+def _pythons():
+    found = [(sys.executable, ""), (sys.executable, "setprofile")]
+    for version in ("3.10", "3.12", "3.13"):
+        for exe in sorted(PYENV.glob(f"{version}.*/bin/python{version}")):
+            found.append((str(exe), ""))
+            break
+    return found
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory):
+    root = tmp_path_factory.mktemp("trace")
+    install_runtime(root / "runtime")
+    (root / "mod").mkdir()
+    (root / "mod" / "objs.py").write_text(textwrap.dedent(MODULE))
+    (root / "driver.py").write_text(DRIVER)
+    return root
+
+
+@pytest.mark.parametrize("python, engine", _pythons(), ids=lambda v: Path(v).name if "/" in str(v) else v or "auto")
+def test_tracer_records_methods_only_from_the_constructed_state(runtime, python, engine, tmp_path):
+    out = tmp_path / "trace.json"
+    subprocess.run([python, str(runtime / "driver.py"), str(runtime / "runtime"), str(runtime / "mod"), str(out),
+                    engine], check=True, timeout=60)
+    fns = {f["qualname"]: f for f in json.loads(out.read_text())["functions"]}
+    assert "Acc.__init__" not in fns and "Sub.__init__" not in fns  # constructors are origins, not problems
+    value = fns["Acc.value"]
+    assert value["kind"] == "method"
+    # only the first call on each fresh instance; Sub's instances are skipped (their constructor is Sub's)
+    assert sorted((r["c"], r["ck"], r["a"], r["r"]) for r in value["records"]) == [
+        ("(0, 3)", "{}", "(1,)", "3"), ("(1, 3)", "{}", "(1,)", "6"), ("(2, 3)", "{}", "(1,)", "9")]
+    assert value["skipped"] == {"state_changed": 3, "subclass_instance": 3}
+    assert fns["Acc.add"]["records"] == [] and fns["Acc.add"]["skipped"] == {"mutates_self": 3}
+    assert fns["Acc.total"]["records"] == [] and fns["Acc.total"]["skipped"] == {"state_changed": 3}
+    # a method that changes its instance but returns a value replays from a fresh one
+    assert sorted((r["c"], r["r"]) for r in fns["Acc.bump"]["records"]) == [("(10, 1)", "11"), ("(11, 1)", "12"),
+                                                                            ("(12, 1)", "13")]
+    assert [(r["c"], r["a"], r["r"]) for r in fns["Bare.twice"]["records"]] == [("()", "(4,)", "8")]
+    assert fns["Holder.echo"]["skipped"] == {"nonliteral_constructor": 1}
+    assert sorted((r["c"], r["r"]) for r in fns["Slotted.plus"]["records"]) == [
+        ("(0,)", "1"), ("(1,)", "2"), ("(100,)", "101"), ("(2,)", "3"), ("(3,)", "4")]
+    assert not fns["Slotted.plus"]["skipped"]
+    assert [(r["c"], r["a"], r["r"]) for r in fns["Point.moved"]["records"]] == [("(1, 2)", "(3,)", "(4, 2)")]
+
+
+def test_adapter_arguments_round_trip():
+    for init, kw, args in [("(1, 'a')", "{}", "(2,)"), ("()", "{'x': [1]}", "()"), ("(0,)", "{}", "(1, (2, 3))")]:
+        assert split_args(combined_args(init, kw, args)) == (init, kw, args)
+
+
+def test_record_checks_method_cases():
+    base = {"task_id": "ci/x/m.C.f", "source": "ci", "kind": "function", "prompt": "class C:\n    def f(self):\n",
+            "entry_point": "C", "canonical_solution": "        return 1\n"}
+    ok = {"method": "f", "init_args": "(1,)", "args": "()", "expected": "1"}
+    Problem.from_dict({**base, "tests": [ok]})
+    for bad, field in [({"init_args": "[1]"}, "init_args"), ({"method": "not a name"}, "method"),
+                       ({"init_kwargs": "{1: 2}"}, "init_kwargs")]:
+        with pytest.raises(RecordError) as err:
+            Problem.from_dict({**base, "tests": [{**ok, **bad}]})
+        assert err.value.args[0].endswith(field) or field in str(err.value)
+
+
+@pytest.fixture(scope="module")
+def mined(tmp_path_factory):
+    """Mine tests/projects/methods once (sandboxed suite, validation in the executor)."""
+    from sftset.cli import main
+
+    work = tmp_path_factory.mktemp("mine")
+    old = os.getcwd()
+    os.chdir(work)
+    try:
+        rc = main(["-q", "mine", str(PROJECTS / "methods"), "--out", "out.jsonl", "--report", "report.json",
+                   "--workers", "2", "--max-mutants", "15", "--state", str(work / "state.sqlite")])
+    finally:
+        os.chdir(old)
+    report = json.loads((work / "report.json").read_text())["targets"][0]
+    problems = [Problem.from_dict(json.loads(line)) for line in (work / "out.jsonl").read_text().splitlines()]
+    return {"rc": rc, "report": report, "problems": {p.task_id.rsplit(".", 1)[1]: p for p in problems}}
+
+
+def test_methods_mined_with_the_class_they_need(mined):
+    assert mined["rc"] == 0
+    problems = mined["problems"]
+    assert {"format", "split", "apply"} <= set(problems)
+    fmt, split = problems["format"], problems["split"]
+    for p, name in ((fmt, "format"), (split, "split")):
+        assert p.entry_point == "Money" and p.meta["kind"] == "method"
+        assert all(t["method"] == name and "init_args" in t for t in p.tests)
+        assert p.prompt.rstrip().endswith('"""') and f"    def {name}(self" in p.prompt
+        assert "class Money:" in p.prompt and "def __init__(self, cents" in p.prompt
+        assert "def unrelated" not in p.prompt  # methods the answer does not use stay out
+        assert p.canonical_solution.startswith("        ")  # the body as in the class
+        assert p.meta["kill_rate"] >= 0.8
+    assert "def _symbol(self)" in fmt.prompt and "SYMBOLS = " in fmt.prompt  # what format uses, and what that uses
+    assert "_symbol" not in split.prompt and "SYMBOLS" not in split.prompt
+    rate = problems["apply"]  # a frozen dataclass: its decorator, import and fields are the constructor
+    assert rate.entry_point == "Rate" and "from dataclasses import dataclass" in rate.prompt
+    assert "@dataclass(frozen=True)\nclass Rate:" in rate.prompt and "    bps: int\n" in rate.prompt
+
+
+def test_stateful_methods_dropped(mined):
+    drops = mined["report"]["drops"]
+    examples = mined["report"]["drop_examples"]
+    assert drops.get("mutates its instance, returns None") == 1
+    assert "Tally.add" in examples["mutates its instance, returns None"]
+    assert drops.get("instance changed between calls") == 1  # report is only called after add
+    assert "Tally.report" in examples["instance changed between calls"]
+    assert not any("Tally" in t for t in mined["problems"])
+
+
+def _wrong(p: Problem) -> str:
+    indent = p.canonical_solution[:len(p.canonical_solution) - len(p.canonical_solution.lstrip())]
+    return f"{indent}return []\n"
+
+
+def _humaneval(row: dict, completion: str, tmp_path: Path) -> int:
+    """HumanEval's harness, as it runs a row: prompt + completion + test + check(entry_point), plain Python."""
+    program = row["prompt"] + completion + "\n" + row["test"] + "\n" + f"check({row['entry_point']})\n"
+    path = tmp_path / "program.py"
+    path.write_text(program)
+    return subprocess.run([sys.executable, "-I", str(path)], capture_output=True, timeout=60).returncode
+
+
+def test_humaneval_export_runs_in_a_plain_interpreter(mined, tmp_path):
+    for p in (mined["problems"]["format"], mined["problems"]["split"]):
+        row = humaneval_row(p)
+        assert row["entry_point"] == "Money"
+        assert _humaneval(row, row["canonical_solution"], tmp_path) == 0
+        assert _humaneval(row, _wrong(p), tmp_path) != 0
+
+
+def test_sandbox_check_passes_the_reference_and_fails_a_wrong_body(mined):
+    from sftset.evaluation import sample_job
+    from sftset.sandbox import Executor
+
+    p = mined["problems"]["split"]
+    jobs = [sample_job(p, p.canonical_solution, "ref"), sample_job(p, _wrong(p), "wrong")]
+    with Executor(workers=2) as ex:
+        verdicts = {v.key: v for v in ex.run(jobs)}
+    assert verdicts["ref"].status == "passed", verdicts["ref"].detail
+    assert verdicts["wrong"].status == "failed"
+
+
+def test_sft_formats_keep_the_method_whole(mined):
+    p = mined["problems"]["format"]
+    row = prompt_completion_row(p)
+    ast.parse(row["prompt"] + row["completion"])  # the body's indentation continues the class
+    answer = messages_row(p)["messages"][1]["content"]
+    code = answer.split("python\n", 1)[1].rsplit("```", 1)[0]
+    assert code.startswith("def format(self, symbol=True") and "class Money" not in code
+    ast.parse(code)
+
+
+def test_sibling_methods_are_not_near_duplicates_by_their_shared_class(mined):
+    from sftset.dataset.dedup import near_dup_text
+
+    fmt, split = mined["problems"]["format"], mined["problems"]["split"]
+    for p in (fmt, split):
+        text = near_dup_text(p)
+        assert text.startswith("def (self") and "class Money" not in text and "__init__" not in text
+
+
+CLASS_MODULE = '''
+import re
+from typing import ClassVar
+
+LIMIT = 10
+
+
+class Word:
+    """A word and its language."""
+
+    PATTERN: ClassVar[str] = "[a-z]+"
+    VOWELS = "aeiou"
+    UNUSED = "not shown"
+    __slots__ = ("text", "lang")
+
+    def __init__(self, text, lang="en"):
+        self.text = text
+        self.lang = lang
+
+    @property
+    def size(self):
+        return len(self.text)
+
+    @size.setter
+    def size(self, value):
+        raise AttributeError("read-only")
+
+    def __len__(self):
+        return len(self.text)
+
+    def unrelated(self):
+        import numpy
+        return numpy.zeros(1)
+
+    def vowels(self, limit):
+        """How many vowels the word has, counting at most `limit` and LIMIT."""
+        n = sum(1 for c in self.text if c in self.VOWELS)
+        return min(n, limit, LIMIT, self.size)
+
+    def longer(self, other):
+        """Whether the word is longer than `other` characters."""
+        return len(self) > other
+'''
+
+
+def _method_candidate(tmp_path, qualname):
+    from sftset.ci_mining.build import Target, build_candidates
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "words.py").write_text(CLASS_MODULE)
+    records = [{"c": f"('{w}',)", "ck": "{}", "a": "(3,)", "k": "{}", "r": str(n), "n": 1}
+               for w, n in (("tree", 2), ("sky", 0), ("aeiou", 3))]
+    fn = {"module": "pkg.words", "qualname": qualname, "kind": "method", "lineno": None, "calls": 3, "skipped": {},
+          "records": records}
+    target = Target(name="proj", version="1.0", commit=None, url="u", repo=None, license="MIT", root=tmp_path,
+                    roots=[tmp_path], packages=["pkg"], python="3.12")
+    result = build_candidates({"functions": [fn]}, target)
+    assert not result.drops, result.drops
+    return result.candidates[0]
+
+
+def test_prompt_shows_what_the_method_uses(tmp_path):
+    c = _method_candidate(tmp_path, "Word.vowels")
+    assert c.entry_point == "Word" and c.method == "vowels" and c.function_path == "Word.vowels"
+    assert c.tests[0]["args"] == "(('tree',), {}, 3,)"  # the adapter's arguments while validating
+    p = c.prompt
+    assert p.startswith("LIMIT = 10\n") and '    """A word and its language."""' in p
+    assert 'VOWELS = "aeiou"' in p and "__slots__" in p and "def __init__" in p
+    assert "def size(self)" in p and "@size.setter" in p  # a property, with its setter
+    assert "PATTERN" not in p and "UNUSED" not in p and "import re" not in p  # nothing unused
+    assert "def __len__" not in p  # the instance is never used as a value here
+    assert "unrelated" not in p  # and its third-party import does not sink the method
+    assert p.endswith('        """How many vowels the word has, counting at most `limit` and LIMIT."""\n')
+    compile(c.program, "<program>", "exec")
+
+
+def test_dunders_shown_when_an_operator_reaches_the_instance(tmp_path):
+    c = _method_candidate(tmp_path, "Word.longer")
+    assert "def __len__(self)" in c.prompt and "def size" not in c.prompt
