@@ -123,6 +123,7 @@ REVIEWED_OUT = {
                     "data or glue, little code"),
 }
 MAX_SDIST = 4 << 20
+MIN_FUNCTIONS = 3  # the miner's problems are functions: a package of classes alone yields little today
 OLDEST = "2019-01-01"
 # What a suite must not import: heavy numeric stacks (slow to install, values the miner cannot carry),
 # services, GUIs and processes outside the sandbox's reach.
@@ -146,6 +147,7 @@ class Verdict:
     n_tests: int = 0
     deps: list[str] = field(default_factory=list)
     backend: str = ""
+    functions: int = 0
 
 
 def candidates(names_tsv: Path, max_rank: int, exclude: set[str]) -> list[tuple[str, int, str]]:
@@ -274,6 +276,10 @@ def check(session: requests.Session, name: str, rank: int) -> Verdict:
     tests = in_dirs or tests
     v.n_tests = len(tests)
     v.tests = where(tests)
+    v.functions = public_functions(members, tests)
+    if v.functions < MIN_FUNCTIONS:
+        v.reason = f"{v.functions} public module-level functions (under {MIN_FUNCTIONS})"
+        return v
     v.backend = backend(members)
     if v.backend.startswith("no "):
         v.reason = v.backend
@@ -286,7 +292,7 @@ def check(session: requests.Session, name: str, rank: int) -> Verdict:
 def read_members(filename: str, data: bytes) -> dict[str, bytes | None]:
     """Member name -> text of the files the runner guess reads (else None)."""
     wanted = re.compile(r"(^|/)(conftest\.py|pytest\.ini|tox\.ini|setup\.cfg|setup\.py|pyproject\.toml)$|"
-                        r"(^|/)(test_[^/]*|[^/]*_tests?|tests?)\.py$|/(tests?|testing)/.*\.py$")
+                        r"\.py$")
     out: dict[str, bytes | None] = {}
     if filename.endswith(".zip"):
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -306,6 +312,20 @@ def where(tests: list[str]) -> str:
     dirs = sorted({t.rsplit("/", 1)[0] + "/" if "/" in t else t for t in tests}, key=len)
     top = [d for d in dirs if not any(d != o and d.startswith(o) and o.endswith("/") for o in dirs)]
     return ", ".join(top[:3]) + (" ..." if len(top) > 3 else "")
+
+
+def public_functions(members: dict, tests: list[str]) -> int:
+    """Module-level public functions in the package's own code (not tests, docs, examples or build scripts)."""
+    test_set = set(tests)
+    count = 0
+    for m, text in members.items():
+        rel = m.split("/", 1)[-1]
+        if not text or not rel.endswith(".py") or rel in test_set or rel.endswith(("setup.py", "conftest.py")) \
+                or re.search(r"(^|/)(tests?|testing|docs?|examples?|benchmarks?|scripts?)/", rel) \
+                or re.search(r"(^|/)(test_[^/]*|[^/]*_test)\.py$", rel):
+            continue
+        count += len(re.findall(rb"^def [A-Za-z]\w*\(", text, re.M))
+    return count
 
 
 def backend(members: dict) -> str:
@@ -350,15 +370,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-rank", type=int, default=8000)
     ap.add_argument("--limit", type=int, default=340, help="stop after this many kept")
     ap.add_argument("--max-checked", type=int, default=900, help="ask the index about at most this many")
-    ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="files whose pypi:NAME mentions to leave out")
+    ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="targets files (their [[target]] entries) and folders of tests whose pypi:NAME mentions to leave out")
     ap.add_argument("--out", type=Path, required=True, help="the [[group.large]] entries (TOML)")
     ap.add_argument("--survey", type=Path, required=True, help="every candidate checked and its verdict (TSV)")
     ap.add_argument("--threads", type=int, default=6)
     args = ap.parse_args(argv)
     exclude = set(NAMED)
     for path in args.exclude:
-        for p in [path] if path.is_file() else sorted(path.rglob("*.py")):
-            exclude |= {norm(n) for n in re.findall(r"pypi:([A-Za-z0-9][A-Za-z0-9._-]*)", p.read_text("utf-8"))}
+        if path.suffix == ".toml":  # a targets file: its default group (not the group this makes)
+            import tomllib
+            texts = [t["spec"] for t in tomllib.loads(path.read_text("utf-8")).get("target", [])]
+        else:
+            texts = [p.read_text("utf-8") for p in ([path] if path.is_file() else sorted(path.rglob("*.py")))]
+        for text in texts:
+            exclude |= {norm(n) for n in re.findall(r"pypi:([A-Za-z0-9][A-Za-z0-9._-]*)", text)}
     cands = candidates(args.names, args.max_rank, exclude)[: args.max_checked]
     print(f"{len(cands)} candidates after the name/summary filter", file=sys.stderr)
     session = requests.Session()
@@ -370,18 +395,20 @@ def main(argv: list[str] | None = None) -> int:
             if len(verdicts) % 50 == 0:
                 print(f"{len(verdicts)} checked, {sum(x.kept for x in verdicts)} kept, {time.time() - t0:.0f}s",
                       file=sys.stderr)
-    kept = [v for v in verdicts if v.kept][: args.limit]
+    # the most module-level functions first: a run over the first N takes the likeliest yields
+    kept = sorted((v for v in verdicts if v.kept), key=lambda v: (-v.functions, v.rank))[: args.limit]
     with open(args.survey, "w", encoding="utf-8") as fh:
-        fh.write("name\trank\tversion\tlicence\tkept\treason_or_tests\trunner\n")
+        fh.write("name\trank\tversion\tlicence\tkept\treason_or_tests\trunner\tfunctions\n")
         for v in verdicts:
             fh.write(f"{v.name}\t{v.rank}\t{v.version}\t{v.licence}\t{'yes' if v.kept else 'no'}\t"
-                     f"{v.tests if v.kept else v.reason}\t{v.runner}\n")
+                     f"{v.tests if v.kept else v.reason}\t{v.runner}\t{v.functions}\n")
     lines = [f"large = [  # {len(kept)} packages, chosen {time.strftime('%Y-%m-%d', time.gmtime())} "
              f"by ci_mining/choose_targets.py (see its docstring)"]
     for v in kept:
         spec = f'"pypi:{v.name}=={v.version}",'
         deps = f"; deps {', '.join(v.deps)}" if v.deps else ""
         lines.append(f"    {spec:<44} # {v.licence}; {v.tests} ({v.n_tests} test files), {v.runner}; "
+                     f"{v.functions} functions; "
                      f"{v.backend}{deps}")
     lines.append("]")
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
