@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="targets at a time to compare")
     ap.add_argument("--scratch", type=Path, default=Path("/tmp/sftset-mining-scale"))
     ap.add_argument("--json", type=Path, help="also write the figures here")
-    ap.add_argument("extra", nargs=argparse.REMAINDER, help="after --: more `mine` options")
+    ap.add_argument("--mine-args", default="", help="more `mine` options, as one string")
     args = ap.parse_args(argv)
     targets, target_list = list(args.targets), args.target_list
     if target_list and args.first:
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         targets, target_list = [t.spec for t, _ in resolve(target_list, reviewed)[: args.first]], None
     if not targets and not target_list:
         ap.error("give TARGETs or --targets")
-    extra = [a for a in args.extra if a != "--"]
+    extra = shlex.split(args.mine_args)
     results = []
     for n in args.workers:
         print(f"mining {len(targets) or target_list} with {n} target(s) at a time ...", file=sys.stderr, flush=True)
