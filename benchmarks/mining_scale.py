@@ -11,6 +11,8 @@ or builds. Memory is the sum of the resident sizes of the command and all its de
 suites and validation workers too), sampled every 0.5 s; disk per target comes from the miner's own
 report (peak_disk_mb, disk_after_mb), the work folder's total is sampled every 5 s. Validation runs on
 one sandbox worker per target (`--workers 1`) in every setting, so 2 targets at a time use 2 cores.
+`load` is the mean 1-minute load average during the run: on a shared machine it says how much of the
+difference is the machine.
 """
 from __future__ import annotations
 
@@ -87,8 +89,10 @@ def run_once(targets: list[str], target_list: str | None, workers: int, scratch:
         proc = subprocess.Popen(cmd, cwd=here, env=env, stdout=log, stderr=subprocess.STDOUT)
         peak_rss = peak_disk = 0
         last_du = 0.0
+        loads = []
         while proc.poll() is None:
             peak_rss = max(peak_rss, tree_rss(proc.pid))
+            loads.append(os.getloadavg()[0])
             if time.monotonic() - last_du > 5:
                 peak_disk, last_du = max(peak_disk, du(here / "work")), time.monotonic()
             time.sleep(0.5)
@@ -102,6 +106,7 @@ def run_once(targets: list[str], target_list: str | None, workers: int, scratch:
         "ok": len(ok), "kept": kept,
         "packages_per_hour": round(len(rows) / wall * 3600, 1), "problems_per_hour": round(kept / wall * 3600, 1),
         "peak_memory_mb": round(peak_rss / 2**20), "peak_work_disk_mb": round(peak_disk / 2**20),
+        "mean_load": round(statistics.mean(loads), 1) if loads else None,  # the machine is shared: say how busy
         "per_target": [{k: r.get(k) for k in ("target", "status", "reason", "problems_kept", "elapsed_s",
                                               "peak_disk_mb", "disk_after_mb")} for r in rows],
     }
@@ -131,11 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mining {len(targets) or target_list} with {n} target(s) at a time ...", file=sys.stderr, flush=True)
         results.append(run_once(targets, target_list, n, args.scratch, extra))
     print(f"{'workers':>7} {'rc':>3} {'wall_s':>8} {'targets':>7} {'ok':>3} {'kept':>5} {'pkg/h':>7} {'prob/h':>8} "
-          f"{'peak_mem_MB':>11} {'peak_work_MB':>12}")
+          f"{'peak_mem_MB':>11} {'peak_work_MB':>12} {'load':>5}")
     for r in results:
         print(f"{r['workers']:>7} {r['rc']:>3} {r['wall_s']:>8} {r['targets']:>7} {r['ok']:>3} {r['kept']:>5} "
               f"{r['packages_per_hour']:>7} {r['problems_per_hour']:>8} {r['peak_memory_mb']:>11} "
-              f"{r['peak_work_disk_mb']:>12}")
+              f"{r['peak_work_disk_mb']:>12} {r['mean_load']:>5}")
     print("\ndisk per target (MB): peak while mining / after (from the miner's reports)")
     for r in results:
         peaks = [t["peak_disk_mb"] or 0 for t in r["per_target"]]
