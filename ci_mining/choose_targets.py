@@ -19,8 +19,11 @@ Where the tests are and which runner they use (pytest when a pytest setting, a c
 `import pytest` is there; else unittest) go into each entry's comment. Nothing the project ships is
 run here: only the index's metadata and the sdist's file names (and the test files' text) are read.
 
-    .venv/bin/python ci_mining/choose_targets.py --names PYPI_TSV --limit 340 --out /tmp/large.toml \
-        --survey ci_mining/targets_survey.tsv
+    .venv/bin/python ci_mining/choose_targets.py --names NAMES.tsv --max-checked 2300 --limit 400 \
+        --exclude ci_mining/targets.toml tests --out large.toml --survey ci_mining/targets_survey.tsv
+
+NAMES.tsv: name, version, month, download rank (among the 15,000 most downloaded), summary; tab-separated
+with a header line. The `large = [...]` it writes is pasted under [group] in ci_mining/targets.toml.
 """
 from __future__ import annotations
 

@@ -33,7 +33,9 @@ def add_arguments(parser) -> None:
                         help="a group of ci_mining/targets.toml (default, large, ...) or a file of targets "
                              "(TOML [[target]] entries, or one TARGET a line) instead of TARGETs ([mine] targets)")
     parser.add_argument("--target-workers", dest="target_workers", type=int, metavar="N",
-                        help="targets mined at once, each in its own process (default 1; [mine] target_workers)")
+                        help="targets mined at once, each in its own process with its own sandboxed suite and "
+                             "limits, validating on --workers sandbox workers (1 unless given) "
+                             "(default 1; [mine] target_workers)")
     parser.add_argument("--out", metavar="FILE", help="also write the problems kept in this run as JSONL")
     parser.add_argument("--report", metavar="FILE", help="write the per-target reports as JSON")
     parser.add_argument("--python", metavar="PY", help="interpreter for the targets' virtualenvs (default: this one)")
