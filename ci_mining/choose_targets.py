@@ -46,13 +46,15 @@ import requests
 
 PERMISSIVE = [
     (r"\bMIT-0\b", "MIT-0"), (r"\bMIT\b|Expat", "MIT"), (r"0BSD", "0BSD"),
-    (r"BSD[- ]?3|BSD 3|New BSD|Modified BSD|Revised BSD", "BSD-3-Clause"), (r"BSD[- ]?2|Simplified BSD|FreeBSD", "BSD-2-Clause"),
+    (r"BSD[- ]?3|BSD 3|New BSD|Modified BSD|Revised BSD", "BSD-3-Clause"),
+    (r"BSD[- ]?2|Simplified BSD|FreeBSD", "BSD-2-Clause"),
     (r"\bBSD\b", "BSD"), (r"Apache", "Apache-2.0"), (r"\bISC\b", "ISC"),
-    (r"PSF|Python Software Foundation|Python-2\.0", "PSF-2.0"), (r"Unlicense", "Unlicense"), (r"\bZlib\b|zlib/libpng", "Zlib"),
+    (r"PSF|Python Software Foundation|Python-2\.0", "PSF-2.0"), (r"Unlicense", "Unlicense"),
+    (r"\bZlib\b|zlib/libpng", "Zlib"),
     (r"CC0|Public Domain", "CC0-1.0"),
 ]
-COPYLEFT = re.compile(r"GPL|MPL|Mozilla|EUPL|CDDL|Eclipse|AGPL|Commons Clause|proprietary|Artistic|OSL|SSPL|CC-BY-SA|NC\b",
-                      re.I)
+COPYLEFT = re.compile(
+    r"GPL|MPL|Mozilla|EUPL|CDDL|Eclipse|AGPL|Commons Clause|proprietary|Artistic|OSL|SSPL|CC-BY-SA|NC\b", re.I)
 # Name parts and summary words of projects that are not self-contained libraries to mine here.
 NAME_OUT = re.compile(
     r"^(types-|mypy-|pytest|flake8|pylint|sphinx|django|flask|fastapi|jupyter|ipy|nb|apache-|azure|google|aws|boto|"
@@ -162,7 +164,8 @@ def candidates(names_tsv: Path, max_rank: int, exclude: set[str]) -> list[tuple[
             if len(row) < 5 or not row[3].strip().isdigit():
                 continue
             name, rank, summary = row[0], int(row[3]), row[4]
-            if rank > max_rank or norm(name) in exclude or norm(name) in REVIEWED_OUT or NAME_OUT.match(name) or SUMMARY_OUT.search(summary):
+            if rank > max_rank or norm(name) in exclude or norm(name) in REVIEWED_OUT or NAME_OUT.match(name) \
+                    or SUMMARY_OUT.search(summary):
                 continue
             out.append((name, rank, summary))
     return sorted(out, key=lambda c: c[1])
@@ -373,7 +376,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-rank", type=int, default=8000)
     ap.add_argument("--limit", type=int, default=340, help="stop after this many kept")
     ap.add_argument("--max-checked", type=int, default=900, help="ask the index about at most this many")
-    ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="targets files (their [[target]] entries) and folders of tests whose pypi:NAME mentions to leave out")
+    ap.add_argument("--exclude", type=Path, nargs="*", default=[],
+                    help="targets files (their [[target]] entries) and folders of tests whose pypi:NAME mentions "
+                         "to leave out")
     ap.add_argument("--out", type=Path, required=True, help="the [[group.large]] entries (TOML)")
     ap.add_argument("--survey", type=Path, required=True, help="every candidate checked and its verdict (TSV)")
     ap.add_argument("--threads", type=int, default=6)
