@@ -160,3 +160,19 @@ def test_failed_targets_mined_two_at_a_time_make_the_run_exit_1(run_cli, tmp_pat
     reports = json.loads((tmp_path / "r.json").read_text())["targets"]
     assert {r["target"]: (r["status"], r["reason"]) for r in reports} == expected
     assert "targets done: 3/3" in res.err
+
+
+def test_unittest_cases_outside_a_package_are_run_by_pytest(tmp_path):
+    """unittest discovery from the root never enters a test folder that is not a package (convertdate's
+    tests/: "unittest found no tests"); the fallback runs pytest there, which runs TestCase classes too."""
+    from sftset.ci_mining.ci_config import read_plan
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("def one():\n    return 1\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_one.py").write_text(
+        "import unittest\nfrom pkg import one\n\nclass T(unittest.TestCase):\n"
+        "    def test_one(self):\n        self.assertEqual(one(), 1)\n")
+    assert read_plan(tmp_path).runner == "pytest"
+    (tmp_path / "tests" / "__init__.py").write_text("")
+    assert read_plan(tmp_path).runner == "unittest"  # a package: discovery finds it, as before
