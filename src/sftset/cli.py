@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--source", choices=SOURCES, help="run the whole pipeline for these problems")
+    parser.add_argument("--targets", dest="target_list", metavar="NAME|FILE",
+                        help="CI targets for --source ci|all: a group of ci_mining/targets.toml or a file "
+                             "(default: [mine] targets, else the default group)")
     _common(parser, suppress=False)
     from . import executors
 

@@ -413,6 +413,8 @@ def _looks_like_pytest(root: Path) -> bool:
             text = path.read_text(errors="replace")
             if "unittest.TestCase" not in text and "TestCase)" not in text:
                 return True
+            if path.parent != root and not (path.parent / "__init__.py").exists():
+                return True  # unittest discovery from the root skips a folder that is not a package; pytest runs it
     return False
 
 

@@ -47,6 +47,7 @@ class MineSettings:
     engine: str | None = None  # monitoring | settrace | setprofile (default: by Python version)
     use_uv: bool | None = None
     force: bool = False
+    target_workers: int = 1  # targets mined at once on this machine (each in its own child process)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     worth: WorthSettings = field(default_factory=WorthSettings)
     docstrings: DocstringSettings = field(default_factory=DocstringSettings)  # no model server: none written

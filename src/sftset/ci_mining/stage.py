@@ -54,13 +54,31 @@ def _line_of(path: Path, index: int) -> int | None:
 
 
 def configured_targets(ctx) -> list[tuple[Target, dict[str, Any]]]:
+    """`--targets NAME|FILE`, else `[mine] targets` (a list of TARGETs, or NAME|FILE), else the default group."""
+    from . import target_lists
+
+    ref = ctx.flag("target_list")
     listed = ctx.config.get("mine", "targets", None)
+    if ref is None and isinstance(listed, str):
+        ref = listed
+    if ref is not None:
+        try:
+            return target_lists.resolve(ref, _reviewed(ctx))
+        except InputError as exc:
+            if ctx.flag("target_list") is None and exc.path is None:  # name the setting that said it
+                raise InputError(exc.message, str(ctx.config.path), ctx.config.line_of("mine", "targets"),
+                                 "mine.targets") from None
+            raise
     if listed is not None:
         if not isinstance(listed, list) or not all(isinstance(t, str) for t in listed):
-            raise InputError("must be a list of TARGET strings", str(ctx.config.path),
+            raise InputError("must be a group name, a file or a list of TARGET strings", str(ctx.config.path),
                              ctx.config.line_of("mine", "targets"), "mine.targets")
         return [(parse_target(t), {}) for t in listed]
-    return load_targets(find_reviewed_file(ctx, None, "mine", "targets_file", "ci_mining/targets.toml"))
+    return load_targets(_reviewed(ctx))
+
+
+def _reviewed(ctx) -> Path:
+    return find_reviewed_file(ctx, None, "mine", "targets_file", "ci_mining/targets.toml")
 
 
 def settings_from_context(ctx) -> MineSettings:
@@ -102,12 +120,23 @@ def settings_from_context(ctx) -> MineSettings:
         engine=cfg.resolve(flag("engine"), "mine", "engine", None, str),
         use_uv=cfg.resolve(None, "mine", "use_uv", None, bool),
         force=bool(flag("force")),
+        target_workers=_target_workers(cfg, flag("target_workers"), default.target_workers),
         validation=validation,
         worth=worth,
         docstrings=docstring_settings(ctx),
     )
 
 
+
+
+def _target_workers(cfg, flag: int | None, default: int) -> int:
+    n = cfg.resolve(flag, "mine", "target_workers", default, int)
+    if n < 1:
+        if flag is not None:
+            raise InputError(f"must be at least 1, got {n}", field="--target-workers")
+        raise InputError(f"must be at least 1, got {n}", str(cfg.path), cfg.line_of("mine", "target_workers"),
+                         "mine.target_workers")
+    return n
 
 
 def _target_key(target: Target) -> str:
@@ -136,16 +165,34 @@ def mine_targets(ctx, targets: list[tuple[Target, dict[str, Any]]], settings: Mi
     Returns (reports, problems kept now, failures: targets that failed or were dropped)."""
     executor = ctx.executors.get(settings.validation.workers)
     pairs = _per_target(ctx.store, targets, settings)
-    if executor.kind == "local":  # one target after another, validation on this machine's workers
+    parallel = min(settings.target_workers, len(pairs))
+    pool = None
+    if executor.kind == "local" and parallel <= 1:  # one target after another, validation on this machine's workers
         results = ((t, _call(mine_or_skip, t, s, executor)) for t, s in pairs)
-    else:  # one target per worker of the cluster; the results are stored here
+    else:  # one target per worker (a child process here, a task of the cluster); the results are stored here
         from .spread import mine_targets as spread
 
-        results = ((t, (r.value, r.error)) for t, r in spread(pairs, settings, executor))
+        if executor.kind == "local":
+            from ..executors import make
+
+            pool = make("local", parallel, retries=getattr(executor, "retries", 2))
+            log.info("mining %s, %d at a time", plural(len(pairs), "target"), parallel)
+        results = ((t, (r.value, r.error)) for t, r in spread(pairs, settings, pool or executor))
+    try:
+        return _collect(ctx, results, len(pairs))
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _collect(ctx, results, total: int) -> tuple[list[TargetReport], list[Problem], int]:
+    """Store each target's outcome as it comes (a killed run resumes after the targets stored)."""
     reports: list[TargetReport] = []
     kept: list[Problem] = []
     failures = 0
-    for target, (value, error) in results:
+    for done, (target, (value, error)) in enumerate(results, 1):
+        if total > 1:
+            log.info("targets done: %d/%d (%s)", done, total, target.spec)
         if error:
             failures += 1
             log.error("%s: failed: %s", target.spec, error)

@@ -10,13 +10,17 @@ validated in the sandbox (3 fresh runs, same outcomes as traced), gets generated
 tests from hypothesis, and has its tests' coverage and mutation kill rate measured.
 Kept problems go to the state store (and to --out as JSONL); a report per target
 says what was run, traced, kept, and why the rest was dropped.
-With no TARGET, mines the targets of ci_mining/targets.toml (or [mine] targets).
+With no TARGET, mines the default group of ci_mining/targets.toml (or [mine] targets);
+--targets NAME mines another group of it (large: some 400 packages), --targets FILE the
+targets a file lists. --target-workers N mines N targets at once, each in its own process
+with its own sandboxed suite and limits; the results are stored here as each one ends.
 Targets already mined with the same settings are skipped unless --force.
 """
 EXAMPLE = """
 build-sft-set mine pypi:inflection==0.5.1 --out inflection.jsonl
 build-sft-set mine ./my-project https://github.com/owner/repo.git
 build-sft-set mine            # the default targets
+build-sft-set mine --targets large --target-workers 2
 """
 
 
@@ -25,6 +29,13 @@ def add_arguments(parser) -> None:
 
     executors.add_arguments(parser)
     parser.add_argument("targets", nargs="*", metavar="TARGET", help="path, git URL, or pypi:NAME[==VERSION]")
+    parser.add_argument("--targets", dest="target_list", metavar="NAME|FILE",
+                        help="a group of ci_mining/targets.toml (default, large, ...) or a file of targets "
+                             "(TOML [[target]] entries, or one TARGET a line) instead of TARGETs ([mine] targets)")
+    parser.add_argument("--target-workers", dest="target_workers", type=int, metavar="N",
+                        help="targets mined at once, each in its own process with its own sandboxed suite and "
+                             "limits, validating on --workers sandbox workers (1 unless given) "
+                             "(default 1; [mine] target_workers)")
     parser.add_argument("--out", metavar="FILE", help="also write the problems kept in this run as JSONL")
     parser.add_argument("--report", metavar="FILE", help="write the per-target reports as JSON")
     parser.add_argument("--python", metavar="PY", help="interpreter for the targets' virtualenvs (default: this one)")
@@ -51,11 +62,14 @@ def run(ctx) -> int:
     from ..ci_mining.report import render_table
     from ..ci_mining.stage import configured_targets, mine_targets, settings_from_context, summary
     from ..ci_mining.targets import parse_target
+    from ..errors import InputError
     from ..jsonl import write_jsonl_atomic
     from ..progress import log, plural
 
     args = ctx.args
     settings = settings_from_context(ctx)
+    if args.targets and args.target_list:
+        raise InputError("give TARGETs or --targets NAME|FILE, not both", field="targets")
     targets = [(parse_target(t), {}) for t in args.targets] if args.targets else configured_targets(ctx)
     reports, kept, failures = mine_targets(ctx, targets, settings)
     print(render_table(reports))
