@@ -62,3 +62,17 @@ def test_stalled_suite_is_mined_and_envs_are_removed_unless_kept(tmp_path, run_c
     assert again["status"] == "ok" and again["problems_kept"] == 2
     assert (work / "venv" / "bin" / "python").exists()
     assert again["disk_after_mb"] >= 5
+
+
+def test_a_suite_at_its_time_limit_writes_what_it_traced_and_is_mined(tmp_path, run_cli):
+    # The stall watch is off: the suite's blocked test holds it until the time limit, where SIGTERM
+    # (not SIGKILL) lets the tracer write the calls recorded before.
+    (tmp_path / "sftset.toml").write_text("[mine]\nstall_s = 0\n")
+    args = ("mine", PROJECTS / "stalls", "--suite-time", "20", "--report", "r.json", "--out", "p.jsonl",
+            "--workers", "2", "--max-mutants", "10")
+    assert run_cli(*args).rc == 0
+    (report,) = json.loads((tmp_path / "r.json").read_text())["targets"]
+    assert report["status"] == "ok" and not report["stalled"], report
+    assert "the suite hit its time limit of 20s; mined what it recorded" in report["notes"]
+    kept = {json.loads(line)["entry_point"] for line in (tmp_path / "p.jsonl").read_text().splitlines()}
+    assert kept == {"snake", "vowels"}

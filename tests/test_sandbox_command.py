@@ -73,7 +73,7 @@ def test_deadline_kills_everything(tmp_path):
     res = run_isolated([sys.executable, "-c", "import subprocess, time\n"
                         "subprocess.Popen(['sleep', '987'], start_new_session=True)\ntime.sleep(100)"],
                        cwd=tmp_path, time_s=2)
-    assert res.timed_out and res.returncode == -9
+    assert res.timed_out and res.returncode == -15  # SIGTERM at the deadline (SIGKILL if it is ignored)
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert "sleep 987" not in ps
 
@@ -144,6 +144,15 @@ def test_private_tmp_and_shm_have_a_size_limit(tmp_path):
         "    except OSError as exc:\n        print('full', path, exc.errno)\n")
     res = run_isolated([sys.executable, "t.py"], cwd=tmp_path, time_s=30, tmp_mb=16)
     assert "full /tmp/fill 28" in res.stdout and "full /dev/shm/fill 28" in res.stdout, res  # ENOSPC
+
+
+def test_deadline_asks_first_then_kills_what_ignores_it(tmp_path):
+    script = ("import signal, time\n"
+              "signal.signal(signal.SIGTERM, lambda *a: (open('term.txt', 'w').write('asked'), None))\n"
+              "time.sleep(1000)")
+    res = run_isolated([sys.executable, "-c", script], cwd=tmp_path, time_s=1)
+    assert res.timed_out and res.returncode == -9 and (tmp_path / "term.txt").read_text() == "asked", res
+    assert res.duration_s < 1 + 15 + 10
 
 
 def test_writable_folders_have_a_size_limit_files_hidden_or_not(tmp_path):

@@ -122,10 +122,10 @@ def check_suite(run: SuiteRun, time_s: float, stall_s: float = 0) -> None:
     tests = (run.trace or {}).get("tests", {})
     if run.disk_exceeded:  # what it recorded may be cut anywhere, and the project misbehaves: mine nothing
         raise TargetFailed("suite wrote too much", next((n for n in run.notes if "writable folders" in n), ""))
-    if run.timed_out and not (run.trace and run.trace.get("functions")):
+    if run.timed_out and not _recorded(run):
         raise TargetFailed("suite timed out", f"no result within {time_s:g}s")
     if run.stalled:
-        if not (run.trace and run.trace.get("functions")):
+        if not _recorded(run):
             raise TargetFailed("suite stalled", f"no progress for {stall_s:g}s and no call recorded before")
         return
     if run.returncode == NO_TESTS or (run.trace is not None and not tests.get("collected") and not run.timed_out):
@@ -141,6 +141,11 @@ def check_suite(run: SuiteRun, time_s: float, stall_s: float = 0) -> None:
     if tests.get("collected") and not tests_ran(tests) and not run.timed_out:
         why = _error_line(run.output_tail, "error") or f"exit status {run.returncode}"
         raise TargetFailed("suite crashed", f"{tests['collected']} tests collected, none ran: {why}")
+
+
+def _recorded(run: SuiteRun) -> bool:
+    """Did the suite record any usable call before it was ended (a function seen but never returned is none)?"""
+    return any(f.get("records") for f in (run.trace or {}).get("functions", ()))
 
 
 def tests_ran(tests: dict) -> int:

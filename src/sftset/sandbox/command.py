@@ -9,7 +9,7 @@ and `writable` ones (cwd by default) writable; /tmp and /dev/shm are private tmp
 `tmp_mb`. As root it runs as a fresh uid (the writable folders are handed to it and
 back). A memory/CPU/pids cgroup covers its whole process tree and a seccomp filter
 refuses new namespaces, mounts and the like. When the command ends, or at the
-deadline, everything it started dies with its PID namespace. With `stall_s` a command
+deadline (SIGTERM, then SIGKILL STALL_GRACE_S later), everything it started dies with its PID namespace. With `stall_s` a command
 whose processes stop using CPU (waiting forever) is ended early (sandbox.stall); one whose
 writable folders grow past `disk_mb` is ended too (sandbox.disk).
 """
@@ -31,7 +31,7 @@ _LAUNCHER = (
     "from sftset.sandbox.command import _launch; _launch(sys.argv[2])"
 )
 KEEP_OUTPUT = 256 << 10
-STALL_GRACE_S = 15  # after SIGTERM to a stalled command, before SIGKILL
+STALL_GRACE_S = 15  # after SIGTERM to a stalled or timed-out command, before SIGKILL
 DEFAULT_DISK_MB = 4096  # what a command may hold in its writable folders (0: unbounded)
 
 
@@ -169,7 +169,7 @@ def _launch(spec_path: str) -> None:
             print(f"sftset sandbox: could not start {spec['argv'][0]}: {exc}", file=sys.stderr)
             os._exit(127)
     deadline = time.monotonic() + spec["time_s"]
-    status, timed_out = None, False
+    status, timed_out, ending_at = None, False, None
     watch = stall.StallWatch(spec["stall_s"]) if spec.get("stall_s", 0) > 0 else None
     sample_every, next_sample, stalled_at = min(1.0, spec.get("stall_s", 0) / 10), 0.0, None
     space = disk.DiskWatch(spec["writable"], spec["disk_mb"]) if spec.get("disk_mb", 0) > 0 else None
@@ -196,8 +196,12 @@ def _launch(spec_path: str) -> None:
             os.kill(pid, signal.SIGKILL)
             status = os.waitpid(pid, 0)[1]
             break
-        if now > deadline or (stalled_at is not None and now > stalled_at + STALL_GRACE_S):
-            timed_out = stalled_at is None
+        if now > deadline and not timed_out and stalled_at is None:
+            # SIGTERM first here too: a traced suite writes what it recorded before the limit (tracer.flush_on_term)
+            timed_out, ending_at = True, now
+            os.kill(pid, signal.SIGTERM)
+        ending = stalled_at if stalled_at is not None else ending_at
+        if ending is not None and now > ending + STALL_GRACE_S:
             os.kill(pid, signal.SIGKILL)
             status = os.waitpid(pid, 0)[1]
             break
