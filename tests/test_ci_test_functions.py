@@ -191,3 +191,24 @@ def test_build_refuses_what_is_not_self_contained(test_module, attr, why):
     with pytest.raises(Drop) as err:
         carry(cases, tracer.result()["test_functions"], root)
     assert err.value.reason == "test functions the problem cannot carry" and why in err.value.detail
+
+
+def test_stubbed_helpers_and_test_functions_share_the_hidden_block(test_module):
+    from sftset.ci_mining.build import Candidate
+    from sftset.ci_mining.stubs import with_stubs
+
+    module, root = test_module
+    tracer = Tracer(["hof"])
+    cases = [_case(tracer, module.square, i) for i in range(3)]
+    _, block, _ = carry(cases, tracer.result()["test_functions"], root)
+    helper = 'def helper(x):\n    """Adds 0 to 44."""\n' + "".join(f"    x = x + {i}\n" for i in range(45)) + "    return x\n"
+    prompt = helper + '\n\ndef apply_after(func, x):\n    """func(helper(x))."""\n'
+    candidate = Candidate("ci/hof/apply_after", "apply_after", prompt, "    return func(helper(x))\n", cases, helper,
+                          "exact", [], {}, {"hidden_context": block}, hidden=block)
+    out = with_stubs(candidate, 120, 6000)  # the helper is long: a stub, its body hidden
+    assert out.meta["stubbed_helpers"] == ["helper"] and "x = x + 44" not in out.prompt
+    assert out.meta["hidden_context"] == out.hidden
+    assert out.hidden.index("x = x + 44") < out.hidden.index("_sftset_test_functions_1")
+    namespace: dict = {}
+    exec(compile(out.program, "<program>", "exec"), namespace)
+    assert namespace["apply_after"](namespace["_test_square"], 1) == (1 + sum(range(45))) ** 2
