@@ -72,7 +72,7 @@ def carry(tests: list[dict], table: dict, root) -> tuple[list[dict], str, list[s
         if not heads & refused.keys():
             kept.append(case)
     if len(kept) < MIN_TESTS:
-        name, why = next(iter(refused.items()))
+        name, why = next(iter(refused.items()), ("", "too few calls"))
         raise Drop("test functions the problem cannot carry",
                    f"{len(tests) - len(kept)} of {len(tests)} calls pass one; {name}: {why}"[:300])
     names = sorted(used)
@@ -123,7 +123,7 @@ class _Sources:
                 lines.append("    import builtins as _sftset_builtins\n")
                 lines += [f"    {b} = _sftset_builtins.{b}\n" for b in sorted(builtin_names)]
             lines += [f"    {imports[k]}\n" for k in sorted(imports)]
-            src_lines = text.splitlines(keepends=True)
+            src_lines = [line + "\n" for line in text.split("\n")]  # as ast counts lines (not str.splitlines)
             for node in sorted((d for d in needed_defs), key=lambda d: d.lineno):
                 lines.append(_indented("".join(src_lines[node.lineno - 1:node.end_lineno])))
             results = []
@@ -263,12 +263,15 @@ def _collect(node, tree: ast.Module, defs: set, imports: dict, builtin_names: se
 def _indented(text: str) -> str:
     """`text` indented by four spaces, except the lines that start inside a multi-line string."""
     inside: set[int] = set()
+    f_starts: list[int] = []  # Python >= 3.12 tokenizes an f-string in parts
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
                 inside.update(range(tok.start[0] + 1, tok.end[0] + 1))
-            elif getattr(tokenize, "FSTRING_MIDDLE", None) == tok.type and tok.end[0] > tok.start[0]:
-                inside.update(range(tok.start[0] + 1, tok.end[0] + 1))
+            elif tok.type == getattr(tokenize, "FSTRING_START", None):
+                f_starts.append(tok.start[0])
+            elif tok.type == getattr(tokenize, "FSTRING_END", None) and f_starts:
+                inside.update(range(f_starts.pop() + 1, tok.end[0] + 1))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         raise Refused("source does not tokenize") from None
     lines = text.splitlines(keepends=True)
