@@ -29,6 +29,7 @@ from .classes import class_of, class_part
 from .context import ContextBuilder, Drop, ModuleSource, ProjectSource, check_inner_imports
 from .literals import canon, has_float, named_heads, parse, roundtrips
 from .scope import annotation_names, table_globals
+from .test_functions import carry
 
 MIN_TESTS = 3
 MAX_TESTS = 20
@@ -109,10 +110,11 @@ def task_id_of(package: str, function: str) -> str:
 def build_candidates(trace: dict, target: Target) -> BuildResult:
     project = ProjectSource(target.roots, target.packages)
     out = BuildResult()
+    test_functions = trace.get("test_functions") or {}
     for fn in trace.get("functions", []):
         name = f"{fn['module']}.{fn['qualname']}"
         try:
-            out.candidates.append(build_one(fn, project, target))
+            out.candidates.append(build_one(fn, project, target, test_functions))
         except Drop as drop:
             out.drops.append((name, drop.reason, drop.detail))
         except Exception as exc:  # one function's odd source or values must not sink the target
@@ -120,7 +122,8 @@ def build_candidates(trace: dict, target: Target) -> BuildResult:
     return out
 
 
-def build_one(fn: dict, project: ProjectSource, target: Target) -> Candidate:
+def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: dict | None = None) -> Candidate:
+    """test_functions: the trace's functions of the project's tests that values name (test_functions.py)."""
     kind = fn.get("kind", "function")
     records = fn.get("records", [])
     if kind == "method":  # each call as the adapter's: (constructor args, constructor kwargs, *args)
@@ -130,6 +133,7 @@ def build_one(fn: dict, project: ProjectSource, target: Target) -> Candidate:
     except Drop as drop:
         types = fn.get("nonliteral_types")
         raise Drop(_why_too_few(fn), drop.detail + (f"; saw {', '.join(types)}" if types else "")) from None
+    tests, hidden, carried = carry(tests, test_functions or {}, target.root)
     module = project.module(fn["module"])
     if module is None:
         raise Drop("source not found", fn["module"])
@@ -144,11 +148,12 @@ def build_one(fn: dict, project: ProjectSource, target: Target) -> Candidate:
         cls = class_of(module, owner, node)
         class_text, class_needs = class_part(module, cls, node, project)
         tests, context = _context_for_values(tests, (needs | class_needs) - {owner},
-                                             lambda: ContextBuilder(project, module, node, owner, owner_class=owner))
+                                             lambda: ContextBuilder(project, module, node, owner, owner_class=owner),
+                                             set(carried))
         context = (context + "\n\n" if context.strip() else "") + class_text
     else:
         tests, context = _context_for_values(tests, needs, lambda: ContextBuilder(project, module, node, entry_point,
-                                                                                 owner_class=owner))
+                                                                                 owner_class=owner), set(carried))
     header, docstring, body = split_function(module, node, kind)
     prompt = (context + ("" if kind == "method" else "\n\n") if context.strip() else "") + header + docstring
     # MAX_PROMPT_CHARS is checked by the miner's screen, once helpers may have become stubs (stubs.py)
@@ -168,9 +173,11 @@ def build_one(fn: dict, project: ProjectSource, target: Target) -> Candidate:
         provenance["version"] = target.version
     meta = {"module": fn["module"], "qualname": fn["qualname"], "kind": kind, "calls_seen": fn.get("calls", 0),
             "recorded_calls": len(fn.get("records", [])), "python": target.python}
+    if carried:  # the test functions its values name: defined by the hidden block
+        meta.update(test_functions=carried, hidden_context=hidden)
     task_id = task_id_of(target.name, f"{fn['module']}.{fn['qualname']}")
     return Candidate(task_id, entry_point, prompt, body, tests, context, checker, flags, provenance, meta, unknown,
-                     method=method)
+                     hidden=hidden, method=method)
 
 
 # ---- tests from records ------------------------------------------------------------------------
@@ -230,10 +237,12 @@ def _why_too_few(fn: dict) -> str:
     return "fewer than 3 distinct calls"
 
 
-def _context_for_values(tests: list[dict], needs: set[str], builder) -> tuple[list[dict], str]:
+def _context_for_values(tests: list[dict], needs: set[str], builder, hidden_names: frozenset | set = frozenset()
+                        ) -> tuple[list[dict], str]:
     """(tests, context text): the context also defines the project's types and functions that test
-    values name (`Color` of `Color.RED`); tests naming one it cannot carry are left out."""
-    heads = [_project_heads(t) for t in tests]
+    values name (`Color` of `Color.RED`); tests naming one it cannot carry are left out. hidden_names:
+    names the hidden block defines (test functions), not the context."""
+    heads = [_project_heads(t) - hidden_names for t in tests]
     extra = set().union(*heads)
     try:
         return tests, builder().build(needs | extra).text()

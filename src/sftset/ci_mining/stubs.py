@@ -183,6 +183,8 @@ def with_stubs(candidate, max_lines: int, max_chars: int):
     if found is None or not candidate.prompt.startswith(candidate.context):
         return candidate
     context, hidden, names = found
+    if candidate.hidden:  # test functions the values name (test_functions.py) stay after the helpers
+        hidden = hidden.rstrip("\n") + "\n\n\n" + candidate.hidden
     prompt = context + candidate.prompt[len(candidate.context):]
     meta = dict(candidate.meta, stubbed_helpers=names, hidden_context=hidden)
     return replace(candidate, context=context, prompt=prompt, hidden=hidden, meta=meta)

@@ -27,6 +27,10 @@ and instance methods of the project's own modules, never its tests):
   * the return value (as value text, when a value) or the raised exception;
   * calls whose arguments' repr changed by the time they return are dropped and
     counted as `mutates_args`.
+  * in arguments, a module-level function or a lambda of the project's tests with no closure
+    and literal defaults is named `_test_<name>` / `_sftset_fn_<n>`, and where it is (module,
+    qualname, file, line, the span of a lambda's body) goes to the trace's `test_functions`:
+    the build step carries its source into the problem's hidden block (test_functions.py).
 Instance methods (kind "method"): each `__init__` of a project class that is the instance's
 own (`type(self).__init__`, so a subclass's call to its base's is not its constructor) records
 the constructor's arguments (literal only) and a snapshot of the fresh instance's state
@@ -55,9 +59,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 try:  # in the suite: sftset.values' reader, copied in by suite.py (standard library only)
-    from .values_reader import _sftset_text as _text_of
+    from .values_reader import _sftset_text as _text_of, _SftsetObject as _Named
 except ImportError:  # imported as sftset.ci_mining.tracer
-    from ..values import text_of as _text_of
+    from ..values import text_of as _text_of, ObjectValue as _Named
 
 CO_GENERATOR, CO_COROUTINE, CO_ITERABLE_COROUTINE, CO_ASYNC_GENERATOR = 0x20, 0x80, 0x100, 0x200
 CO_OPTIMIZED, CO_VARARGS, CO_VARKEYWORDS = 0x01, 0x04, 0x08
@@ -208,6 +212,9 @@ class Tracer:
         self._profile = None
         self._busy = False  # computing a value text: the project's constructors and __eq__ may run
         self._value_memo: dict = {}  # type paths, and types whose objects do not rebuild (see values_reader)
+        self.root = os.path.realpath(os.getcwd())  # the suite's folder (a test may chdir later): test files are under it
+        self.test_functions: dict = {}  # code of a function of the tests -> the name it is carried by, or None
+        self.callables: dict = {}  # that name -> where the function is (module, qualname, path, lineno, ...)
 
     # ---- deciding what a code object is ---------------------------------------------------
     def _skip(self, reason: str, own: bool) -> _Skip:
@@ -287,10 +294,10 @@ class Tracer:
             fn.skip("unreadable args")
             return
         args = tuple(args)
-        a_text, k_text = self.value_text(args), self.value_text(kwargs)
+        a_text, k_text = self.arg_text(args), self.arg_text(kwargs)
         if fn.kind == "init":
             if a_text is not None and k_text is not None and (
-                    self.value_text(args, True) != a_text or self.value_text(kwargs, True) != k_text):
+                    self.arg_text(args, True) != a_text or self.arg_text(kwargs, True) != k_text):
                 a_text = None  # an object its text does not rebuild: the instance is not replayable
             self._enter_init(fn, frame, a_text, k_text)
             return
@@ -312,11 +319,71 @@ class Tracer:
         if len(fn.records) - fn.unusable >= self.cap:
             fn.full = True
             return
-        if self.value_text(args, True) != a_text or self.value_text(kwargs, True) != k_text:
+        if self.arg_text(args, True) != a_text or self.arg_text(kwargs, True) != k_text:
             fn.skip("nonliteral_args", (*args, *kwargs.values()))  # an object its text does not rebuild
             self._unusable(fn, key)
             return
         self.pending[frame] = (fn, key, args, kwargs, instance)
+
+    def arg_text(self, value, verify: bool = False):
+        """value_text for arguments: a self-contained function of the project's tests (test_functions.py)
+        is a value there, named by the text the problem's hidden block binds it to."""
+        text = literal_repr(value)  # the common case, checked once
+        if text is not None:
+            return text
+        return self.value_text(self._name_test_functions(value, [MAX_NODES]), verify)
+
+    def _name_test_functions(self, x, budget):
+        """x with each test function that may be named replaced by its name (as the reader's named value)."""
+        budget[0] -= 1
+        if budget[0] < 0:
+            return x
+        t = type(x)
+        if t is _FUNCTION_TYPE:
+            name = self._test_function_name(x)
+            return x if name is None else _Named(name)
+        if t is list or t is tuple:
+            items = [self._name_test_functions(e, budget) for e in x]
+            return items if t is list else tuple(items)
+        if t is dict:
+            return {k: self._name_test_functions(v, budget) for k, v in x.items()}
+        return x
+
+    def _test_function_name(self, fn):
+        """The name a function of the project's tests is carried by, or None when it cannot be: only
+        module-level functions and lambdas of a test module under the suite's folder, with no closure
+        and literal defaults. The build step (test_functions.py) checks its source and what it reads."""
+        code = fn.__code__
+        known = self.test_functions.get(code, False)
+        if known is not False:
+            return known
+        name = None
+        module = getattr(fn, "__module__", None)
+        qualname = getattr(code, "co_qualname", fn.__qualname__)
+        defaults = [*(fn.__defaults__ or ()), *(fn.__kwdefaults__ or {}).values()]
+        filename = code.co_filename
+        path = os.path.relpath(os.path.realpath(filename), self.root) if os.path.isabs(filename) else ".."
+        if (isinstance(module, str) and is_test_module(module) and fn.__closure__ is None and not code.co_freevars
+                and not path.startswith("..") and all(literal_repr(d) is not None for d in defaults)):
+            entry = {"module": module, "qualname": qualname, "path": path, "lineno": code.co_firstlineno}
+            if code.co_name == "<lambda>":
+                entry["kind"] = "lambda"
+                spans = [p for p in getattr(code, "co_positions", lambda: ())()
+                         if None not in p and (p[0], p[2]) != (p[1], p[3])]
+                if spans:  # where the lambda's body is: tells two lambdas on one line apart
+                    entry["span"] = [*min((p[0], p[2]) for p in spans), *max((p[1], p[3]) for p in spans)]
+                name = f"_sftset_fn_{len(self.callables) + 1}"
+            elif "." not in qualname and fn.__globals__.get(code.co_name) is fn:
+                entry["kind"] = "def"
+                name = base = f"_test_{code.co_name}"
+                n = 1
+                while name in self.callables:
+                    n += 1
+                    name = f"{base}_{n}"
+            if name is not None:
+                self.callables[name] = entry
+        self.test_functions[code] = name
+        return name
 
     def value_text(self, value, verify: bool = False):
         """The value text of `value` (a literal, or built from values of the project's or the standard
@@ -343,7 +410,7 @@ class Tracer:
         if fn.kind == "init":
             self._exit_init(fn, key, args, kwargs, raised)
             return
-        if self.value_text(args) != key[-2] or self.value_text(kwargs) != key[-1]:
+        if self.arg_text(args) != key[-2] or self.arg_text(kwargs) != key[-1]:
             fn.skip("mutates_args")
             self._unusable(fn, key)
             return
@@ -643,7 +710,7 @@ class Tracer:
             "format": 1, "engine": self.engine, "python": ".".join(map(str, sys.version_info[:3])),
             "packages": sorted(self.packages), "tests": dict(self.tests), "calls_seen": self.calls_seen,
             "elapsed_s": round(self.elapsed, 3), "contained": self.contained, "skipped_functions": skipped,
-            "functions": functions,
+            "functions": functions, "test_functions": dict(self.callables),
         }
 
     def write(self, path: str) -> None:
