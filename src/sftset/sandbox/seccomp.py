@@ -16,7 +16,6 @@ no_new_privs (or CAP_SYS_ADMIN), which the sandbox sets first.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 
@@ -53,8 +52,12 @@ _lib = None
 def _library():
     global _lib
     if _lib is None:
-        name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
-        lib = ctypes.CDLL(name, use_errno=True)
+        try:  # by its soname first: ctypes.util would import subprocess and more into the worker
+            lib = ctypes.CDLL("libseccomp.so.2", use_errno=True)
+        except OSError:
+            from ctypes.util import find_library
+
+            lib = ctypes.CDLL(find_library("seccomp") or "libseccomp.so.2", use_errno=True)
         lib.seccomp_init.restype = ctypes.c_void_p
         lib.seccomp_init.argtypes = [ctypes.c_uint32]
         lib.seccomp_release.argtypes = [ctypes.c_void_p]

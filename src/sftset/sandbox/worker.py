@@ -33,7 +33,6 @@ import gc
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -804,6 +803,13 @@ def _signal_name(sig: int) -> str:
 
 def _remove_tree(path: str) -> None:
     """Remove a scratch folder, however deep or locked down the sample left it."""
+    try:
+        os.rmdir(path)  # most samples leave their folder empty
+        return
+    except OSError:
+        pass
+    import shutil  # here, not at the top: the zygote is forked without it (and zlib, bz2, lzma)
+
     try:
         shutil.rmtree(path, ignore_errors=True)
     except RecursionError:  # shutil.rmtree recurses per level (Python < 3.13)
