@@ -174,13 +174,19 @@ def to_literal(value) -> str:
 
 
 # ---- framing ------------------------------------------------------------------------
+# One encoder for every message: json.dumps with separators builds a new one per call
+# (~1.6 us more per message, a dozen or more messages per sample across its processes).
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def send(fd: int, message) -> None:
-    data = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    data = _dumps(message).encode("utf-8")
     buf = _HEADER.pack(len(data)) + data
-    view = memoryview(buf)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
+    n = os.write(fd, buf)  # a small message goes in one write
+    if n < len(buf):
+        view = memoryview(buf)[n:]
+        while view:
+            view = view[os.write(fd, view):]
 
 
 def send_with_fds(sock, message, fds: list[int]) -> None:
@@ -188,7 +194,7 @@ def send_with_fds(sock, message, fds: list[int]) -> None:
     socket object (cheapest: nothing to wrap) or a descriptor number."""
     import socket
 
-    data = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    data = _dumps(message).encode("utf-8")
     if isinstance(sock, socket.socket):
         socket.send_fds(sock, [_HEADER.pack(len(data)) + data], fds)
         return
