@@ -267,6 +267,11 @@ def _write_at(dir_fd: int, name: str, value: str) -> None:
 def _read_at(dir_fd: int, name: str) -> str:
     fd = os.open(name, os.O_RDONLY, dir_fd=dir_fd)
     try:
-        return os.read(fd, 1 << 20).decode()
+        # 64 KiB reads until the end: a 1 MiB buffer is mapped and unmapped on every read
+        # (this runs for every job: memory events, the group's processes).
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks).decode()
     finally:
         os.close(fd)

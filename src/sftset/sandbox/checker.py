@@ -188,18 +188,22 @@ def serve_checks(ctrl: int) -> None:
     the open check file; the verdict goes back tagged with the job's sequence number."""
     import json
     import os
+    import socket
 
+    channel = socket.socket(fileno=ctrl)  # wrapped once, not per job
     while True:
         try:
-            job, fds = wire.recv_with_fds(ctrl, 2)
+            job, fds = wire.recv_with_fds(channel, 2)
         except (EOFError, OSError):
             return
         sock = fds[0] if fds else -1
         try:
             check = {}
             if len(fds) > 1:
-                with os.fdopen(fds[1], "rb") as fh:
-                    check = json.loads(fh.read())
+                # A check file is named by its content's hash: one compiled before is not read again.
+                if job.get("check_file", "") not in _compiled:
+                    check = json.loads(_read_fd(fds[1]))
+                os.close(fds[1])
             verdict = run_checker(job, check, sock)
         except BaseException as exc:
             verdict = {"status": "error", "detail": f"harness error: {exc!r}"[:500]}
@@ -208,6 +212,15 @@ def serve_checks(ctrl: int) -> None:
                 os.close(sock)
         verdict["seq"] = job.get("seq")
         wire.send(ctrl, verdict)
+
+
+def _read_fd(fd: int) -> bytes:
+    import os
+
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def run_checker(job: dict, check: dict, sock: int) -> dict:

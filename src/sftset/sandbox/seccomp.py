@@ -16,12 +16,12 @@ no_new_privs (or CAP_SYS_ADMIN), which the sandbox sets first.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 
 SCMP_ACT_ALLOW = 0x7FFF0000
 SCMP_CMP_MASKED_EQ = 7
+SCMP_FLTATR_CTL_OPTIMIZE = 8
 
 DENIED = (
     "unshare", "setns", "mount", "umount", "umount2", "pivot_root", "chroot", "mount_setattr", "move_mount",
@@ -52,8 +52,12 @@ _lib = None
 def _library():
     global _lib
     if _lib is None:
-        name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
-        lib = ctypes.CDLL(name, use_errno=True)
+        try:  # by its soname first: ctypes.util would import subprocess and more into the worker
+            lib = ctypes.CDLL("libseccomp.so.2", use_errno=True)
+        except OSError:
+            from ctypes.util import find_library
+
+            lib = ctypes.CDLL(find_library("seccomp") or "libseccomp.so.2", use_errno=True)
         lib.seccomp_init.restype = ctypes.c_void_p
         lib.seccomp_init.argtypes = [ctypes.c_uint32]
         lib.seccomp_release.argtypes = [ctypes.c_void_p]
@@ -62,6 +66,7 @@ def _library():
                                                ctypes.POINTER(_ArgCmp)]
         lib.seccomp_load.argtypes = [ctypes.c_void_p]
         lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        lib.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
         _lib = lib
     return _lib
 
@@ -150,6 +155,11 @@ def _build(lib):
     if not ctx:
         raise OSError(errno.ENOMEM, "seccomp_init failed")
     try:
+        # A binary tree of syscall numbers rather than a list: the kernel prepares the filter
+        # (it runs it once per syscall number to cache the allowed ones) in each sample, so
+        # the shorter walk is ~0.05 ms less per sample; same rules. libseccomp < 2.5 lacks
+        # it (the call fails, the list stays).
+        lib.seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)
         deny = _errno_action(errno.EPERM)
         for name in DENIED:
             nr = lib.seccomp_syscall_resolve_name(name.encode())

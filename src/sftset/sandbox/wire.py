@@ -174,36 +174,52 @@ def to_literal(value) -> str:
 
 
 # ---- framing ------------------------------------------------------------------------
+# One encoder for every message: json.dumps with separators builds a new one per call
+# (~1.6 us more per message, a dozen or more messages per sample across its processes).
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def send(fd: int, message) -> None:
-    data = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    data = _dumps(message).encode("utf-8")
     buf = _HEADER.pack(len(data)) + data
-    view = memoryview(buf)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
+    n = os.write(fd, buf)  # a small message goes in one write
+    if n < len(buf):
+        view = memoryview(buf)[n:]
+        while view:
+            view = view[os.write(fd, view):]
 
 
-def send_with_fds(sock_fd: int, message, fds: list[int]) -> None:
-    """Send a framed message with open file descriptors attached (SCM_RIGHTS)."""
+def send_with_fds(sock, message, fds: list[int]) -> None:
+    """Send a framed message with open file descriptors attached (SCM_RIGHTS). `sock`: a
+    socket object (cheapest: nothing to wrap) or a descriptor number."""
     import socket
 
-    data = json.dumps(message, separators=(",", ":")).encode("utf-8")
-    sock = socket.socket(fileno=sock_fd)
-    try:
+    data = _dumps(message).encode("utf-8")
+    if isinstance(sock, socket.socket):
         socket.send_fds(sock, [_HEADER.pack(len(data)) + data], fds)
+        return
+    wrapped = socket.socket(fileno=sock)  # wrapping costs three syscalls
+    try:
+        socket.send_fds(wrapped, [_HEADER.pack(len(data)) + data], fds)
     finally:
-        sock.detach()
+        wrapped.detach()
 
 
-def recv_with_fds(sock_fd: int, max_fds: int = 4):
-    """Receive a message sent by send_with_fds: (message, [fds])."""
+def recv_with_fds(sock, max_fds: int = 4):
+    """Receive a message sent by send_with_fds: (message, [fds]). `sock`: a socket object
+    or a descriptor number."""
     import socket
 
-    sock = socket.socket(fileno=sock_fd)
-    try:
+    if isinstance(sock, socket.socket):
         head, fds, _, _ = socket.recv_fds(sock, _HEADER.size, max_fds)
-    finally:
-        sock.detach()
+        sock_fd = sock.fileno()
+    else:
+        sock_fd = sock
+        wrapped = socket.socket(fileno=sock)
+        try:
+            head, fds, _, _ = socket.recv_fds(wrapped, _HEADER.size, max_fds)
+        finally:
+            wrapped.detach()
     if not head:
         raise EOFError("peer closed the channel")
     if len(head) < _HEADER.size:

@@ -33,7 +33,6 @@ import gc
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -244,7 +243,7 @@ class Worker:
             # process's memory, where a later sample forked from us could find it.
             fds.append(os.open(job["check_file"], os.O_RDONLY, dir_fd=self.checks_fd))
         try:
-            wire.send_with_fds(self.ctrl.fileno(), header, fds)
+            wire.send_with_fds(self.ctrl, header, fds)
         except OSError:
             self._stop_checker()
         finally:
@@ -351,7 +350,7 @@ class Worker:
     def _zygote_tell(self, message: dict, fds: list[int] = ()) -> None:
         try:
             if fds:
-                wire.send_with_fds(self.zygote.fileno(), message, list(fds))
+                wire.send_with_fds(self.zygote, message, list(fds))
             else:
                 wire.send(self.zygote.fileno(), message)
         except OSError as exc:
@@ -383,9 +382,13 @@ class Worker:
         # Those killed are reaped as soon as they are gone (a PID namespace takes a moment to end),
         # and all of them before the worker's verdicts leave ("reap").
         dying: set[int] = set()
+        channel = socket.socket(fileno=ctrl)  # wrapped once, not per request
+        gc.collect()
+        _trim_heap()
+        _set_sample_environment(SCRATCH_ROOT)  # each sample then only sets its own HOME and TMPDIR
         while True:
             try:
-                msg, fds = wire.recv_with_fds(ctrl, 4)
+                msg, fds = wire.recv_with_fds(channel, 4)
             except (EOFError, OSError, wire.WireError):
                 return
             op = msg.get("op")
@@ -499,9 +502,7 @@ class Worker:
             tree.enter_sample_namespaces(memory_mb)
         os.setsid()
         os.chdir(scratch)
-        os.environ.clear()
-        os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch,
-                           "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"})
+        _set_sample_environment(scratch)
         _write_proc("/proc/self/oom_score_adj", "1000")  # under memory pressure the sample goes first
         host.set_limits(time_s, memory_mb, SAMPLE_NPROC, SAMPLE_FSIZE_MB, SAMPLE_NOFILE)
         if self.uid_sample is not None:
@@ -517,7 +518,7 @@ class Worker:
         """The forked sample: its limits come from the zygote, its job from its own memfd."""
         try:
             try:
-                job = json.loads(_read_all(job_fd))
+                job = json.loads(_read_memfd(job_fd))
                 os.close(job_fd)
                 devnull = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(devnull, 0)
@@ -528,9 +529,8 @@ class Worker:
                 self._enter_sample_jail(scratch, float(limits["time_s"]), int(limits["memory_mb"]))
                 if job.get("coverage") and self.coverage_lib:
                     sys.path.append(self.coverage_lib)
-                import random
-
-                random.seed()  # a fresh interpreter would not share the worker's random state
+                # A fresh interpreter would not share the worker's random state: random reseeds
+                # itself in every forked child (its os.register_at_fork hook), so nothing to do here.
             except BaseException as exc:
                 _safe_send(sock, {"load_error": f"sandbox set-up failed: {exc!r}"[:500], "exc": "SandboxError"})
                 os._exit(70)
@@ -647,12 +647,17 @@ def _readable(fd: int) -> bool:
 
 
 def _write_proc(path: str, value: str) -> bool:
+    try:  # os.open, not open(): no buffered text stack to build in every sample
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
     try:
-        with open(path, "w") as fh:
-            fh.write(value)
+        os.write(fd, value.encode())
         return True
     except OSError:
         return False
+    finally:
+        os.close(fd)
 
 
 def _protect_from_oom() -> None:
@@ -765,11 +770,39 @@ def _job_memfd(job: dict) -> int:
     return fd
 
 
-def _read_all(fd: int) -> bytes:
+def _trim_heap() -> None:
+    """Give the C heap's free pages back (glibc's malloc_trim): every fork copies the page
+    table entries of what is resident, so the zygote forks faster with less of it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _read_memfd(fd: int) -> bytes:
+    """The whole of a job's memfd, read at its known size (a read of a fixed large size would
+    map and unmap a buffer of that size each time)."""
+    size = os.fstat(fd).st_size
     chunks = []
-    while chunk := os.read(fd, 1 << 20):
+    while size > 0 and (chunk := os.read(fd, size)):
         chunks.append(chunk)
+        size -= len(chunk)
     return b"".join(chunks)
+
+
+_SAMPLE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def _set_sample_environment(scratch: str) -> None:
+    """A sample's whole environment: _SAMPLE_ENV, with HOME and TMPDIR its scratch folder. The
+    zygote sets it once, so a sample forked from it only sets its own two values."""
+    wanted = _SAMPLE_ENV.keys() | {"HOME", "TMPDIR"}
+    if os.environ.keys() != wanted:
+        os.environ.clear()
+        os.environ.update(_SAMPLE_ENV)
+    os.environ["HOME"] = os.environ["TMPDIR"] = scratch
 
 
 def _signal_name(sig: int) -> str:
@@ -783,6 +816,13 @@ def _signal_name(sig: int) -> str:
 
 def _remove_tree(path: str) -> None:
     """Remove a scratch folder, however deep or locked down the sample left it."""
+    try:
+        os.rmdir(path)  # most samples leave their folder empty
+        return
+    except OSError:
+        pass
+    import shutil  # here, not at the top: the zygote is forked without it (and zlib, bz2, lzma)
+
     try:
         shutil.rmtree(path, ignore_errors=True)
     except RecursionError:  # shutil.rmtree recurses per level (Python < 3.13)
