@@ -240,7 +240,7 @@ def test_one_refresh_at_a_time(run_cli, jsonl_file, workdir):
     with RefreshLock(workdir / "curated", "test holder"):
         busy = run_cli("refresh", "--from-store")
         assert busy.rc == 1
-        assert f"another refresh is running (pid {os.getpid()}" in busy.err and LOCK_NAME in busy.err
+        assert f"is running (pid {os.getpid()}" in busy.err and LOCK_NAME in busy.err  # names the holder's command
         assert run_cli("export").rc == 1  # exports wait their turn too
     assert not visible_versions(workdir / "curated")
     assert run_cli("refresh", "--from-store", "-q").rc == 0

@@ -133,7 +133,7 @@ def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: 
     except Drop as drop:
         types = fn.get("nonliteral_types")
         raise Drop(_why_too_few(fn), drop.detail + (f"; saw {', '.join(types)}" if types else "")) from None
-    tests, hidden, carried = carry(tests, test_functions or {}, target.root)
+    tests, hidden, carried = carry(tests, test_functions or {}, target.root, MIN_TESTS)
     module = project.module(fn["module"])
     if module is None:
         raise Drop("source not found", fn["module"])

@@ -46,12 +46,11 @@ class Refused(Exception):
     """A test function that cannot be carried, and why."""
 
 
-def carry(tests: list[dict], table: dict, root) -> tuple[list[dict], str, list[str]]:
+def carry(tests: list[dict], table: dict, root, min_tests: int = 3) -> tuple[list[dict], str, list[str]]:
     """(the tests whose test functions can be carried, the hidden block defining them, their names).
 
     `table`: the trace's `test_functions` (name -> where). Tests naming a function that cannot be
-    carried are left out; Drop when that leaves fewer than 3."""
-    from .build import MIN_TESTS
+    carried are left out; Drop when that leaves fewer than min_tests (build.MIN_TESTS)."""
     from .literals import named_heads, parse
 
     if not table:
@@ -71,7 +70,7 @@ def carry(tests: list[dict], table: dict, root) -> tuple[list[dict], str, list[s
                 refused[name] = str(why)
         if not heads & refused.keys():
             kept.append(case)
-    if len(kept) < MIN_TESTS:
+    if len(kept) < min_tests:
         name, why = next(iter(refused.items()), ("", "too few calls"))
         raise Drop("test functions the problem cannot carry",
                    f"{len(tests) - len(kept)} of {len(tests)} calls pass one; {name}: {why}"[:300])

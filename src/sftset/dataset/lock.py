@@ -86,7 +86,7 @@ class CuratedLock:
             who = (f"pid {holder.pid} on {holder.host}: {holder.command}, started {holder.started_at}"
                    if holder else "another process")
             first = (holder.command.split() or [""])[0] if holder else ""
-            what = first if first and not first.startswith("-") else "run"  # refresh, export; a --source run
+            what = first if first in ("refresh", "export") else "run"  # a --source run, or another tool's
             raise CuratedBusy(f"another {what} is running ({who}); lock {self.path}; try again when it has "
                               "finished") from None
         previous = LockInfo.parse(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
