@@ -166,7 +166,7 @@ def _tox(root: Path) -> _Found | None:
     if extras:
         f.installs.append([f".[{','.join(extras)}]"])
     for line in value(section, "commands").splitlines():
-        line = line.strip()
+        line = _test_factor_line(line.strip())
         if not line or line.startswith("#") or re.match(r"^[\w.{},-]+:\s", line):
             continue
         line = re.sub(r"\{posargs:?([^}]*)\}", lambda m: m.group(1), line)
@@ -204,6 +204,15 @@ def _scan_script(f: _Found, script: str) -> None:
             _scan_line(f, part)
 
 
+def _test_factor_line(line: str) -> str:
+    """`test: pytest .` (a command for the envs with the factor test, py3x or unit) -> `pytest .`; other lines as
+    they are (a factor-conditional line for other envs stays one, and is left out)."""
+    m = re.match(r"^([\w.{},-]+):\s+(.*)$", line)
+    if m and any(re.fullmatch(r"tests?|unit|py(py)?\d*", factor) for factor in re.split(r"[{},-]+", m.group(1))):
+        return m.group(2)
+    return line
+
+
 def _scan_line(f: _Found, line: str) -> None:
     line = re.sub(r"\$\{\{.*?\}\}", "", line).strip()  # workflow expressions: unknown here
     if not line or line.startswith("#"):
@@ -223,6 +232,9 @@ def _scan_tokens(f: _Found, tokens: list[str]) -> None:
         return
     head = tokens[0].rsplit("/", 1)[-1]
     rest = tokens[1:]
+    if head in _RUN_TOOLS and rest[:1] == ["run"]:  # `uv run --active pytest`: the command it runs
+        _scan_tokens(f, _after_options(rest[1:], _RUN_TOOLS[head]))
+        return
     if head in ("python", "python3") or re.match(r"^python3\.\d+$", head):
         if rest[:2] == ["-m", "pip"]:
             head, rest = "pip", rest[2:]
@@ -247,6 +259,25 @@ def _scan_tokens(f: _Found, tokens: list[str]) -> None:
         f.commands.append(["unittest", *rest])
     elif head in ("tox", "nox"):
         f.delegate = f.delegate or head
+
+
+# Environment managers whose `TOOL run [options] COMMAND` runs COMMAND, with their options that take a value.
+_RUN_TOOLS = {
+    "uv": {"--with", "--with-requirements", "--with-editable", "--extra", "--group", "--only-group", "--python", "-p",
+           "--package", "--directory", "--project", "--env-file", "--index", "--index-url", "--extra-index-url"},
+    "poetry": {"--directory", "-C", "--project", "-P"}, "pdm": {"-p", "--project", "-G", "--group"},
+    "pipenv": set(), "rye": {"--pyproject"}, "hatch": {"-e", "--env"},
+}
+
+
+def _after_options(tokens: list[str], with_value: set[str]) -> list[str]:
+    """The command after a tool's options (`--` ends them)."""
+    i = 0
+    while i < len(tokens) and tokens[i].startswith("-"):
+        if tokens[i] == "--":
+            return tokens[i + 1:]
+        i += 2 if tokens[i] in with_value else 1
+    return tokens[i:]
 
 
 def _add_install(plan: TestPlan, tokens: list[str], root: Path) -> None:
@@ -435,13 +466,26 @@ def _declared_test_extras(root: Path) -> list[str]:
 
 
 def dependency_group(root: Path, names=("test", "tests", "testing", "dev")) -> list[str]:
-    """Requirements of a PEP 735 dependency group used for tests (plain strings only)."""
-    groups = _toml(root / "pyproject.toml").get("dependency-groups", {})
+    """Requirements of a PEP 735 dependency group used for tests (plain strings only); without one, those of
+    the test groups of PDM's `[tool.pdm.dev-dependencies]` (all of them: a suite's needs are often split over
+    `test` and `dev`) or of uv's `[tool.uv] dev-dependencies`."""
+    data = _toml(root / "pyproject.toml")
+    groups = data.get("dependency-groups", {})
     for name in names:
         items = groups.get(name)
         if isinstance(items, list):
             return [i for i in items if isinstance(i, str)]
-    return []
+    tool = data.get("tool", {})
+    pdm = (tool.get("pdm") or {}).get("dev-dependencies") if isinstance(tool, dict) else None
+    out: list[str] = []
+    if isinstance(pdm, dict):
+        for name in names:
+            if isinstance(pdm.get(name), list):
+                out += [i for i in pdm[name] if isinstance(i, str) and not i.startswith("-") and i not in out]
+    uv = (tool.get("uv") or {}).get("dev-dependencies") if isinstance(tool, dict) else None
+    if not out and isinstance(uv, list):
+        out = [i for i in uv if isinstance(i, str)]
+    return out
 
 
 def _yaml(path: Path):
