@@ -78,3 +78,38 @@ def test_pdm_dev_dependencies_for_tests_are_installed(tmp_path):
         '[project]\nname = "x"\nversion = "1"\n\n[tool.pdm.dev-dependencies]\n'
         'dev = ["black", "httpx<1.0.0,>=0.22.0"]\nbenchmark = ["uvicorn"]\ntest = ["pytest>=7", "starlette"]\n')
     assert read_plan(tmp_path).requirements == ["pytest>=7", "starlette", "httpx<1.0.0,>=0.22.0"]
+
+
+def _hook(project: Path, tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    runtime = install_runtime(tmp_path / "runtime")
+    env = {**os.environ, "PYTHONPATH": str(runtime), "SFTSET_TRACE_OUT": str(tmp_path / "trace.json"),
+           "SFTSET_TRACE_PACKAGES": "nothing"}
+    res = subprocess.run([sys.executable, "-m", "sftset_trace.unittest_hook", *args], cwd=project, env=env,
+                         capture_output=True, text=True, timeout=60)
+    trace = tmp_path / "trace.json"
+    return res, (json.loads(trace.read_text())["tests"] if trace.exists() else {})
+
+
+def test_a_testcase_class_that_raises_while_loaded_fails_alone(tmp_path):
+    """hjson's TestAssets reads a data file the sdist lacks in __init__: unittest let that end the run."""
+    project = tmp_path / "p"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "__init__.py").write_text("")
+    (project / "tests" / "test_assets.py").write_text(
+        "import unittest\n\nclass TestAssets(unittest.TestCase):\n    def __init__(self, *a, **k):\n"
+        "        super().__init__(*a, **k)\n        open('assets/missing.txt')\n\n    def test_a(self):\n"
+        "        pass\n")
+    (project / "tests" / "test_fine.py").write_text(
+        "import unittest\n\nclass TestFine(unittest.TestCase):\n    def test_one(self):\n        self.assertTrue(1)\n\n"
+        "    def test_two(self):\n        self.assertFalse(0)\n")
+    res, tests = _hook(project, tmp_path)
+    assert res.returncode == 1 and "FileNotFoundError" in res.stderr
+    assert tests == {"collected": 3, "passed": 2, "failed": 0, "errors": 1, "skipped": 0}
+
+
+def test_without_a_ci_file_a_test_requirements_file_is_installed(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "tests.py").write_text("import unittest\nimport capturer\n")
+    (tmp_path / "requirements-tests.txt").write_text("# Test suite requirements.\ncapturer >= 2.1\nmock >= 3.0.5\n")
+    plan = read_plan(tmp_path)
+    assert plan.requirement_files == ["requirements-tests.txt"] and plan.found_in == ["fallback: unittest"]

@@ -31,6 +31,10 @@ _TOOLING = {"pip", "setuptools", "wheel", "tox", "nox", "codecov", "coveralls", 
             "sphinx", "tox-gh-actions", "virtualenv", "uv", "pytest-cov", "coverage", "pytest-xdist",
             "pytest-benchmark", "pytest-codspeed", "pytest-github-actions-annotate-failures", "pyright"}
 _TEST_EXTRAS = ("test", "tests", "testing")
+# Where projects without a CI file we read keep their suite's requirements (humanfriendly: requirements-tests.txt).
+_TEST_REQUIREMENT_FILES = ("requirements-test.txt", "requirements-tests.txt", "requirements_test.txt",
+                           "requirements_tests.txt", "test-requirements.txt", "test_requirements.txt",
+                           "tests/requirements.txt", "requirements/test.txt", "requirements/tests.txt")
 # pytest options (with their value, when they take one) that only change reporting or parallelism.
 _DROP_WITH_VALUE = {"--cov", "--cov-report", "--cov-config", "--cov-fail-under", "-n", "--numprocesses", "--dist",
                     "--junitxml", "--junit-xml", "--color", "--durations", "--benchmark-json", "--cov-branch",
@@ -95,6 +99,9 @@ def read_plan(root: Path) -> TestPlan:
     if not plan.found_in or not command_source:
         plan.runner = "pytest" if _looks_like_pytest(root) else "unittest"
         plan.found_in.append(f"fallback: {plan.runner}")
+        if not plan.requirement_files:  # no CI says what the suite needs: a test requirements file does
+            for name in _TEST_REQUIREMENT_FILES:
+                _add_requirement_file(plan, name, root)
     for extra in _declared_test_extras(root):
         if extra not in plan.extras:
             plan.extras.append(extra)
