@@ -113,3 +113,13 @@ def test_without_a_ci_file_a_test_requirements_file_is_installed(tmp_path):
     (tmp_path / "requirements-tests.txt").write_text("# Test suite requirements.\ncapturer >= 2.1\nmock >= 3.0.5\n")
     plan = read_plan(tmp_path)
     assert plan.requirement_files == ["requirements-tests.txt"] and plan.found_in == ["fallback: unittest"]
+
+
+def test_a_conftest_with_py_path_hook_arguments_gets_a_pytest_that_takes_them(tmp_path):
+    (tmp_path / "tests").mkdir()
+    conftest = tmp_path / "tests" / "conftest.py"
+    conftest.write_text("def pytest_collect_file(file_path, parent):\n    return None\n")
+    assert "pytest<9" not in read_plan(tmp_path).requirements
+    conftest.write_text("def pytest_collect_file(path, parent):\n    return None\n")  # as html5lib 1.1's
+    plan = read_plan(tmp_path)
+    assert plan.requirements == ["pytest<9"] and plan.found_in[-1].startswith("conftest.py hooks take py.path")

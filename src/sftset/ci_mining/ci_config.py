@@ -109,7 +109,27 @@ def read_plan(root: Path) -> TestPlan:
         name = re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower()
         if name not in _TOOLING and requirement not in plan.requirements:
             plan.requirements.append(requirement)
+    if _py_path_hooks(root) and not any(re.match(r"pytest\s*[<>=!~]", r) for r in plan.requirements):
+        plan.requirements.append(_PYTEST_WITH_PY_PATH)
+        plan.found_in.append(f"conftest.py hooks take py.path arguments: {_PYTEST_WITH_PY_PATH}")
     return plan
+
+
+# pytest 9 dropped the py.path arguments of hooks (`pytest_collect_file(path, parent)`): a conftest.py that
+# still takes them stops collection (html5lib 1.1: PluginValidationError).
+_PYTEST_WITH_PY_PATH = "pytest<9"
+_PY_PATH_HOOK = re.compile(r"def\s+pytest_(?:collect_file|pycollect_makemodule|ignore_collect|report_header|"
+                           r"report_collectionfinish)\s*\(([^)]*)\)")
+
+
+def _py_path_hooks(root: Path) -> bool:
+    for path in root.rglob("conftest.py"):
+        if any(p.startswith(".") or p == "site-packages" for p in path.relative_to(root).parts):
+            continue
+        for m in _PY_PATH_HOOK.finditer(path.read_text(errors="replace")):
+            if re.search(r"\b(path|startdir)\b", m.group(1)):
+                return True
+    return False
 
 
 # ---- the CI files ---------------------------------------------------------------------------
