@@ -109,6 +109,9 @@ def read_plan(root: Path) -> TestPlan:
         name = re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower()
         if name not in _TOOLING and requirement not in plan.requirements:
             plan.requirements.append(requirement)
+    if _imports_pkg_resources(root) and not any(r.startswith("setuptools") for r in plan.requirements):
+        plan.requirements.append(_SETUPTOOLS_WITH_PKG_RESOURCES)  # installed before the build requirements
+        plan.found_in.append(f"the code imports pkg_resources: {_SETUPTOOLS_WITH_PKG_RESOURCES}")
     if _py_path_hooks(root) and not any(re.match(r"pytest\s*[<>=!~]", r) for r in plan.requirements):
         plan.requirements.append(_PYTEST_WITH_PY_PATH)
         plan.found_in.append(f"conftest.py hooks take py.path arguments: {_PYTEST_WITH_PY_PATH}")
@@ -120,6 +123,20 @@ def read_plan(root: Path) -> TestPlan:
 _PYTEST_WITH_PY_PATH = "pytest<9"
 _PY_PATH_HOOK = re.compile(r"def\s+pytest_(?:collect_file|pycollect_makemodule|ignore_collect|report_header|"
                            r"report_collectionfinish)\s*\(([^)]*)\)")
+
+
+# setuptools 81 dropped pkg_resources, which older setup.py files and test suites import (html5lib 1.1).
+_SETUPTOOLS_WITH_PKG_RESOURCES = "setuptools<81"
+_IMPORTS_PKG_RESOURCES = re.compile(r"^\s*(?:import|from)\s+pkg_resources\b", re.M)
+
+
+def _imports_pkg_resources(root: Path) -> bool:
+    for path in root.rglob("*.py"):
+        if any(p.startswith(".") or p == "site-packages" for p in path.relative_to(root).parts):
+            continue
+        if _IMPORTS_PKG_RESOURCES.search(path.read_text(errors="replace")):
+            return True
+    return False
 
 
 def _py_path_hooks(root: Path) -> bool:
