@@ -90,6 +90,8 @@ def run_suite(env: TargetEnv, root: Path, run_dir: Path, plan: TestPlan, package
         tried.append(runner)
         if fallback.returncode != NO_TESTS:
             return fallback
+    if len(tried) > 1:
+        result.notes.append(f"no tests found by {', '.join(_RUNNER_WORDS[r] for r in tried)}")
     return result
 
 
