@@ -123,3 +123,13 @@ def test_a_conftest_with_py_path_hook_arguments_gets_a_pytest_that_takes_them(tm
     conftest.write_text("def pytest_collect_file(path, parent):\n    return None\n")  # as html5lib 1.1's
     plan = read_plan(tmp_path)
     assert plan.requirements == ["pytest<9"] and plan.found_in[-1].startswith("conftest.py hooks take py.path")
+
+
+def test_modules_named_by_filterwarnings_categories_are_installed(tmp_path):
+    """versioningit: `ignore:...:coverage.exceptions.CoverageWarning` with `error`, and coverage not installed,
+    ended the run before any test (PytestConfigWarning: Failed to import filter module 'coverage')."""
+    (tmp_path / "tox.ini").write_text(
+        "[pytest]\nfilterwarnings =\n    error\n    ignore:.*No source for code:coverage.exceptions.CoverageWarning\n"
+        "    ignore::DeprecationWarning:xdist\n    ignore::pytest.PytestUnraisableExceptionWarning\n"
+        "    ignore:x:json.decoder.JSONDecodeError\n")
+    assert read_plan(tmp_path).requirements == ["coverage"]

@@ -474,6 +474,25 @@ def _apply_pytest_settings(plan: TestPlan, root: Path) -> None:
     for plugin in plugins or ():
         if plugin.split("[")[0].split(">")[0].split("=")[0].lower() not in _TOOLING and plugin not in plan.requirements:
             plan.requirements.append(plugin)
+    for module in _filterwarnings_modules(opts.get("filterwarnings")):
+        if module not in plan.requirements:  # named even when it is tooling (coverage): see the function
+            plan.requirements.append(module)
+
+
+def _filterwarnings_modules(value) -> list[str]:
+    """Third-party modules named by the categories of pytest's `filterwarnings` (versioningit's
+    `ignore:...:coverage.exceptions.CoverageWarning`): one that does not import makes pytest warn while it
+    applies the settings, which `error` in the same settings turns into the end of the run."""
+    lines = value.splitlines() if isinstance(value, str) else [str(v) for v in value or ()]
+    out = []
+    for line in lines:
+        parts = line.strip().split(":")
+        category = parts[2].strip() if len(parts) > 2 else ""
+        module = category.split(".", 1)[0]
+        if "." in category and module not in sys.stdlib_module_names and module not in ("pytest", "_pytest") \
+                and re.fullmatch(r"[A-Za-z_][\w]*", module) and module not in out:
+            out.append(module)
+    return out
 
 
 def _looks_like_pytest(root: Path) -> bool:
