@@ -31,6 +31,10 @@ _TOOLING = {"pip", "setuptools", "wheel", "tox", "nox", "codecov", "coveralls", 
             "sphinx", "tox-gh-actions", "virtualenv", "uv", "pytest-cov", "coverage", "pytest-xdist",
             "pytest-benchmark", "pytest-codspeed", "pytest-github-actions-annotate-failures", "pyright"}
 _TEST_EXTRAS = ("test", "tests", "testing")
+# Where projects without a CI file we read keep their suite's requirements (humanfriendly: requirements-tests.txt).
+_TEST_REQUIREMENT_FILES = ("requirements-test.txt", "requirements-tests.txt", "requirements_test.txt",
+                           "requirements_tests.txt", "test-requirements.txt", "test_requirements.txt",
+                           "tests/requirements.txt", "requirements/test.txt", "requirements/tests.txt")
 # pytest options (with their value, when they take one) that only change reporting or parallelism.
 _DROP_WITH_VALUE = {"--cov", "--cov-report", "--cov-config", "--cov-fail-under", "-n", "--numprocesses", "--dist",
                     "--junitxml", "--junit-xml", "--color", "--durations", "--benchmark-json", "--cov-branch",
@@ -95,6 +99,9 @@ def read_plan(root: Path) -> TestPlan:
     if not plan.found_in or not command_source:
         plan.runner = "pytest" if _looks_like_pytest(root) else "unittest"
         plan.found_in.append(f"fallback: {plan.runner}")
+        if not plan.requirement_files:  # no CI says what the suite needs: a test requirements file does
+            for name in _TEST_REQUIREMENT_FILES:
+                _add_requirement_file(plan, name, root)
     for extra in _declared_test_extras(root):
         if extra not in plan.extras:
             plan.extras.append(extra)
@@ -102,7 +109,44 @@ def read_plan(root: Path) -> TestPlan:
         name = re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower()
         if name not in _TOOLING and requirement not in plan.requirements:
             plan.requirements.append(requirement)
+    if _imports_pkg_resources(root) and not any(r.startswith("setuptools") for r in plan.requirements):
+        plan.requirements.append(_SETUPTOOLS_WITH_PKG_RESOURCES)  # installed before the build requirements
+        plan.found_in.append(f"the code imports pkg_resources: {_SETUPTOOLS_WITH_PKG_RESOURCES}")
+    if _py_path_hooks(root) and not any(re.match(r"pytest\s*[<>=!~]", r) for r in plan.requirements):
+        plan.requirements.append(_PYTEST_WITH_PY_PATH)
+        plan.found_in.append(f"conftest.py hooks take py.path arguments: {_PYTEST_WITH_PY_PATH}")
     return plan
+
+
+# pytest 9 dropped the py.path arguments of hooks (`pytest_collect_file(path, parent)`): a conftest.py that
+# still takes them stops collection (html5lib 1.1: PluginValidationError).
+_PYTEST_WITH_PY_PATH = "pytest<9"
+_PY_PATH_HOOK = re.compile(r"def\s+pytest_(?:collect_file|pycollect_makemodule|ignore_collect|report_header|"
+                           r"report_collectionfinish)\s*\(([^)]*)\)")
+
+
+# setuptools 81 dropped pkg_resources, which older setup.py files and test suites import (html5lib 1.1).
+_SETUPTOOLS_WITH_PKG_RESOURCES = "setuptools<81"
+_IMPORTS_PKG_RESOURCES = re.compile(r"^\s*(?:import|from)\s+pkg_resources\b", re.M)
+
+
+def _imports_pkg_resources(root: Path) -> bool:
+    for path in root.rglob("*.py"):
+        if any(p.startswith(".") or p == "site-packages" for p in path.relative_to(root).parts):
+            continue
+        if _IMPORTS_PKG_RESOURCES.search(path.read_text(errors="replace")):
+            return True
+    return False
+
+
+def _py_path_hooks(root: Path) -> bool:
+    for path in root.rglob("conftest.py"):
+        if any(p.startswith(".") or p == "site-packages" for p in path.relative_to(root).parts):
+            continue
+        for m in _PY_PATH_HOOK.finditer(path.read_text(errors="replace")):
+            if re.search(r"\b(path|startdir)\b", m.group(1)):
+                return True
+    return False
 
 
 # ---- the CI files ---------------------------------------------------------------------------
@@ -166,7 +210,7 @@ def _tox(root: Path) -> _Found | None:
     if extras:
         f.installs.append([f".[{','.join(extras)}]"])
     for line in value(section, "commands").splitlines():
-        line = line.strip()
+        line = _test_factor_line(line.strip())
         if not line or line.startswith("#") or re.match(r"^[\w.{},-]+:\s", line):
             continue
         line = re.sub(r"\{posargs:?([^}]*)\}", lambda m: m.group(1), line)
@@ -204,6 +248,15 @@ def _scan_script(f: _Found, script: str) -> None:
             _scan_line(f, part)
 
 
+def _test_factor_line(line: str) -> str:
+    """`test: pytest .` (a command for the envs with the factor test, py3x or unit) -> `pytest .`; other lines as
+    they are (a factor-conditional line for other envs stays one, and is left out)."""
+    m = re.match(r"^([\w.{},-]+):\s+(.*)$", line)
+    if m and any(re.fullmatch(r"tests?|unit|py(py)?\d*", factor) for factor in re.split(r"[{},-]+", m.group(1))):
+        return m.group(2)
+    return line
+
+
 def _scan_line(f: _Found, line: str) -> None:
     line = re.sub(r"\$\{\{.*?\}\}", "", line).strip()  # workflow expressions: unknown here
     if not line or line.startswith("#"):
@@ -223,6 +276,9 @@ def _scan_tokens(f: _Found, tokens: list[str]) -> None:
         return
     head = tokens[0].rsplit("/", 1)[-1]
     rest = tokens[1:]
+    if head in _RUN_TOOLS and rest[:1] == ["run"]:  # `uv run --active pytest`: the command it runs
+        _scan_tokens(f, _after_options(rest[1:], _RUN_TOOLS[head]))
+        return
     if head in ("python", "python3") or re.match(r"^python3\.\d+$", head):
         if rest[:2] == ["-m", "pip"]:
             head, rest = "pip", rest[2:]
@@ -247,6 +303,25 @@ def _scan_tokens(f: _Found, tokens: list[str]) -> None:
         f.commands.append(["unittest", *rest])
     elif head in ("tox", "nox"):
         f.delegate = f.delegate or head
+
+
+# Environment managers whose `TOOL run [options] COMMAND` runs COMMAND, with their options that take a value.
+_RUN_TOOLS = {
+    "uv": {"--with", "--with-requirements", "--with-editable", "--extra", "--group", "--only-group", "--python", "-p",
+           "--package", "--directory", "--project", "--env-file", "--index", "--index-url", "--extra-index-url"},
+    "poetry": {"--directory", "-C", "--project", "-P"}, "pdm": {"-p", "--project", "-G", "--group"},
+    "pipenv": set(), "rye": {"--pyproject"}, "hatch": {"-e", "--env"},
+}
+
+
+def _after_options(tokens: list[str], with_value: set[str]) -> list[str]:
+    """The command after a tool's options (`--` ends them)."""
+    i = 0
+    while i < len(tokens) and tokens[i].startswith("-"):
+        if tokens[i] == "--":
+            return tokens[i + 1:]
+        i += 2 if tokens[i] in with_value else 1
+    return tokens[i:]
 
 
 def _add_install(plan: TestPlan, tokens: list[str], root: Path) -> None:
@@ -399,6 +474,25 @@ def _apply_pytest_settings(plan: TestPlan, root: Path) -> None:
     for plugin in plugins or ():
         if plugin.split("[")[0].split(">")[0].split("=")[0].lower() not in _TOOLING and plugin not in plan.requirements:
             plan.requirements.append(plugin)
+    for module in _filterwarnings_modules(opts.get("filterwarnings")):
+        if module not in plan.requirements:  # named even when it is tooling (coverage): see the function
+            plan.requirements.append(module)
+
+
+def _filterwarnings_modules(value) -> list[str]:
+    """Third-party modules named by the categories of pytest's `filterwarnings` (versioningit's
+    `ignore:...:coverage.exceptions.CoverageWarning`): one that does not import makes pytest warn while it
+    applies the settings, which `error` in the same settings turns into the end of the run."""
+    lines = value.splitlines() if isinstance(value, str) else [str(v) for v in value or ()]
+    out = []
+    for line in lines:
+        parts = line.strip().split(":")
+        category = parts[2].strip() if len(parts) > 2 else ""
+        module = category.split(".", 1)[0]
+        if "." in category and module not in sys.stdlib_module_names and module not in ("pytest", "_pytest") \
+                and re.fullmatch(r"[A-Za-z_][\w]*", module) and module not in out:
+            out.append(module)
+    return out
 
 
 def _looks_like_pytest(root: Path) -> bool:
@@ -435,13 +529,26 @@ def _declared_test_extras(root: Path) -> list[str]:
 
 
 def dependency_group(root: Path, names=("test", "tests", "testing", "dev")) -> list[str]:
-    """Requirements of a PEP 735 dependency group used for tests (plain strings only)."""
-    groups = _toml(root / "pyproject.toml").get("dependency-groups", {})
+    """Requirements of a PEP 735 dependency group used for tests (plain strings only); without one, those of
+    the test groups of PDM's `[tool.pdm.dev-dependencies]` (all of them: a suite's needs are often split over
+    `test` and `dev`) or of uv's `[tool.uv] dev-dependencies`."""
+    data = _toml(root / "pyproject.toml")
+    groups = data.get("dependency-groups", {})
     for name in names:
         items = groups.get(name)
         if isinstance(items, list):
             return [i for i in items if isinstance(i, str)]
-    return []
+    tool = data.get("tool", {})
+    pdm = (tool.get("pdm") or {}).get("dev-dependencies") if isinstance(tool, dict) else None
+    out: list[str] = []
+    if isinstance(pdm, dict):
+        for name in names:
+            if isinstance(pdm.get(name), list):
+                out += [i for i in pdm[name] if isinstance(i, str) and not i.startswith("-") and i not in out]
+    uv = (tool.get("uv") or {}).get("dev-dependencies") if isinstance(tool, dict) else None
+    if not out and isinstance(uv, list):
+        out = [i for i in uv if isinstance(i, str)]
+    return out
 
 
 def _yaml(path: Path):

@@ -58,28 +58,49 @@ def suite_command(env: TargetEnv, plan: TestPlan, runner: str) -> list[str]:
     python = "python"
     if runner == "pytest":
         # An sdist often lacks a data file that one test module needs at import: run the rest.
+        # A plugin's deprecation notice about its settings (pytest-asyncio's unset loop scope) is no test
+        # failure, but under the project's `filterwarnings = error` it ends the run (INTERNALERROR: python-utils).
         cmd = [python, "-m", "pytest", "-p", "sftset_trace.pytest_plugin", "-p", "no:cacheprovider", "-q",
-               "--color=no", "-o", "console_output_style=classic", "--continue-on-collection-errors"]
+               "--color=no", "-o", "console_output_style=classic", "--continue-on-collection-errors",
+               "-W", "ignore::pytest.PytestDeprecationWarning"]
         if plan.pytest_addopts is not None:
             cmd += ["-o", f"addopts={plan.pytest_addopts}"]
-        return cmd + list(plan.args)
+        return cmd + (list(plan.args) if plan.runner == "pytest" else [])
+    if runner == "scripts":
+        return [python, "-m", "sftset_trace.unittest_hook", "--scripts"]
     return [python, "-m", "sftset_trace.unittest_hook", *(plan.args if plan.runner == "unittest" else [])]
 
 
 def run_suite(env: TargetEnv, root: Path, run_dir: Path, plan: TestPlan, packages: list[str], *, trace: bool = True,
               time_s: float = 900, memory_mb: int = 4096, engine: str | None = None, cap: int = 100,
               stall_s: float = 0, disk_mb: int = DEFAULT_DISK_MB) -> SuiteRun:
-    """Run the suite once; on "no tests collected" by pytest, fall back to unittest discovery.
+    """Run the suite once; on "no tests collected", fall back to the other runner's discovery (pytest
+    also finds tests in folders that are not packages, as `src/<pkg>/tests`; unittest finds TestCases that
+    pytest's settings leave out), then to running the `test*.py` files as scripts (unittest_hook --scripts).
 
     stall_s > 0 ends a suite whose processes used (almost) no CPU for that long (sandbox.stall)."""
     args = (packages, trace, time_s, memory_mb, engine, cap, stall_s, disk_mb)
     result = _run_once(env, root, run_dir, plan, plan.runner, *args)
-    if result.returncode == NO_TESTS and plan.runner == "pytest" and not result.timed_out and not result.stalled:
-        fallback = _run_once(env, root, run_dir, plan, "unittest", *args)
-        fallback.notes.append("pytest collected no tests; ran unittest discovery")
+    tried = [plan.runner]
+    for runner in (("unittest" if plan.runner == "pytest" else "pytest"), "scripts"):
+        if not _found_nothing(result):
+            return result
+        fallback = _run_once(env, root, run_dir, plan, runner, *args)
+        fallback.notes.append(f"{' and '.join(tried)} found no tests; ran {_RUNNER_WORDS[runner]}")
+        tried.append(runner)
         if fallback.returncode != NO_TESTS:
             return fallback
+    if len(tried) > 1:
+        result.notes.append(f"no tests found by {', '.join(_RUNNER_WORDS[r] for r in tried)}")
     return result
+
+
+_RUNNER_WORDS = {"pytest": "pytest", "unittest": "unittest discovery", "scripts": "the test*.py files as scripts"}
+
+
+def _found_nothing(run: SuiteRun) -> bool:
+    """No test found (pytest's or unittest_hook's status 5), not cut short by a limit."""
+    return run.returncode == NO_TESTS and not run.timed_out and not run.stalled and not run.disk_exceeded
 
 
 def _run_once(env, root, run_dir, plan, runner, packages, trace, time_s, memory_mb, engine, cap, stall_s,
