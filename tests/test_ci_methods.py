@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from mining_support import mine_project
 
 from sftset.ci_mining.suite import install_runtime
 from sftset.dataset.formats import messages_row, prompt_completion_row
@@ -173,19 +173,9 @@ def test_record_checks_method_cases():
 @pytest.fixture(scope="module")
 def mined(tmp_path_factory):
     """Mine tests/projects/methods once (sandboxed suite, validation in the executor)."""
-    from sftset.cli import main
-
     work = tmp_path_factory.mktemp("mine")
-    old = os.getcwd()
-    os.chdir(work)
-    try:
-        rc = main(["-q", "mine", str(PROJECTS / "methods"), "--out", "out.jsonl", "--report", "report.json",
-                   "--workers", "2", "--max-mutants", "15", "--state", str(work / "state.sqlite")])
-    finally:
-        os.chdir(old)
-    report = json.loads((work / "report.json").read_text())["targets"][0]
-    problems = [Problem.from_dict(json.loads(line)) for line in (work / "out.jsonl").read_text().splitlines()]
-    return {"rc": rc, "report": report, "problems": {p.task_id.rsplit(".", 1)[1]: p for p in problems}}
+    rc, report, records = mine_project(work, "methods", "--state", str(work / "state.sqlite"))
+    return {"rc": rc, "report": report, "problems": {p.task_id.rsplit(".", 1)[1]: p for p in records}}
 
 
 def test_methods_mined_with_the_class_they_need(mined):

@@ -6,18 +6,17 @@ refused. End to end on tests/projects/higherorder, and the tracer's and build's 
 from __future__ import annotations
 
 import importlib.util
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from mining_support import mine_project
 
 from sftset.ci_mining.context import Drop
 from sftset.ci_mining.test_functions import carry
 from sftset.ci_mining.tracer import Tracer
 from sftset.evaluation import sample_job
-from sftset.record import Problem
 from sftset.sandbox import Executor
 
 PROJECTS = Path(__file__).parent / "projects"
@@ -30,20 +29,9 @@ WRONG = {  # a body of the right shape that gives a wrong answer
 
 @pytest.fixture(scope="module")
 def mined(tmp_path_factory):
-    import os
-
-    from sftset.cli import main
-
+    """Mine tests/projects/higherorder once (sandboxed suite, validation in the executor)."""
     work = tmp_path_factory.mktemp("mine")
-    old = os.getcwd()
-    os.chdir(work)
-    try:
-        rc = main(["-q", "mine", str(PROJECTS / "higherorder"), "--out", "out.jsonl", "--report", "report.json",
-                   "--workers", "2", "--max-mutants", "15"])
-    finally:
-        os.chdir(old)
-    report = json.loads((work / "report.json").read_text())["targets"][0]
-    records = [Problem.from_dict(json.loads(line)) for line in (work / "out.jsonl").read_text().splitlines()]
+    rc, report, records = mine_project(work, "higherorder")
     return {"rc": rc, "report": report, "problems": {p.entry_point: p for p in records}}
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import json
 import operator
 import re
 import subprocess
@@ -20,11 +19,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from mining_support import mine_project
 
 from sftset.ci_mining.literals import canon, parse, roundtrips
 from sftset.ci_mining.tracer import Tracer
 from sftset.evaluation import sample_job
-from sftset.record import Problem
 from sftset.sandbox import Executor
 from sftset.sandbox.wire import WireError, decode, encode
 from sftset.values import ObjectValue, read_value
@@ -46,22 +45,10 @@ WRONG = {
 
 @pytest.fixture(scope="module")
 def mined(tmp_path_factory):
-    import os
-
-    from sftset.cli import main
-
+    """Mine tests/projects/valuekinds once (sandboxed suite, validation in the executor)."""
     work = tmp_path_factory.mktemp("mine")
-    old = os.getcwd()
-    os.chdir(work)
-    try:
-        rc = main(["-q", "mine", str(PROJECTS / "valuekinds"), "--out", "out.jsonl", "--report", "report.json",
-                   "--workers", "2", "--max-mutants", "15"])
-    finally:
-        os.chdir(old)
-    report = json.loads((work / "report.json").read_text())["targets"][0]
-    records = [Problem.from_dict(json.loads(line)) for line in (work / "out.jsonl").read_text().splitlines()]
-    problems = {p.entry_point: p for p in records}
-    return {"rc": rc, "report": report, "problems": problems}
+    rc, report, records = mine_project(work, "valuekinds")
+    return {"rc": rc, "report": report, "problems": {p.entry_point: p for p in records}}
 
 
 def test_each_value_kind_is_traced_and_kept(mined):
