@@ -2,9 +2,9 @@
 namedtuples, dataclasses, simple objects that rebuild from their constructor call, and callables
 named by import path, end to end on tests/projects/valuekinds: traced, carried, rendered checks
 that pass with the reference and fail with a wrong body, in our sandbox and in a plain interpreter
-(HumanEval's harness, standard library only). Objects whose equality is identity, whose repr
-carries an address, and methods bound to an instance stay dropped; lambdas of the tests are values
-since test_functions.py (see test_ci_test_functions.py)."""
+(HumanEval's harness, standard library only). Objects whose equality is identity, or whose repr
+carries an address, are arguments by their traced constructor call (test_ci_object_args.py); lambdas
+of the tests are values since test_functions.py (see test_ci_test_functions.py)."""
 from __future__ import annotations
 
 import dataclasses
@@ -33,6 +33,8 @@ KINDS = {  # entry point -> what its recorded arguments or results must show
     "masked": "bytearray(b'", "shift_color": "Color.", "flag_letters": "re.RegexFlag", "midpoint": "Point(x=",
     "add_money": "Money(amount=", "overlap": "Interval(lo=", "fold": "operator.add", "map_words": "str.upper",
     "apply_twice": "_sftset_fn_",
+    # no value equality (Box), an address in the repr (Tag): as arguments, their traced constructor call
+    "unbox": "Box(", "tag_length": "Tag(",
 }
 # A body of the right shape that gives a wrong answer (or the right fields in the wrong type).
 WRONG = {
@@ -40,6 +42,7 @@ WRONG = {
     "flag_letters": "    return 'imsx'\n", "midpoint": "    return (a.x + b.x) // 2, (a.y + b.y) // 2\n",
     "add_money": "    return Money(a.amount, a.currency)\n", "overlap": "    return a\n",
     "fold": "    return start\n", "map_words": "    return text\n", "apply_twice": "    return func(value)\n",
+    "unbox": "    return default\n", "tag_length": "    return extra\n",
 }
 
 
@@ -63,10 +66,12 @@ def test_each_value_kind_is_traced_and_kept(mined):
     assert "Point = namedtuple(" in mined["problems"]["midpoint"].prompt
 
 
-def test_identity_objects_and_bound_methods_stay_dropped(mined):
-    dropped = {d["function"].rsplit(".", 1)[1]: d for d in mined["report"]["dropped"]}
-    for name in ("unbox", "tag_length"):  # Box: identity; Tag: address in repr
-        assert dropped[name]["reason"] == "arguments not literals", dropped[name]
+def test_objects_without_value_equality_are_arguments_by_their_constructor_call(mined):
+    # Box's equality is identity and Tag's repr carries an address: neither is a value by the object rules,
+    # but as arguments they are the constructor calls that built them (test_ci_object_args.py)
+    assert {t["args"] for t in mined["problems"]["unbox"].tests} >= {"(Box(3), 0)", "(Box(None), 7)"}
+    assert {t["args"] for t in mined["problems"]["tag_length"].tests} >= {"(Tag('ab'), 1)", "(Tag(''), 5)"}
+    assert "class Box:" in mined["problems"]["unbox"].prompt
 
 
 def test_rendered_checks_pass_the_reference_and_fail_wrong_bodies_in_the_sandbox(mined):

@@ -102,15 +102,22 @@ def _sftset_same(got, want, checker):
     return g == w
 
 
+def _sftset_arg_names(candidate):
+    # Arguments are built where the candidate runs: here in HumanEval's harness; in the sample's process
+    # when the candidate is a trusted checker's proxy, which sends them there as their value texts.
+    return None if getattr(type(candidate), "_sftset_remote", False) else globals()
+
+
 def _sftset_call(candidate, args, kwargs, expected, checker):
-    names = globals()
-    a, k, want = _sftset_read(args, names), _sftset_read(kwargs, names), _sftset_read(expected, names)
+    names = _sftset_arg_names(candidate)
+    a, k, want = _sftset_read(args, names), _sftset_read(kwargs, names), _sftset_read(expected, globals())
     got = candidate(*a, **k)
     assert _sftset_same(got, want, checker), "candidate" + args + " returned " + repr(got)[:200] + ", expected " + expected[:200]
 
 
 def _sftset_raises(candidate, args, kwargs, name):
-    a, k = _sftset_read(args, globals()), _sftset_read(kwargs, globals())
+    names = _sftset_arg_names(candidate)
+    a, k = _sftset_read(args, names), _sftset_read(kwargs, names)
     try:
         candidate(*a, **k)
     except Exception as exc:  # compared by name (the class may be the project's own); subclasses count, as in pytest.raises

@@ -32,6 +32,7 @@ from .scope import annotation_names, table_globals
 from .test_functions import carry
 
 MIN_TESTS = 3
+CHANGED_STATE = "_changed_state"  # a case's mark while mining: traced on an instance changed since its construction
 MAX_TESTS = 20
 MAX_RAISES = 8  # recorded tests that expect an exception, at most
 PUBLIC_TESTS = 3
@@ -111,10 +112,11 @@ def build_candidates(trace: dict, target: Target) -> BuildResult:
     project = ProjectSource(target.roots, target.packages)
     out = BuildResult()
     test_functions = trace.get("test_functions") or {}
+    named_types = trace.get("named_types") or {}
     for fn in trace.get("functions", []):
         name = f"{fn['module']}.{fn['qualname']}"
         try:
-            out.candidates.append(build_one(fn, project, target, test_functions))
+            out.candidates.append(build_one(fn, project, target, test_functions, named_types))
         except Drop as drop:
             out.drops.append((name, drop.reason, drop.detail))
         except Exception as exc:  # one function's odd source or values must not sink the target
@@ -122,8 +124,10 @@ def build_candidates(trace: dict, target: Target) -> BuildResult:
     return out
 
 
-def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: dict | None = None) -> Candidate:
-    """test_functions: the trace's functions of the project's tests that values name (test_functions.py)."""
+def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: dict | None = None,
+              named_types: dict | None = None) -> Candidate:
+    """test_functions: the trace's functions of the project's tests that values name (test_functions.py);
+    named_types: the module of each project type that values name ({head: module}, the trace's)."""
     kind = fn.get("kind", "function")
     records = fn.get("records", [])
     if kind == "method":  # each call as the adapter's: (constructor args, constructor kwargs, *args)
@@ -149,11 +153,12 @@ def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: 
         class_text, class_needs = class_part(module, cls, node, project)
         tests, context = _context_for_values(tests, (needs | class_needs) - {owner},
                                              lambda: ContextBuilder(project, module, node, owner, owner_class=owner),
-                                             set(carried))
+                                             set(carried) | {owner}, named_types)  # the class text defines owner
         context = (context + "\n\n" if context.strip() else "") + class_text
     else:
         tests, context = _context_for_values(tests, needs, lambda: ContextBuilder(project, module, node, entry_point,
-                                                                                 owner_class=owner), set(carried))
+                                                                                 owner_class=owner), set(carried),
+                                             named_types)
     header, docstring, body = split_function(module, node, kind)
     prompt = (context + ("" if kind == "method" else "\n\n") if context.strip() else "") + header + docstring
     # MAX_PROMPT_CHARS is checked by the miner's screen, once helpers may have become stubs (stubs.py)
@@ -215,6 +220,8 @@ def select_tests(records: list[dict]) -> tuple[list[dict], bool]:
             case["raises"] = r.get("x") or "Exception"
             unknown = unknown or not r.get("x")
         case["split"] = "hidden"
+        if r.get("s"):
+            case[CHANGED_STATE] = True  # validation keeps it only if a fresh instance gives the same outcome
         tests.append(case)
     return tests, unknown
 
@@ -237,23 +244,28 @@ def _why_too_few(fn: dict) -> str:
     return "fewer than 3 distinct calls"
 
 
-def _context_for_values(tests: list[dict], needs: set[str], builder, hidden_names: frozenset | set = frozenset()
-                        ) -> tuple[list[dict], str]:
+def _context_for_values(tests: list[dict], needs: set[str], builder, hidden_names: frozenset | set = frozenset(),
+                        named_types: dict | None = None) -> tuple[list[dict], str]:
     """(tests, context text): the context also defines the project's types and functions that test
-    values name (`Color` of `Color.RED`); tests naming one it cannot carry are left out. hidden_names:
-    names the hidden block defines (test functions), not the context."""
+    values name (`Color` of `Color.RED`), from the module `named_types` says defines them when the
+    function's own module does not bind them; tests naming one it cannot carry are left out.
+    hidden_names: names the context must not carry: the hidden block defines them (test functions), or the
+    class text does (a method problem's class, which its tests may pass to the method)."""
     heads = [_project_heads(t) - hidden_names for t in tests]
     extra = set().union(*heads)
+    elsewhere = {h: m for h, m in (named_types or {}).items() if h in extra and m}
     try:
-        return tests, builder().build(needs | extra).text()
-    except Drop:
+        return tests, builder().build(needs | extra, elsewhere).text()
+    except Drop as drop:
         if not extra:
             raise
+        why = drop
     kept = [t for t, h in zip(tests, heads) if not h]
     context = builder().build(needs).text()
     if len(kept) < MIN_TESTS:
         raise Drop("values the prompt cannot define", f"{len(tests) - len(kept)} of {len(tests)} calls name "
-                                                         f"{', '.join(sorted(extra))[:100]}")
+                                                         f"{', '.join(sorted(extra))[:100]} ({why.reason}: "
+                                                         f"{why.detail[:80]})")
     return kept, context
 
 

@@ -4,7 +4,7 @@ The prompt of a method problem is the module context, then the class cut down to
 method needs, ending with the method's signature and docstring (the body, indented as in the
 class, is the answer). Shown, in source order: the class's decorators and `class` line, its
 docstring, annotated fields (a dataclass's constructor), dunder attributes (`__slots__`), its
-constructor (`__init__`, `__new__`, `__post_init__`), and the attributes and methods reached from
+constructor (`__init__`, `__new__`, `__post_init__`; an enum's members), and the attributes and methods reached from
 these and from the method through `self.name`, `cls.name`, `type(self).name` or `Cls.name`, or by
 name from a shown class-level statement (properties with their setters), and the dunder methods
 an operator or builtin reaches on the instance (`self + x`: `__add__`, `__radd__`, `__iadd__`;
@@ -41,8 +41,9 @@ def class_part(module: ModuleSource, cls: ast.ClassDef, method: ast.AST,
             by_name.setdefault(name, []).append(stmt)
     shown: set[int] = set()
     frontier: list[ast.stmt] = [method]
+    members = _is_enum(cls)  # an enum's instance may be any member: all of them are its construction
     for stmt in body:
-        if _always_shown(stmt, bool(cls.decorator_list)):
+        if _always_shown(stmt, bool(cls.decorator_list)) or members and _is_member(stmt):
             frontier.append(stmt)
     while frontier:
         stmt = frontier.pop()
@@ -93,6 +94,20 @@ def _always_shown(stmt: ast.stmt, decorated: bool) -> bool:
         return stmt.value is None or decorated
     names = _class_level_stores(stmt)
     return bool(names) and all(n.startswith("__") and n.endswith("__") for n in names)
+
+
+_ENUM_BASES = ("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum")
+
+
+def _is_enum(cls: ast.ClassDef) -> bool:
+    """A class derived from one of the enum module's base classes by name (`Enum`, `enum.IntFlag`, ...)."""
+    return any(ast.unparse(b).rpartition(".")[2] in _ENUM_BASES for b in cls.bases)
+
+
+def _is_member(stmt: ast.stmt) -> bool:
+    """An enum member's definition: a plain assignment of public names at class level."""
+    names = _class_level_stores(stmt) if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else set()
+    return bool(names) and not any(n.startswith("_") for n in names)
 
 
 def _first_param(fn: ast.AST) -> str | None:

@@ -223,14 +223,21 @@ class ContextBuilder:
             raise Drop("project module not found", source)
         if alias.name not in other.bindings and self.project.module(f"{source}.{alias.name}") is not None:
             raise Drop("uses a project module as an object", f"{source}.{alias.name}")
-        before = list(self.order)
-        self.need(other, alias.name)
-        if other.name not in self.order and other.name not in before:
-            self.order.append(other.name)
+        self._need_from(source, alias.name, other)
         if alias.asname and alias.asname != alias.name:
             line = f"{alias.asname} = {alias.name}"
             if line not in self.aliases.setdefault(mod.name, []):
                 self.aliases[mod.name].append(line)
+
+    def _need_from(self, source: str, name: str, other: ModuleSource | None = None) -> None:
+        """Carry `name` as module `source` (one of the project's) defines it."""
+        other = other or self.project.module(source)
+        if other is None:
+            raise Drop("project module not found", source)
+        before = list(self.order)
+        self.need(other, name)
+        if other.name not in self.order and other.name not in before:
+            self.order.append(other.name)
 
     # ---- statements that change carried names after binding them -------------------------------
     def _effects(self, mod: ModuleSource) -> None:
@@ -276,9 +283,15 @@ class ContextBuilder:
         (self.stmts, self.order, self.imports, self.future, self.bound, self._done, self.aliases) = saved
 
     # ---- assembling ------------------------------------------------------------------------------
-    def build(self, needs: set[str]) -> Context:
+    def build(self, needs: set[str], elsewhere: dict[str, str] | None = None) -> Context:
+        """elsewhere: {name: module} for names the function's module does not bind but a test value names
+        (a project type passed in from another module): carried from that module, as if imported."""
         for name in sorted(needs):
-            self.need(self.module, name)
+            source = (elsewhere or {}).get(name)
+            if source and source != self.module.name and name not in self.module.bindings:
+                self._need_from(source, name)
+            else:
+                self.need(self.module, name)
         for name in list(self.order):
             mod = self.project.module(name)
             if mod is not None:

@@ -35,11 +35,13 @@ Instance methods (kind "method"): each `__init__` of a project class that is the
 own (`type(self).__init__`, so a subclass's call to its base's is not its constructor) records
 the constructor's arguments (literal only) and a snapshot of the fresh instance's state
 (`vars(self)` and slots: literal attributes by repr, others by type and identity). A method call
-is recorded, with the constructor's arguments as `"c"`/`"ck"`, only when the instance's state at
-the call still equals that snapshot (else `state_changed`: replaying it from a fresh instance
-would start from a wrong state); a call that changes the instance's state and returns None is
+is recorded with the constructor's arguments as `"c"`/`"ck"`; when the instance's state at the call
+no longer equals that snapshot it is marked `"s": 1` (and counted as `state_changed`): validation
+replays each case from a fresh instance and keeps such a case only when the outcome is the same, so
+a test always states what a fresh instance does (a call from the unchanged state replaces a marked
+one with the same arguments); a call that changes the instance's state and returns None is
 not a value (`mutates_self`). Instances of classes without an `__init__` of their own count as
-built by `Cls()` when they have no state at all.
+built by `Cls()` when they have no state at all, and enum members as `Cls(value)`.
 Dedup by (function, arguments) at capture time and a cap on distinct records per
 function keep memory bounded on big suites.
 """
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 import datetime
 import dis
+import enum
 import itertools
 import json
 import os
@@ -59,9 +62,12 @@ from decimal import Decimal
 from fractions import Fraction
 
 try:  # in the suite: sftset.values' reader, copied in by suite.py (standard library only)
-    from .values_reader import _sftset_text as _text_of, _SftsetObject as _Named
+    from .values_reader import _sftset_text as _text_of, _SftsetObject as _Named, _sftset_read as _read
+    from .values_reader import _sftset_path_of as _path_of
 except ImportError:  # imported as sftset.ci_mining.tracer
-    from ..values import text_of as _text_of, ObjectValue as _Named
+    from ..values import text_of as _text_of, ObjectValue as _Named, read_value as _read
+    from ..values import _namespace as _reader_namespace
+    _path_of = _reader_namespace["_sftset_path_of"]
 
 CO_GENERATOR, CO_COROUTINE, CO_ITERABLE_COROUTINE, CO_ASYNC_GENERATOR = 0x20, 0x80, 0x100, 0x200
 CO_OPTIMIZED, CO_VARARGS, CO_VARKEYWORDS = 0x01, 0x04, 0x08
@@ -215,6 +221,7 @@ class Tracer:
         self.root = os.path.realpath(os.getcwd())  # the suite's folder (a test may chdir later): test files are under it
         self.test_functions: dict = {}  # code of a function of the tests -> the name it is carried by, or None
         self.callables: dict = {}  # that name -> where the function is (module, qualname, path, lineno, ...)
+        self._class_paths: dict = {}  # a project class -> the path a value text names it by, or None
 
     # ---- deciding what a code object is ---------------------------------------------------
     def _skip(self, reason: str, own: bool) -> _Skip:
@@ -313,9 +320,12 @@ class Tracer:
             key = (instance[1], instance[2], a_text, k_text)
         record = fn.records.get(key, False)
         if record is not False:
-            if record is not None:
+            if record is None:
+                return
+            if not (record.get("s") and instance is not None and not instance[4]):
                 record["n"] += 1
-            return
+                return
+            del fn.records[key]  # the call from the state the constructor left replaces one from a changed state
         if len(fn.records) - fn.unusable >= self.cap:
             fn.full = True
             return
@@ -331,10 +341,12 @@ class Tracer:
         text = literal_repr(value)  # the common case, checked once
         if text is not None:
             return text
-        return self.value_text(self._name_test_functions(value, [MAX_NODES]), verify)
+        return self.value_text(self._name_objects(value, [MAX_NODES]), verify)
 
-    def _name_test_functions(self, x, budget):
-        """x with each test function that may be named replaced by its name (as the reader's named value)."""
+    def _name_objects(self, x, budget):
+        """x with each test function that may be named replaced by its name, and each instance of the
+        project's that is still as its traced constructor call left it by that call (as the reader's
+        named values)."""
         budget[0] -= 1
         if budget[0] < 0:
             return x
@@ -343,11 +355,36 @@ class Tracer:
             name = self._test_function_name(x)
             return x if name is None else _Named(name)
         if t is list or t is tuple:
-            items = [self._name_test_functions(e, budget) for e in x]
+            items = [self._name_objects(e, budget) for e in x]
             return items if t is list else tuple(items)
         if t is dict:
-            return {k: self._name_test_functions(v, budget) for k, v in x.items()}
+            return {k: self._name_objects(v, budget) for k, v in x.items()}
+        if self.instances.get(id(x)):
+            return self._constructor_call(x)
         return x
+
+    def _constructor_call(self, obj):
+        """obj as the constructor call that built it (a named value), when it is an instance of exactly
+        the class whose own __init__ was traced, with test values, and its state is still the state that
+        call left: `Cls(*args, **kwargs)` then builds an object like it (validation's replay checks that
+        the outcome is the same). An object that is a value by the usual rules stays itself. Else obj."""
+        entry = self.instances.get(id(obj))
+        t = type(obj)
+        if not entry or entry[0] is not t or self.value_text(obj) is not None:
+            return obj
+        path = self._class_paths.get(t, False)
+        if path is False:
+            try:
+                path = self._class_paths[t] = _path_of(t, self._nameable, True)
+            except Exception:
+                path = self._class_paths[t] = None
+        if path is None or _state(obj) != entry[3]:
+            return obj
+        try:
+            args, kwargs = _read(entry[1]), _read(entry[2])
+        except Exception:  # pragma: no cover - the texts were written by arg_text
+            return obj
+        return _Named(path, tuple(args), tuple(kwargs.items()))
 
     def _test_function_name(self, fn):
         """The name a function of the project's tests is carried by, or None when it cannot be: only
@@ -421,6 +458,8 @@ class Tracer:
                 self._unusable(fn, key)
                 return
             record["c"], record["ck"] = instance[1], instance[2]
+            if instance[4]:
+                record["s"] = 1  # made on an instance whose state had changed since its constructor call
         if raised:
             record["x"] = type(exc).__name__ if exc is not None else None
             if exc is not None:
@@ -488,6 +527,8 @@ class Tracer:
         entry = self.instances.get(id(obj), False)
         if entry is False and _bare(obj):  # Cls() of a class with no __init__ and no state
             entry = (type(obj), "()", "{}", _state(obj))
+        elif entry is False and isinstance(obj, enum.Enum):
+            entry = _member_entry(obj)  # Cls(value) gives back the member
         if not entry:
             fn.skip("nonliteral_constructor" if entry is None else "no_constructor_call")
             return None
@@ -498,10 +539,10 @@ class Tracer:
             fn.skip("subclass_instance")
             return None
         state = _state(obj)
-        if state != entry[3]:
+        changed = state != entry[3]
+        if changed:  # recorded all the same: validation keeps it only if a fresh instance gives the same outcome
             fn.skip("state_changed")
-            return None
-        return (obj, entry[1], entry[2], state)
+        return (obj, entry[1], entry[2], state, changed)
 
     def _unusable(self, fn: _Function, key) -> None:
         fn.records[key] = None
@@ -710,8 +751,24 @@ class Tracer:
             "format": 1, "engine": self.engine, "python": ".".join(map(str, sys.version_info[:3])),
             "packages": sorted(self.packages), "tests": dict(self.tests), "calls_seen": self.calls_seen,
             "elapsed_s": round(self.elapsed, 3), "contained": self.contained, "skipped_functions": skipped,
-            "functions": functions, "test_functions": dict(self.callables),
+            "functions": functions, "test_functions": dict(self.callables), "named_types": self.named_types(),
         }
+
+    def named_types(self) -> dict:
+        """{head of a path that value texts name a project type by: its module}, so that the build step
+        can carry a type from a module other than the function's (a function given a Money that its
+        module never imports); a head two modules define maps to None."""
+        found: dict = {}
+        pairs = [(t, p) for t, p in list(self._class_paths.items())]
+        pairs += [(k[0], p) for k, p in list(self._value_memo.items())
+                  if type(k) is tuple and len(k) == 2 and isinstance(k[0], type) and type(p) is str]
+        for t, path in pairs:
+            module = getattr(t, "__module__", None)
+            if path is None or not isinstance(module, str) or not self._nameable(module):
+                continue
+            head = path.partition(".")[0]
+            found[head] = module if found.get(head, module) == module else None
+        return found
 
     def write(self, path: str) -> None:
         tmp = f"{path}.tmp"
@@ -780,6 +837,19 @@ def _bare(obj) -> bool:
                 and not object.__getattribute__(obj, "__dict__") and _state(obj) == "")
     except Exception:
         return False
+
+
+def _member_entry(member):
+    """The entry of an enum member, built by `Cls(value)`, when its value is a literal that looks it up
+    (found in the value map without running any of the class's code); else False."""
+    t = type(member)
+    value = member._value_
+    text = literal_repr(value)
+    try:
+        found = t._value2member_map_.get(value) is member
+    except TypeError:  # an unhashable value
+        found = False
+    return (t, f"({text},)", "{}", _state(member)) if text is not None and found else False
 
 
 def _is_ip(host: str) -> bool:

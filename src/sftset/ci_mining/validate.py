@@ -26,13 +26,13 @@ An error while judging one candidate drops that candidate ("internal error"), ne
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import median
 from typing import Any, Callable
 
 from ..methods import split_args
 from ..record import Problem, RecordError
-from .build import MAX_RAISES, MAX_TESTS, MIN_TESTS, PUBLIC_TESTS, Candidate
+from .build import CHANGED_STATE, MAX_RAISES, MAX_TESTS, MIN_TESTS, PUBLIC_TESTS, Candidate
 from .environment import MachineState, elsewhere, hash_order_dependent, machine_state_in
 from .generate import boundary_calls, generate_calls
 from .literals import canon, parse
@@ -311,6 +311,17 @@ def _judge_reference(s: _State, runs: list, settings: ValidationSettings, other=
                               f"call {s.pool[j]['args'][:60]} gives "
                               f"{runs[0].outputs[j].get('value', runs[0].outputs[j].get('raises'))!s:.40} here and "
                               f"{there.get('value', there.get('raises'))!s:.40} in another environment")
+    # Method calls traced on an instance whose state had changed since its constructor call are kept only
+    # where a fresh instance gives the same outcome: the tests state what a fresh instance does.
+    moved = {j for j, (case, got) in enumerate(zip(s.pool, per_run[0]))
+             if case.get(CHANGED_STATE) and got != expected_key(case)}
+    if moved:
+        if len(s.pool) - len(moved) < MIN_TESTS:
+            return s.drop("instance changed between calls", f"{len(moved)} of {len(s.pool)} calls, traced on an instance "
+                                                            f"changed since its constructor call, differ from a fresh one")
+        s.pool = [t for j, t in enumerate(s.pool) if j not in moved]
+        per_run = [[o for j, o in enumerate(run) if j not in moved] for run in per_run]
+        runs = [_without_outputs(v, moved) for v in runs]
     stale, environmental = [], []
     for j, (case, got) in enumerate(zip(s.pool, per_run[0])):
         if got == ("unsupported",):
@@ -650,9 +661,15 @@ def _record(s: _State, settings: ValidationSettings) -> dict[str, Any]:
     }
 
 
+def _without_outputs(verdict, drop: set[int]):
+    """The verdict with the outputs of the calls at `drop` left out (they left the pool)."""
+    return replace(verdict, outputs=[o for j, o in enumerate(verdict.outputs) if j not in drop])
+
+
 def _record_case(case: dict[str, Any], method: str | None) -> dict[str, Any]:
     """A kept test as the record holds it: a method problem's adapter arguments become the constructor
     call and the method's own arguments (sftset.methods)."""
+    case = {k: v for k, v in case.items() if k != CHANGED_STATE}
     if method is None:
         return case
     init_args, init_kwargs, args = split_args(case["args"])

@@ -59,6 +59,8 @@ def _rebuild_exception(name: str, message: str, mro: list) -> BaseException:
 class Candidate:
     """Stands in for the sample's function inside the checker."""
 
+    _sftset_remote = True  # rendered checks then leave arguments as value texts, built on the sample's side
+
     def __init__(self, sock: int, name: str):
         self._sock = sock
         self.__name__ = self.__qualname__ = name or "candidate"

@@ -69,3 +69,44 @@ def test_rate_negative_years():
 
     with pytest.raises(ValueError):
         Rate(100).apply(100, -1)
+
+
+@pytest.mark.parametrize("cents, currency, quantity, total", [
+    (250, "USD", 1, 250),
+    (250, "EUR", 4, 1000),
+    (199, "USD", 10, 1891),
+    (1000, "GBP", 12, 11400),
+    (3, "USD", 9, 27),
+    (0, "EUR", 20, 0),
+])
+def test_line_total(cents, currency, quantity, total):
+    from ledger.invoice import line_total
+
+    assert line_total(Money(cents, currency), quantity) == total
+
+
+@pytest.mark.parametrize("cents, currency, quantity, label, text", [
+    (250, "USD", 2, "pens", "2 x pens at $2.50"),
+    (123456, "EUR", 1, "desk", "1 x desk at \u20ac1,234.56"),
+    (99, "CHF", 7, "clips", "7 x clips at CHF 0.99"),
+    (5, "GBP", 100, "stamps", "100 x stamps at \u00a30.05"),
+])
+def test_line_describe(cents, currency, quantity, label, text):
+    from ledger.invoice import Line
+
+    assert Line(Money(cents, currency), quantity).describe(label) == text
+
+
+@pytest.mark.parametrize("cents, fee", [(100, 5), (0, 1), (999, 1), (7, 30)])
+def test_add_fee(cents, fee):
+    from ledger.invoice import add_fee
+
+    amount = Money(cents)
+    assert add_fee(amount, fee) == cents + fee == amount.cents
+
+
+def test_vocabulary_ranks():
+    from ledger.tally import Vocabulary
+
+    v = Vocabulary(["pear", "apple", "fig"])  # each lookup fills the cache: later calls see a changed instance
+    assert [v.rank(w) for w in ("pear", "apple", "fig", "kiwi", "Fig")] == [2, 0, 1, -1, -1]

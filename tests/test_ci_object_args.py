@@ -1,0 +1,166 @@
+"""Objects of the project's classes as test values (issue 14): an argument that is an instance still as its
+traced constructor call left it is written as that call (`fits(Box(0, 2), 1)`), in argument lists, containers
+and other constructors' arguments alike; one whose state changed since, or that the function mutates, is not."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sftset.ci_mining.suite import install_runtime
+
+PYENV = Path.home() / ".pyenv" / "versions"
+
+MODULE = '''
+import enum
+
+
+class Unit(enum.Enum):
+    CM = "cm"
+    INCH = "in"
+
+    def to_mm(self, n):
+        return n * (10 if self is Unit.CM else 25.4)
+
+
+class Box:
+    def __init__(self, w, h):
+        self.w, self.h = w, h
+        self.tags = []
+
+
+class Big(Box):
+    def __init__(self, w):
+        super().__init__(w, w)
+
+
+class Shelf:
+    def __init__(self, box, count):
+        self.box, self.count = box, count
+
+    def load(self, factor):
+        return self.box.w * self.box.h * self.count * factor
+
+
+def fits(box, width):
+    return box.w <= width
+
+
+def grow(box):
+    box.w += 1
+    return box.w
+
+
+def total(boxes):
+    return sum(b.w * b.h for b in boxes)
+'''
+
+DRIVER = '''
+import sys
+sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])
+from sftset_trace.tracer import Tracer
+t = Tracer(["objs"], engine=sys.argv[4] or None); t.start()
+import objs
+for i in range(3):
+    b = objs.Box(i, 2)
+    objs.fits(b, 1)
+    objs.total([b, objs.Big(i)])            # in a list; a subclass built by its own constructor
+    objs.Shelf(objs.Box(i, 3), 2).load(1)   # a constructor's argument written as its own constructor call
+    objs.grow(objs.Box(i, 1))               # mutates its argument: not a value to test
+    b.tags.append("x")
+    objs.fits(b, 5)                         # changed since its constructor call: that call no longer builds it
+class Local:
+    w, h = 1, 1
+objs.fits(Local(), 1)                      # not the project's: no constructor call is known
+for n in (1, 2, 3):
+    objs.Unit.CM.to_mm(n); objs.Unit("in").to_mm(n)  # enum members: Unit(value) gives them back
+t.stop(); t.write(sys.argv[3])
+'''
+
+
+def _pythons():
+    found = [(sys.executable, ""), (sys.executable, "setprofile")]
+    for exe in sorted(PYENV.glob("3.12.*/bin/python3.12"))[:1]:  # sys.monitoring
+        found.append((str(exe), ""))
+    return found
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory):
+    root = tmp_path_factory.mktemp("trace")
+    install_runtime(root / "runtime")
+    (root / "mod").mkdir()
+    (root / "mod" / "objs.py").write_text(textwrap.dedent(MODULE))
+    (root / "driver.py").write_text(DRIVER)
+    return root
+
+
+@pytest.mark.parametrize("python, engine", _pythons(), ids=lambda v: Path(v).name if "/" in str(v) else v or "auto")
+def test_arguments_written_as_their_constructor_calls(runtime, python, engine, tmp_path):
+    out = tmp_path / "trace.json"
+    subprocess.run([python, str(runtime / "driver.py"), str(runtime / "runtime"), str(runtime / "mod"), str(out),
+                    engine], check=True, timeout=60)
+    trace = json.loads(out.read_text())
+    fns = {f["qualname"]: f for f in trace["functions"]}
+    fits = fns["fits"]
+    assert sorted((r["a"], r["r"]) for r in fits["records"]) == [
+        ("(Box(0, 2), 1)", "True"), ("(Box(1, 2), 1)", "True"), ("(Box(2, 2), 1)", "False")]
+    assert fits["skipped"] == {"nonliteral_args": 4}  # three changed since construction, one Local()
+    assert sorted((r["a"], r["r"]) for r in fns["total"]["records"]) == [
+        ("([Box(0, 2), Big(0)],)", "0"), ("([Box(1, 2), Big(1)],)", "3"), ("([Box(2, 2), Big(2)],)", "8")]
+    assert sorted((r["c"], r["a"], r["r"]) for r in fns["Shelf.load"]["records"]) == [
+        ("(Box(0, 3), 2)", "(1,)", "0"), ("(Box(1, 3), 2)", "(1,)", "6"), ("(Box(2, 3), 2)", "(1,)", "12")]
+    assert fns["grow"]["records"] == [] and fns["grow"]["skipped"] == {"mutates_args": 3}
+    assert trace["named_types"] == {"Box": "objs", "Big": "objs"}  # where the build step finds them
+    assert sorted((r["c"], r["a"], r["r"]) for r in fns["Unit.to_mm"]["records"]) == [
+        ("('cm',)", "(1,)", "10"), ("('cm',)", "(2,)", "20"), ("('cm',)", "(3,)", "30"),
+        ("('in',)", "(1,)", "25.4"), ("('in',)", "(2,)", "50.8"), ("('in',)", "(3,)", "76.19999999999999")]
+
+
+ENUM_MODULE = '''
+import enum
+
+SCALE = 10
+
+
+class Unit(enum.Enum):
+    """Units of length."""
+
+    CM = "cm"
+    INCH = "in"
+    _ignore_ = ["helper"]
+
+    def to_mm(self, n):
+        """n of this unit in millimetres."""
+        return n * (SCALE if self is Unit.CM else 25.4)
+
+    def unrelated(self):
+        return 1
+'''
+
+
+def test_an_enum_method_prompt_shows_every_member(tmp_path):
+    """The instance may be any member (rebuilt as Unit(value)): the prompt shows them all, not only the ones
+    the method names, and leaves other methods out."""
+    from sftset.ci_mining.build import Target, build_candidates
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "units.py").write_text(ENUM_MODULE)
+    records = [{"c": c, "ck": "{}", "a": a, "k": "{}", "r": r, "n": 1}
+               for c, a, r in (("('in',)", "(1,)", "25.4"), ("('in',)", "(2,)", "50.8"), ("('cm',)", "(3,)", "30"))]
+    fn = {"module": "pkg.units", "qualname": "Unit.to_mm", "kind": "method", "lineno": None, "calls": 3,
+          "skipped": {}, "records": records}
+    target = Target(name="proj", version="1.0", commit=None, url="u", repo=None, license="MIT", root=tmp_path,
+                    roots=[tmp_path], packages=["pkg"], python="3.11")
+    result = build_candidates({"functions": [fn]}, target)
+    assert not result.drops, result.drops
+    prompt = result.candidates[0].prompt
+    assert '    CM = "cm"\n    INCH = "in"\n' in prompt and "SCALE = 10" in prompt
+    assert "_ignore_" not in prompt and "def unrelated" not in prompt
+    program = prompt + result.candidates[0].solution + "\nassert Unit('in').to_mm(2) == 50.8\n"
+    exec(compile(program, "units", "exec"), {"__name__": "units"})
