@@ -25,3 +25,27 @@ def mine_project(work: Path, name: str, *extra: str) -> tuple[int, dict, list[Pr
     report = json.loads((work / "report.json").read_text())["targets"][0]
     records = [Problem.from_dict(json.loads(line)) for line in (work / "out.jsonl").read_text().splitlines()]
     return rc, report, records
+
+
+def traced_driver(root: Path, module_file: str, module_text: str, driver: str) -> Path:
+    """A folder under `root` for tracer tests: the tracer package as suite.py installs it (`runtime`), the
+    module under test (`mod/<module_file>`) and `driver.py`, which a test runs as
+    `python driver.py ROOT/runtime ROOT/mod OUT ENGINE`."""
+    import textwrap
+
+    from sftset.ci_mining.suite import install_runtime
+
+    install_runtime(root / "runtime")
+    (root / "mod").mkdir()
+    (root / "mod" / module_file).write_text(textwrap.dedent(module_text))
+    (root / "driver.py").write_text(driver)
+    return root
+
+
+def run_driver(root: Path, python: str, engine: str, out: Path) -> dict:
+    """Run a traced_driver folder's driver with `python` and tracer `engine` ("" for the default); its trace."""
+    import subprocess
+
+    subprocess.run([python, str(root / "driver.py"), str(root / "runtime"), str(root / "mod"), str(out), engine],
+                   check=True, timeout=60)
+    return json.loads(out.read_text())

@@ -3,16 +3,13 @@ fresh instance, rendered as `Cls(*init_args, **init_kwargs).method(...)`; statef
 from __future__ import annotations
 
 import ast
-import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
-from mining_support import mine_project
+from mining_support import mine_project, run_driver, traced_driver
 
-from sftset.ci_mining.suite import install_runtime
 from sftset.dataset.formats import messages_row, prompt_completion_row
 from sftset.humaneval import humaneval_row
 from sftset.methods import combined_args, split_args
@@ -119,20 +116,13 @@ def _pythons():
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
-    root = tmp_path_factory.mktemp("trace")
-    install_runtime(root / "runtime")
-    (root / "mod").mkdir()
-    (root / "mod" / "objs.py").write_text(textwrap.dedent(MODULE))
-    (root / "driver.py").write_text(DRIVER)
-    return root
+    return traced_driver(tmp_path_factory.mktemp("trace"), "objs.py", MODULE, DRIVER)
 
 
 @pytest.mark.parametrize("python, engine", _pythons(), ids=lambda v: Path(v).name if "/" in str(v) else v or "auto")
 def test_tracer_records_methods_only_from_the_constructed_state(runtime, python, engine, tmp_path):
-    out = tmp_path / "trace.json"
-    subprocess.run([python, str(runtime / "driver.py"), str(runtime / "runtime"), str(runtime / "mod"), str(out),
-                    engine], check=True, timeout=60)
-    fns = {f["qualname"]: f for f in json.loads(out.read_text())["functions"]}
+    trace = run_driver(runtime, python, engine, tmp_path / "trace.json")
+    fns = {f["qualname"]: f for f in trace["functions"]}
     assert "Acc.__init__" not in fns and "Sub.__init__" not in fns  # constructors are origins, not problems
     value = fns["Acc.value"]
     assert value["kind"] == "method"

@@ -3,15 +3,11 @@ traced constructor call left it is written as that call (`fits(Box(0, 2), 1)`), 
 and other constructors' arguments alike; one whose state changed since, or that the function mutates, is not."""
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
-
-from sftset.ci_mining.suite import install_runtime
+from mining_support import run_driver, traced_driver
 
 PYENV = Path.home() / ".pyenv" / "versions"
 
@@ -91,20 +87,12 @@ def _pythons():
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
-    root = tmp_path_factory.mktemp("trace")
-    install_runtime(root / "runtime")
-    (root / "mod").mkdir()
-    (root / "mod" / "objs.py").write_text(textwrap.dedent(MODULE))
-    (root / "driver.py").write_text(DRIVER)
-    return root
+    return traced_driver(tmp_path_factory.mktemp("trace"), "objs.py", MODULE, DRIVER)
 
 
 @pytest.mark.parametrize("python, engine", _pythons(), ids=lambda v: Path(v).name if "/" in str(v) else v or "auto")
 def test_arguments_written_as_their_constructor_calls(runtime, python, engine, tmp_path):
-    out = tmp_path / "trace.json"
-    subprocess.run([python, str(runtime / "driver.py"), str(runtime / "runtime"), str(runtime / "mod"), str(out),
-                    engine], check=True, timeout=60)
-    trace = json.loads(out.read_text())
+    trace = run_driver(runtime, python, engine, tmp_path / "trace.json")
     fns = {f["qualname"]: f for f in trace["functions"]}
     fits = fns["fits"]
     assert sorted((r["a"], r["r"]) for r in fits["records"]) == [

@@ -8,8 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from mining_support import run_driver, traced_driver
 
-from sftset.ci_mining.suite import install_runtime
 from sftset.ci_mining.tracer import literal_repr
 
 PYENV = Path.home() / ".pyenv" / "versions"
@@ -139,20 +139,12 @@ def _pythons():
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
-    root = tmp_path_factory.mktemp("trace")
-    install_runtime(root / "runtime")
-    (root / "mod").mkdir()
-    (root / "mod" / "mod.py").write_text(textwrap.dedent(MODULE))
-    (root / "driver.py").write_text(DRIVER)
-    return root
+    return traced_driver(tmp_path_factory.mktemp("trace"), "mod.py", MODULE, DRIVER)
 
 
 @pytest.mark.parametrize("python, engine", _pythons(), ids=lambda v: Path(v).name if "/" in str(v) else v or "auto")
 def test_trace(runtime, python, engine, tmp_path):
-    out = tmp_path / "trace.json"
-    subprocess.run([python, str(runtime / "driver.py"), str(runtime / "runtime"), str(runtime / "mod"), str(out),
-                    engine], check=True, timeout=60)
-    trace = json.loads(out.read_text())
+    trace = run_driver(runtime, python, engine, tmp_path / "trace.json")
     expected_engine = engine or ("monitoring" if tuple(map(int, trace["python"].split(".")[:2])) >= (3, 12)
                                  else "settrace")
     assert trace["engine"] == expected_engine

@@ -32,7 +32,7 @@ import textwrap
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from ..errors import InputError
 from ..progress import log
