@@ -344,20 +344,24 @@ def test_dunders_shown_when_an_operator_reaches_the_instance(tmp_path):
 
 
 def test_objects_of_another_module_as_arguments(mined, tmp_path):
-    """ledger.invoice never imports Money: tests name it by the constructor call that built each argument
-    (and Line's constructor argument), and the prompt carries the class from ledger.money."""
+    """ledger.invoice never imports Money: tests name each argument (and Line's constructor argument) as a
+    simple object, and the prompt carries the class from ledger.money."""
     from sftset.evaluation import sample_job
     from sftset.sandbox import Executor
 
-    total, line = mined["problems"]["line_total"], mined["problems"]["describe"]
-    assert {t["args"] for t in total.tests} >= {"(Money(250, 'USD'), 1)", "(Money(199, 'USD'), 10)"}
-    assert any(t["init_args"] == "(Money(250, 'USD'), 2)" for t in line.tests)
-    for p in (total, line):
+    total, line, shares = (mined["problems"][n] for n in ("line_total", "describe", "shares"))
+    assert {t["args"] for t in total.tests} >= {"(Money(cents=250, currency='USD'), 1)",
+                                                "(Money(cents=199, currency='USD'), 10)"}
+    assert any(t["init_args"] == "(Money(cents=250, currency='USD'), 2)" for t in line.tests)
+    # results too: Money's equality is identity, so a result is compared by its fields
+    assert any(t["expected"] == "[Money(cents=750, currency='EUR'), Money(cents=250, currency='EUR')]"
+               for t in shares.tests)
+    for p in (total, line, shares):
         assert "class Money:" in p.prompt and "SYMBOLS = " in p.prompt
         row = humaneval_row(p)
         assert _humaneval(row, row["canonical_solution"], tmp_path) == 0
         assert _humaneval(row, _wrong(p), tmp_path) != 0
-    jobs = [sample_job(p, body, (p.entry_point, kind)) for p in (total, line)
+    jobs = [sample_job(p, body, (p.entry_point, kind)) for p in (total, line, shares)
             for kind, body in (("right", p.canonical_solution), ("wrong", _wrong(p)))]
     with Executor(workers=2) as ex:
         for v in ex.run(jobs):

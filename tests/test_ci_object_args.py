@@ -23,9 +23,9 @@ class Unit(enum.Enum):
         return n * (10 if self is Unit.CM else 25.4)
 
 
-class Box:
+class Box:  # keeps its size, not its parameters: not a simple object, only its constructor call rebuilds it
     def __init__(self, w, h):
-        self.w, self.h = w, h
+        self.size = (w, h)
         self.tags = []
 
 
@@ -39,20 +39,20 @@ class Shelf:
         self.box, self.count = box, count
 
     def load(self, factor):
-        return self.box.w * self.box.h * self.count * factor
+        return self.box.size[0] * self.box.size[1] * self.count * factor
 
 
 def fits(box, width):
-    return box.w <= width
+    return box.size[0] <= width
 
 
 def grow(box):
-    box.w += 1
-    return box.w
+    box.size = (box.size[0] + 1, box.size[1])
+    return box.size
 
 
 def total(boxes):
-    return sum(b.w * b.h for b in boxes)
+    return sum(b.size[0] * b.size[1] for b in boxes)
 '''
 
 DRIVER = '''
@@ -70,7 +70,7 @@ for i in range(3):
     b.tags.append("x")
     objs.fits(b, 5)                         # changed since its constructor call: that call no longer builds it
 class Local:
-    w, h = 1, 1
+    size = (1, 1)
 objs.fits(Local(), 1)                      # not the project's: no constructor call is known
 for n in (1, 2, 3):
     objs.Unit.CM.to_mm(n); objs.Unit("in").to_mm(n)  # enum members: Unit(value) gives them back

@@ -2,9 +2,10 @@
 namedtuples, dataclasses, simple objects that rebuild from their constructor call, and callables
 named by import path, end to end on tests/projects/valuekinds: traced, carried, rendered checks
 that pass with the reference and fail with a wrong body, in our sandbox and in a plain interpreter
-(HumanEval's harness, standard library only). Objects whose equality is identity, or whose repr
-carries an address, are arguments by their traced constructor call (test_ci_object_args.py); lambdas
-of the tests are values since test_functions.py (see test_ci_test_functions.py)."""
+(HumanEval's harness, standard library only). Simple objects whose equality is identity are values
+compared by their fields; objects that are not values are arguments by their traced constructor call
+(test_ci_object_args.py); lambdas of the tests are values since test_functions.py (see
+test_ci_test_functions.py)."""
 from __future__ import annotations
 
 import dataclasses
@@ -67,9 +68,9 @@ def test_each_value_kind_is_traced_and_kept(mined):
 
 
 def test_objects_without_value_equality_are_arguments_by_their_constructor_call(mined):
-    # Box's equality is identity and Tag's repr carries an address: neither is a value by the object rules,
-    # but as arguments they are the constructor calls that built them (test_ci_object_args.py)
-    assert {t["args"] for t in mined["problems"]["unbox"].tests} >= {"(Box(3), 0)", "(Box(None), 7)"}
+    # Box's equality is identity: a simple object compared by its fields; Tag's repr is object's but it has
+    # an __eq__, so it is not a value, but as an argument it is the constructor call that built it
+    assert {t["args"] for t in mined["problems"]["unbox"].tests} >= {"(Box(content=3), 0)", "(Box(content=None), 7)"}
     assert {t["args"] for t in mined["problems"]["tag_length"].tests} >= {"(Tag('ab'), 1)", "(Tag(''), 5)"}
     assert "class Box:" in mined["problems"]["unbox"].prompt
 
@@ -158,7 +159,6 @@ def test_the_tracer_names_values_and_they_read_back(value, text):
 
 
 @pytest.mark.parametrize("value", [
-    Same(1),  # equality is identity
     Handle("h"),  # its repr carries an address
     Counter(1),  # does not rebuild equal
     "ab".upper, [].append, Cell(1).__eq__,  # bound to an instance
@@ -175,6 +175,19 @@ def test_the_tracer_refuses_what_is_not_a_value(value):
             read_value("subprocess.Popen(['true'])")
         return
     assert text is None
+
+
+def test_simple_objects_whose_equality_is_identity_are_values_by_their_whole_state():
+    """Compared by their fields, never by __eq__; the tracer takes one only when rebuilding it from its
+    constructor call gives the same value texts for every attribute (not only the parameters)."""
+    tracer = Tracer(["vkmodel"])
+    assert tracer.value_text(Same(1), verify=True) == "Same(v=1)"
+    assert tracer.value_text([Same({"a": (1, 2)})], verify=True) == "[Same(v={'a': (1, 2)})]"
+    changed = Same(1)
+    changed.extra = 2  # state its constructor call does not give back
+    assert tracer.value_text(changed, verify=True) is None
+    assert tracer.value_text(Same(object()), verify=True) is None  # an attribute that is not a value
+    assert canon(parse("Same(v=1)")) == canon(read_value("Same(v=1)")) != canon(parse("Same(v=2)"))
 
 
 def test_the_tracer_leaves_out_third_party_types():

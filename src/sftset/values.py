@@ -342,7 +342,9 @@ def _sftset_describe(x, own=None, verify=False, memo=None):
         if type(x._value_) is int:  # a combination of flags: Cls(value)
             return (path, (x._value_,), ())
         return None
-    if t.__eq__ is object.__eq__ or t.__repr__ is object.__repr__:
+    plain = t.__eq__ is object.__eq__  # a simple object (below) is compared by its fields, never by __eq__
+    if plain and not isinstance(getattr(x, "__dict__", None), dict) or (
+            not plain and t.__repr__ is object.__repr__):
         return None
     path = _sftset_type_path(t, own, verify, memo)
     if path is None:
@@ -443,12 +445,30 @@ def _sftset_text(x, own=None, verify=False, budget=None, depth=0, memo=None):
 
 def _sftset_rebuilds(x, t, args, kwargs, text, own):
     try:
-        if " at 0x" in repr(x)[:1000]:  # a repr that carries an address differs from run to run
+        if t.__repr__ is not object.__repr__ and " at 0x" in repr(x)[:1000]:  # its own repr carries an address
             return False
         again = t(*args, **dict(kwargs))
-        return type(again) is t and again == x and x == again and _sftset_text(again, own) == text
+        if type(again) is not t or _sftset_text(again, own) != text:
+            return False
+        if t.__eq__ is object.__eq__:  # equality is identity: the whole state must be the same instead
+            return _sftset_state(again, own) == _sftset_state(x, own) is not None
+        return again == x and x == again
     except Exception:
         return False
+
+
+def _sftset_state(x, own):
+    """The value texts of all of x's attributes, or None when one is not a value or x has slots."""
+    if any(k.__dict__.get("__slots__") not in (None, (), [], "__dict__", ("__dict__",), ["__dict__"])
+           for k in type(x).__mro__[:-1]):
+        return None
+    state = []
+    for k, v in sorted(x.__dict__.items()):
+        v_text = _sftset_text(v, own)
+        if type(k) is not str or v_text is None:
+            return None
+        state.append((k, v_text))
+    return state
 
 '''
 

@@ -26,3 +26,14 @@ class Line:
     def describe(self, label):
         """The line as '<quantity> x <label> at <amount>', the amount formatted with its symbol."""
         return f"{self.quantity} x {label} at {self.amount.format()}"
+
+
+def shares(amount, weights):
+    """Split `amount` (a Money) by integer `weights` into Money amounts of its currency, rounded down to
+    the cent, the cents left over going to the first shares one each."""
+    total = sum(weights)
+    cents = [amount.cents * w // total for w in weights]
+    left = amount.cents - sum(cents)
+    for i in range(left):
+        cents[i] += 1
+    return [type(amount)(c, amount.currency) for c in cents]

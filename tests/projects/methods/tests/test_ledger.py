@@ -110,3 +110,16 @@ def test_vocabulary_ranks():
 
     v = Vocabulary(["pear", "apple", "fig"])  # each lookup fills the cache: later calls see a changed instance
     assert [v.rank(w) for w in ("pear", "apple", "fig", "kiwi", "Fig")] == [2, 0, 1, -1, -1]
+
+
+@pytest.mark.parametrize("cents, weights, out", [
+    (100, [1, 1, 1], [34, 33, 33]),
+    (1000, [3, 1], [750, 250]),
+    (7, [2, 2, 1], [3, 3, 1]),
+    (0, [5], [0]),
+    (99, [1, 2, 3, 4], [10, 20, 30, 39]),
+])
+def test_shares(cents, weights, out):
+    from ledger.invoice import shares
+
+    assert [m.cents for m in shares(Money(cents, "EUR"), weights)] == out
