@@ -52,6 +52,18 @@ def test_functions_passed_by_the_tests_are_kept_and_defined_by_the_hidden_block(
         assert p.meta["hidden_context"] in p.test
 
 
+def test_functions_defined_inside_tests_are_carried_each_under_its_own_name(mined):
+    p = mined["problems"]["pipeline"]
+    hidden = p.meta["hidden_context"]
+    # two tests each define a `halve`: each is bound to its own name right after its def
+    assert hidden.count("\n    def halve(x):") == 2 and "return x // 2" in hidden and "return x / 2" in hidden
+    assert "    def twice_inc(x):\n        return inc(inc(x))\n" in hidden and "def inc(x):" in hidden
+    assert "add_step" not in hidden  # a closure is not a value
+    assert "\n    def neg(x):  # two levels in: moved to the wrapper's indentation\n        return -x\n" in hidden
+    calls = {t["args"] for t in p.tests}
+    assert any("_sftset_fn_" in a and "9" in a for a in calls)
+
+
 def test_closures_constants_and_project_helpers_are_refused(mined):
     dropped = {d["function"].rsplit(".", 1)[1]: d for d in mined["report"]["dropped"]}
     assert dropped["apply_closure"]["reason"] == "arguments not literals"

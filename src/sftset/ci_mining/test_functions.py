@@ -9,9 +9,10 @@ which go to the problem's hidden block (`Candidate.hidden`, `meta.hidden_context
 function in validation and ahead of `check` in the rendered `test`, as stubs.py's helpers are).
 
 A function is carried only when it is self-contained:
-  * a module-level `def` (not decorated, not async, the only binding of its name in the module) or
-    a lambda whose source is found without doubt (its line, and its body's span where the
-    interpreter gives one);
+  * a module-level `def` (not decorated, not async, the only binding of its name in the module), a
+    plain `def` inside a test function (found by its name and first line; no closure: the tracer
+    checks), or a lambda whose source is found without doubt (its line, and its body's span where
+    the interpreter gives one);
   * its defaults are literals, and every name it reads is a builtin (not one that acts on the process:
     `print`, `open`, `eval`, ...), a standard-library module or name the test module imports at top
     level, or another module-level function of that module that is carried by the same rule.
@@ -105,6 +106,8 @@ class _Sources:
         node = _node(tree, where)
         _collect(node, tree, set(), {}, set())
         source = "(" + ast.get_source_segment(text, node) + ")" if isinstance(node, ast.Lambda) else node.name
+        if where.get("kind") == "nested":
+            _moved(_source_lines(text, node), 4 - node.col_offset)  # Refused if it cannot be re-indented
         self.defs[name] = (path, source)
 
     def block(self, names: list[str], table: dict) -> str:
@@ -115,20 +118,26 @@ class _Sources:
             mine = [n for n in names if self.defs[n][0] == path]
             needed_defs, imports, builtin_names = set(), {}, set()
             seen: set[int] = set()
+            nested = {n: _node(tree, table[n]) for n in mine if table[n].get("kind") == "nested"}
             for n in mine:
                 _collect(_node(tree, table[n]), tree, needed_defs, imports, builtin_names, seen)
+            needed_defs -= set(nested.values())  # defined one by one below: two tests may each have a `key`
             lines = [f"def {_BLOCK}_{i}():\n", f"    # from {ascii(path)[1:-1]}\n"]
             if builtin_names:
                 lines.append("    import builtins as _sftset_builtins\n")
                 lines += [f"    {b} = _sftset_builtins.{b}\n" for b in sorted(builtin_names)]
             lines += [f"    {imports[k]}\n" for k in sorted(imports)]
-            src_lines = [line + "\n" for line in text.split("\n")]  # as ast counts lines (not str.splitlines)
             for node in sorted((d for d in needed_defs), key=lambda d: d.lineno):
-                lines.append(_indented("".join(src_lines[node.lineno - 1:node.end_lineno])))
+                lines.append(_moved(_source_lines(text, node), 4))
             results = []
             for n in mine:
-                if table[n].get("kind") == "lambda":
-                    lines.append(_indented(f"{n} = {self.defs[n][1]}\n"))
+                if n in nested:  # its source, moved to the wrapper's indentation, bound at once
+                    node = nested[n]
+                    lines.append(_moved(_source_lines(text, node), 4 - node.col_offset))
+                    lines.append(f"    {n} = {node.name}\n")
+                    results.append(n)
+                elif table[n].get("kind") == "lambda":
+                    lines.append(_moved(f"{n} = {self.defs[n][1]}\n", 4))
                     results.append(n)
                 else:
                     results.append(self.defs[n][1])
@@ -143,7 +152,26 @@ class _Sources:
 def _node(tree: ast.Module, where: dict):
     if where.get("kind") == "lambda":
         return _find_lambda(tree, where)
+    if where.get("kind") == "nested":
+        return _find_nested(tree, str(where.get("qualname", "")), where.get("lineno"))
     return _find_def(tree, str(where.get("qualname", "")), where.get("lineno"))
+
+
+def _find_nested(tree: ast.Module, qualname: str, lineno) -> ast.FunctionDef:
+    """A plain `def` directly inside a function of the test module, found by its name and first line."""
+    name = qualname.rpartition(".")[2]
+    found = [n for parent in ast.walk(tree) if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef))
+             for n in ast.walk(parent) if n is not parent and isinstance(n, ast.FunctionDef) and n.name == name
+             and n.lineno == lineno]
+    found = list({id(n): n for n in found}.values())  # a def in a def in a def is seen from both
+    if len(found) != 1 or found[0].decorator_list:
+        raise Refused(f"{qualname}: not found once as a plain def on line {lineno}")
+    return found[0]
+
+
+def _source_lines(text: str, node: ast.AST) -> str:
+    src_lines = [line + "\n" for line in text.split("\n")]  # as ast counts lines (not str.splitlines)
+    return "".join(src_lines[node.lineno - 1:node.end_lineno])
 
 
 def _find_def(tree: ast.Module, qualname: str, lineno) -> ast.FunctionDef:
@@ -259,8 +287,9 @@ def _collect(node, tree: ast.Module, defs: set, imports: dict, builtin_names: se
             raise Refused(f"reads {name}, a test module global that is not a function or standard-library import")
 
 
-def _indented(text: str) -> str:
-    """`text` indented by four spaces, except the lines that start inside a multi-line string."""
+def _moved(text: str, by: int) -> str:
+    """`text` indented by `by` more spaces (fewer when negative: Refused unless they are all spaces),
+    except the lines that start inside a multi-line string."""
     inside: set[int] = set()
     f_starts: list[int] = []  # Python >= 3.12 tokenizes an f-string in parts
     try:
@@ -274,4 +303,7 @@ def _indented(text: str) -> str:
     except (tokenize.TokenError, IndentationError, SyntaxError):
         raise Refused("source does not tokenize") from None
     lines = text.splitlines(keepends=True)
-    return "".join(line if i in inside or not line.strip() else "    " + line for i, line in enumerate(lines, 1))
+    if by < 0 and any(line[:-by].strip() for i, line in enumerate(lines, 1) if i not in inside and line.strip()):
+        raise Refused("source does not dedent")
+    return "".join(line if i in inside or not line.strip() else (" " * by + line if by >= 0 else line[-by:])
+                   for i, line in enumerate(lines, 1))

@@ -388,8 +388,8 @@ class Tracer:
 
     def _test_function_name(self, fn):
         """The name a function of the project's tests is carried by, or None when it cannot be: only
-        module-level functions and lambdas of a test module under the suite's folder, with no closure
-        and literal defaults. The build step (test_functions.py) checks its source and what it reads."""
+        module-level functions, functions defined inside a test function and lambdas of a test module
+        under the suite's folder, with no closure and literal defaults. The build step (test_functions.py) checks its source and what it reads."""
         code = fn.__code__
         known = self.test_functions.get(code, False)
         if known is not False:
@@ -409,6 +409,9 @@ class Tracer:
                          if None not in p and (p[0], p[2]) != (p[1], p[3])]
                 if spans:  # where the lambda's body is: tells two lambdas on one line apart
                     entry["span"] = [*min((p[0], p[2]) for p in spans), *max((p[1], p[3]) for p in spans)]
+                name = f"_sftset_fn_{len(self.callables) + 1}"
+            elif qualname.endswith(".<locals>." + code.co_name):  # a def inside a test, no closure
+                entry["kind"] = "nested"
                 name = f"_sftset_fn_{len(self.callables) + 1}"
             elif "." not in qualname and fn.__globals__.get(code.co_name) is fn:
                 entry["kind"] = "def"

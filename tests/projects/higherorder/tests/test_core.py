@@ -69,3 +69,35 @@ def test_reduce_with():
     assert reduce_with(tidy_join, ["X"], "y") == "yx"
     assert reduce_with(tidy_join, [], "q") == "q"
     assert reduce_with(tidy_join, [" Hi ", " There"], "-") == "-hithere"
+
+
+def test_pipeline_with_local_functions():
+    def halve(x):  # defined in the test, no closure: carried like a module-level one
+        return x // 2
+
+    def twice_inc(x):
+        return inc(inc(x))
+
+    assert pipeline([halve, twice_inc], 9) == [4, 11]
+    assert pipeline([halve], -3) == [-2]
+
+
+def test_pipeline_with_another_local_halve():
+    def halve(x):  # the same name, another body: a value of its own
+        return x / 2
+
+    step = 3
+
+    def add_step(x):  # a closure over `step`: not a value
+        return x + step
+
+    assert pipeline([halve], 3) == [1.5]
+    assert pipeline([add_step], 1) == [4]
+
+
+class TestPipeline:
+    def test_in_a_method(self):
+        def neg(x):  # two levels in: moved to the wrapper's indentation
+            return -x
+
+        assert pipeline([neg, neg], 2) == [-2, -2]
