@@ -42,6 +42,23 @@ class Shelf:
         return self.box.size[0] * self.box.size[1] * self.count * factor
 
 
+class Shape:
+    def __init__(self, n):
+        self.n = n
+
+    def sides(self, k):
+        return self.n * k
+
+
+class Square(Shape):  # no constructor of its own: Shape(4) is built the same way
+    pass
+
+
+class Named(Shape):
+    def __init__(self, name):
+        super().__init__(len(name))
+
+
 def fits(box, width):
     return box.size[0] <= width
 
@@ -74,6 +91,8 @@ class Local:
 objs.fits(Local(), 1)                      # not the project's: no constructor call is known
 for n in (1, 2, 3):
     objs.Unit.CM.to_mm(n); objs.Unit("in").to_mm(n)  # enum members: Unit(value) gives them back
+    objs.Square(4).sides(n)                           # a subclass's instance, marked "s": 2
+    objs.Named("abc").sides(n)                        # its own constructor: Shape(...) would not build it
 t.stop(); t.write(sys.argv[3])
 '''
 
@@ -104,6 +123,9 @@ def test_arguments_written_as_their_constructor_calls(runtime, python, engine, t
         ("(Box(0, 3), 2)", "(1,)", "0"), ("(Box(1, 3), 2)", "(1,)", "6"), ("(Box(2, 3), 2)", "(1,)", "12")]
     assert fns["grow"]["records"] == [] and fns["grow"]["skipped"] == {"mutates_args": 3}
     assert trace["named_types"] == {"Box": "objs", "Big": "objs"}  # where the build step finds them
+    assert sorted((r["c"], r["a"], r["r"], r["s"]) for r in fns["Shape.sides"]["records"]) == [
+        ("(4,)", "(1,)", "4", 2), ("(4,)", "(2,)", "8", 2), ("(4,)", "(3,)", "12", 2)]
+    assert fns["Shape.sides"]["skipped"] == {"subclass_instance": 6}
     assert sorted((r["c"], r["a"], r["r"]) for r in fns["Unit.to_mm"]["records"]) == [
         ("('cm',)", "(1,)", "10"), ("('cm',)", "(2,)", "20"), ("('cm',)", "(3,)", "30"),
         ("('in',)", "(1,)", "25.4"), ("('in',)", "(2,)", "50.8"), ("('in',)", "(3,)", "76.19999999999999")]

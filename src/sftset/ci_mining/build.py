@@ -32,7 +32,9 @@ from .scope import annotation_names, table_globals
 from .test_functions import carry
 
 MIN_TESTS = 3
-CHANGED_STATE = "_changed_state"  # a case's mark while mining: traced on an instance changed since its construction
+# A case's mark while mining (the tracer's "s"): traced on an instance changed since its construction (1), or on
+# an instance of a subclass without a constructor of its own (2)
+CHANGED_STATE = "_changed_state"
 MAX_TESTS = 20
 MAX_RAISES = 8  # recorded tests that expect an exception, at most
 PUBLIC_TESTS = 3
@@ -221,7 +223,7 @@ def select_tests(records: list[dict]) -> tuple[list[dict], bool]:
             unknown = unknown or not r.get("x")
         case["split"] = "hidden"
         if r.get("s"):
-            case[CHANGED_STATE] = True  # validation keeps it only if a fresh instance gives the same outcome
+            case[CHANGED_STATE] = r["s"]  # validation keeps it only if a fresh instance gives the same outcome
         tests.append(case)
     return tests, unknown
 

@@ -36,10 +36,11 @@ own (`type(self).__init__`, so a subclass's call to its base's is not its constr
 the constructor's arguments (literal only) and a snapshot of the fresh instance's state
 (`vars(self)` and slots: literal attributes by repr, others by type and identity). A method call
 is recorded with the constructor's arguments as `"c"`/`"ck"`; when the instance's state at the call
-no longer equals that snapshot it is marked `"s": 1` (and counted as `state_changed`): validation
-replays each case from a fresh instance and keeps such a case only when the outcome is the same, so
-a test always states what a fresh instance does (a call from the unchanged state replaces a marked
-one with the same arguments); a call that changes the instance's state and returns None is
+no longer equals that snapshot it is marked `"s": 1` (and counted as `state_changed`), and a call on an
+instance of a subclass that has no constructor of its own `"s": 2` (counted as `subclass_instance`;
+replayed on the method's class, whose constructor it shares): validation replays each case from a
+fresh instance and keeps a marked case only when the outcome is the same, so a test always states what
+a fresh instance does (a call from the unchanged state replaces a marked one with the same arguments); a call that changes the instance's state and returns None is
 not a value (`mutates_self`). Instances of classes without an `__init__` of their own count as
 built by `Cls()` when they have no state at all, and enum members as `Cls(value)`.
 Dedup by (function, arguments) at capture time and a cap on distinct records per
@@ -462,7 +463,7 @@ class Tracer:
                 return
             record["c"], record["ck"] = instance[1], instance[2]
             if instance[4]:
-                record["s"] = 1  # made on an instance whose state had changed since its constructor call
+                record["s"] = instance[4]  # 1: on an instance changed since its constructor call; 2: a subclass's
         if raised:
             record["x"] = type(exc).__name__ if exc is not None else None
             if exc is not None:
@@ -538,14 +539,18 @@ class Tracer:
         if entry[0] is not type(obj):
             fn.skip("no_constructor_call")
             return None
-        if entry[0] is not fn.owner:  # a subclass's instance: its constructor call would build the wrong class
-            fn.skip("subclass_instance")
-            return None
+        mark = 0
+        if entry[0] is not fn.owner:  # a subclass's instance: its constructor call builds the method's class
+            fn.skip("subclass_instance")  # only when the subclass has no constructor of its own
+            if not _same_construction(entry[0], fn.owner):
+                return None
+            mark = 2
         state = _state(obj)
-        changed = state != entry[3]
-        if changed:  # recorded all the same: validation keeps it only if a fresh instance gives the same outcome
+        if state != entry[3]:
             fn.skip("state_changed")
-        return (obj, entry[1], entry[2], state, changed)
+            mark = mark or 1
+        # recorded all the same, marked: validation keeps it only if a fresh instance gives the same outcome
+        return (obj, entry[1], entry[2], state, mark)
 
     def _unusable(self, fn: _Function, key) -> None:
         fn.records[key] = None
@@ -838,6 +843,16 @@ def _bare(obj) -> bool:
     try:
         return (t.__init__ is object.__init__ and t.__new__ is object.__new__ and type(t) is type
                 and not object.__getattribute__(obj, "__dict__") and _state(obj) == "")
+    except Exception:
+        return False
+
+
+def _same_construction(sub: type, owner: type) -> bool:
+    """Whether `owner(...)` runs the same constructor as `sub(...)`: sub derives from owner and has no
+    __init__ or __new__ of its own (nor has any class between them)."""
+    try:
+        return (issubclass(sub, owner) and _code_of(sub.__init__) is _code_of(owner.__init__) is not None
+                and sub.__new__ is owner.__new__)
     except Exception:
         return False
 
