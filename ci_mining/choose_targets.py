@@ -33,8 +33,8 @@ down the download ranking, by the same rules, and appends each new verdict to th
         --limit 620 --threads 4 --exclude ci_mining/targets.toml tests --extend large --group xl --out xl.toml
 
 --resume-survey: the candidates are those of the name/summary filter that the survey does not hold, in
-rank order (--max-checked counts only these), plus the survey's kept packages that no group holds (an
-earlier --limit cut them): those are checked again, their rows replaced. --extend large: the group
+rank order (--max-checked counts only these), plus the survey's kept packages that the --extend group does
+not hold (an earlier --limit cut them): those are checked again, their rows replaced. --extend large: the group
 written starts with large's entries, unchanged and in their order (so figures measured on large stay
 valid), then the --limit new ones, ordered as large is. Run on 2026-11-30 from the survey of `large`, it
 checked every candidate left down to rank 15,000 (the list ranks no further): 5,724 checked (10 of them the
@@ -262,10 +262,13 @@ def runtime_deps(info: dict) -> list[str]:
     return deps
 
 
-def check(session: requests.Session, name: str, rank: int) -> Verdict:
+INDEX = "https://pypi.org/pypi"
+
+
+def check(session: requests.Session, name: str, rank: int, index: str = INDEX) -> Verdict:
     v = Verdict(name, rank)
     try:
-        resp = session.get(f"https://pypi.org/pypi/{name}/json", timeout=30)
+        resp = session.get(f"{index}/{name}/json", timeout=30)
         if resp.status_code != 200:
             v.reason = f"index: HTTP {resp.status_code}"
             return v
@@ -346,10 +349,10 @@ def check(session: requests.Session, name: str, rank: int) -> Verdict:
     return v
 
 
-def check_safely(session: requests.Session, name: str, rank: int) -> Verdict:
+def check_safely(session: requests.Session, name: str, rank: int, index: str = INDEX) -> Verdict:
     """check(), with metadata it cannot read recorded as the verdict (one odd project never ends a long run)."""
     try:
-        return check(session, name, rank)
+        return check(session, name, rank, index)
     except (KeyError, TypeError, AttributeError, ValueError, UnicodeDecodeError) as exc:
         return Verdict(name, rank, reason=f"unreadable metadata: {exc.__class__.__name__}")
 
@@ -480,6 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--extend", metavar="GROUP",
                     help="start the group with GROUP's entries of the targets file (the first .toml of --exclude)")
     ap.add_argument("--threads", type=int, default=6)
+    ap.add_argument("--index", default=INDEX, help="the index's JSON API (NAME/json under it)")
     args = ap.parse_args(argv)
     exclude = set(NAMED)
     targets_file = next((p for p in args.exclude if p.suffix == ".toml"), None)
@@ -502,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     surveyed = {norm(r["name"]) for r in old_rows}
     all_cands = candidates(args.names, args.max_rank, exclude)
     cands = [c for c in all_cands if norm(c[0]) not in surveyed][: args.max_checked]
-    # kept before but in no group: an earlier --limit cut them, and the same rules keep them now
+    # kept before but not in the group extended: an earlier --limit cut them, the same rules keep them now
     cut = {norm(r["name"]) for r in old_rows if r["kept"] == "yes"}
     last = cands[-1][1] if cands else 0
     cands = sorted([c for c in all_cands if norm(c[0]) in cut] + cands, key=lambda c: c[1])
@@ -516,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     verdicts: list[Verdict] = []
     t0 = time.time()
     with ThreadPoolExecutor(args.threads) as pool:
-        for v in pool.map(lambda c: check_safely(session, c[0], c[1]), cands):
+        for v in pool.map(lambda c: check_safely(session, c[0], c[1], args.index), cands):
             verdicts.append(v)
             if len(verdicts) % 50 == 0:
                 print(f"{len(verdicts)} checked, {sum(x.kept for x in verdicts)} kept, {time.time() - t0:.0f}s",
