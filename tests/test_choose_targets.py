@@ -45,43 +45,42 @@ def _sdist(name: str, functions: int) -> bytes:
 
 
 @pytest.fixture
-def index():
-    """name -> (licence, functions); serves NAME/json and /files/NAME-1.0.tar.gz; records what was asked."""
+def index(monkeypatch):
+    """The JSON API of five projects (licence, public functions) and their sdists; records what was asked."""
     projects = {"quokka-one": ("MIT", 5), "quokka-cut": ("MIT", 3), "quokka-gpl": ("GPL-3.0", 9),
                 "quokka-new": ("Apache-2.0", 7), "quokka-deep": ("MIT", 4)}
+    routes: dict[str, bytes] = {}
+    for name, (licence, functions) in projects.items():
+        data = routes[f"/files/{name}-1.0.tar.gz"] = _sdist(name, functions)
+        routes[f"/pypi/{name}/json"] = json.dumps({
+            "info": {"version": "1.0", "license_expression": licence, "classifiers": [], "requires_python": ">=3.9",
+                     "requires_dist": None},
+            "urls": [{"filename": f"{name}-1.0.tar.gz", "packagetype": "sdist", "upload_time": "2025-01-02T00:00:00",
+                      "size": len(data), "url": f"/files/{name}-1.0.tar.gz",
+                      "digests": {"sha256": hashlib.sha256(data).hexdigest()}}]}).encode()
     asked: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
-            parts = self.path.strip("/").split("/")
-            if parts[0] == "pypi" and parts[1] in projects and parts[2:] == ["json"]:
-                asked.append(parts[1])
-                licence, n = projects[parts[1]]
-                data = _sdist(parts[1], n)
-                body = json.dumps({"info": {"version": "1.0", "license_expression": licence, "classifiers": [],
-                                            "requires_python": ">=3.9", "requires_dist": None},
-                                   "urls": [{"filename": f"{parts[1]}-1.0.tar.gz", "packagetype": "sdist",
-                                             "upload_time": "2025-01-02T00:00:00", "size": len(data),
-                                             "url": f"/files/{parts[1]}-1.0.tar.gz",
-                                             "digests": {"sha256": hashlib.sha256(data).hexdigest()}}]}).encode()
-            elif parts[0] == "files":
-                body = _sdist(parts[1].removesuffix("-1.0.tar.gz"), projects[parts[1].removesuffix("-1.0.tar.gz")][1])
-            else:
-                self.send_response(404)
-                self.end_headers()
+            if self.path not in routes:
+                self.send_error(404)
                 return
+            if self.path.endswith("/json"):
+                asked.append(self.path.split("/")[2])
             self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(routes[self.path])))
             self.end_headers()
-            self.wfile.write(body)
+            self.wfile.write(routes[self.path])
 
         def log_message(self, *args):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/pypi", asked
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    yield f"http://127.0.0.1:{server.server_address[1]}/pypi", asked
     server.shutdown()
+    server.server_close()
 
 
 def test_resume_survey_asks_only_new_names_and_extends_the_group_unchanged(tmp_path, index):
