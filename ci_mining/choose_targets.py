@@ -542,7 +542,8 @@ def main(argv: list[str] | None = None) -> int:
         head = (f"{args.group} = [  # {len(base) + len(kept)} packages: the {len(base)} of {args.extend} (unchanged, "
                 f"first), then {len(kept)} more chosen {day} by ci_mining/choose_targets.py (see its docstring)")
     else:
-        head = f"{args.group} = [  # {len(kept)} packages, chosen {day} by ci_mining/choose_targets.py (see its docstring)"
+        head = (f"{args.group} = [  # {len(kept)} packages, chosen {day} by ci_mining/choose_targets.py "
+                f"(see its docstring)")
     lines = [head, *base]
     for v in kept:
         spec = f'"pypi:{v.name}=={v.version}",'
