@@ -24,6 +24,22 @@ run here: only the index's metadata and the sdist's file names (and the test fil
 
 NAMES.tsv: name, version, month, download rank (among the 15,000 most downloaded), summary; tab-separated
 with a header line. The `large = [...]` it writes is pasted under [group] in ci_mining/targets.toml.
+
+The group xl continues from the survey (the 2,300 names checked for `large` are not asked again) further
+down the download ranking, by the same rules, and appends each new verdict to the survey:
+
+    nice -n 19 .venv/bin/python ci_mining/choose_targets.py --names /usr/share/package-lists/pypi.tsv \
+        --max-rank 15000 --resume-survey --survey ci_mining/targets_survey.tsv --max-checked 6000 \
+        --limit 620 --threads 4 --exclude ci_mining/targets.toml tests --extend large --group xl --out xl.toml
+
+--resume-survey: the candidates are those of the name/summary filter that the survey does not hold, in
+rank order (--max-checked counts only these), plus the survey's kept packages that the --extend group does
+not hold (an earlier --limit cut them): those are checked again, their rows replaced. --extend large: the group
+written starts with large's entries, unchanged and in their order (so figures measured on large stay
+valid), then the --limit new ones, ordered as large is. Run on 2026-11-30 from the survey of `large`, it
+checked every candidate left down to rank 15,000 (the list ranks no further): 5,724 checked (10 of them the
+ones large's --limit cut), 554 kept by the rules, of which REVIEWED_OUT's "xl pass" entries leave out 138
+(added on reading each one's summary and dependencies; the numbers above count them, a rerun skips them).
 """
 from __future__ import annotations
 
@@ -130,6 +146,35 @@ REVIEWED_OUT = {
                      "disposable-email-domains", "xyzservices", "tzdata", "trove-classifiers", "harfile",
                      "pyro-api", "litestar-htmx", "math-verify", "oslo-i18n", "oslo-serialization"],
                     "data or glue, little code"),
+    # the xl pass (2026-11-30, ranks 5,049-15,000), on reading each kept one's summary and dependencies
+    **dict.fromkeys(["openshift-client", "clickhouse-migrations", "fab-classic", "cybrid-api-bank-python",
+                     "cybrid-api-id-python", "cybrid-api-organization-python", "pysqlsync", "pan-python", "shodan",
+                     "pyro4", "pyro5", "yeelight", "molotov", "assemblyline-core", "jaeger-client", "proxy-py",
+                     "txtorcon", "yagmail", "deluge-client", "mcstatus", "imap-tools", "bravado",
+                     "tb-paho-mqtt-client", "cua-core", "chromedriver-autoinstaller", "pytailwindcss", "rf100vl",
+                     "pysmartdl", "ecmwf-opendata", "amazon-kclpy", "ftputil", "getmac", "os-client-config",
+                     "ossfs", "cdp-socket", "happybase", "langgraph-supervisor", "langgraph-swarm",
+                     "python-coveralls", "repoze-sendmail", "ping3", "pythonping", "tftpy", "portend", "remote-pdb",
+                     "manhole", "pypresence", "wsgiproxy2", "smartlingapisdk", "overpy", "crate", "pure-python-adb",
+                     "adb-shell", "ipwhois", "geckordp", "keboola-component",
+                     "adafruit-circuitpython-connectionmanager", "fsspec-xrootd", "pyvisa-py", "python-snap7",
+                     "erppeek", "pur", "robot-descriptions", "whitebox", "open-radar-data", "otel-extensions",
+                     "joblibspark"], "a service, the network or a download"),
+    **dict.fromkeys(["extra-platforms", "pyrsmi", "tmuxp", "pyperf", "mobly", "xar", "python-xmp-toolkit", "wakepy",
+                     "pandoc", "panflute", "gpiozero", "pyghidra", "libarchive-c", "conda-pack", "oschmod", "shiv",
+                     "pickley", "hashin", "to-requirements-txt", "vcstool", "pysodium", "dmgbuild", "wmctrl",
+                     "find-libpython", "pdb-attach", "safe-exit", "pid", "cotyledon", "sshkeyboard", "subprocrunner",
+                     "osquery", "r2pipe", "os-testr", "cocotbext-axi", "panda3d-gltf", "lambdapdk", "superlance",
+                     "sbvirtualdisplay", "robotframework-debuglibrary", "esp-idf-diag", "clvm", "chia-base", "bip32"],
+                    "a platform, a runtime, processes or a compiled binding"),
+    **dict.fromkeys(["pyasyncore", "standard-distutils", "inspect2", "pathlib3x", "mda-xdrlib", "csv23",
+                     "atomicwrites-homeassistant"], "a backport"),
+    **dict.fromkeys(["render-sdk", "home-assistant-intents", "esphome-glyphsets", "python-codon-tables",
+                     "weblate-schemas", "superannotate-schemas", "qiskit-sphinx-theme", "pytorch-sphinx-theme2",
+                     "mkdocstrings-python-legacy", "mkdocs-click", "griffe-fieldz", "quart-schema", "quart-auth",
+                     "quart-cors", "cherrypy-cors", "pyramid-tm", "pyramid-retry", "asgi-csrf",
+                     "graphene-federation", "colcon-argcomplete", "hacking"],
+                    "data, a theme or a framework's plugin"),
 }
 MAX_SDIST = 4 << 20
 MIN_FUNCTIONS = 3  # the miner's problems are functions: a package of classes alone yields little today
@@ -159,7 +204,9 @@ class Verdict:
     functions: int = 0
 
 
-def candidates(names_tsv: Path, max_rank: int, exclude: set[str]) -> list[tuple[str, int, str]]:
+def candidates(names_tsv: Path, max_rank: int, exclude: set[str], reviewed_out: bool = False
+               ) -> list[tuple[str, int, str]]:
+    """Names that pass the name/summary filter, in rank order: those not in REVIEWED_OUT (else only those)."""
     out = []
     with open(names_tsv, encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -168,8 +215,8 @@ def candidates(names_tsv: Path, max_rank: int, exclude: set[str]) -> list[tuple[
             if len(row) < 5 or not row[3].strip().isdigit():
                 continue
             name, rank, summary = row[0], int(row[3]), row[4]
-            if rank > max_rank or norm(name) in exclude or norm(name) in REVIEWED_OUT or NAME_OUT.match(name) \
-                    or SUMMARY_OUT.search(summary):
+            if rank > max_rank or norm(name) in exclude or (norm(name) in REVIEWED_OUT) != reviewed_out \
+                    or NAME_OUT.match(name) or SUMMARY_OUT.search(summary):
                 continue
             out.append((name, rank, summary))
     return sorted(out, key=lambda c: c[1])
@@ -215,10 +262,13 @@ def runtime_deps(info: dict) -> list[str]:
     return deps
 
 
-def check(session: requests.Session, name: str, rank: int) -> Verdict:
+INDEX = "https://pypi.org/pypi"
+
+
+def check(session: requests.Session, name: str, rank: int, index: str = INDEX) -> Verdict:
     v = Verdict(name, rank)
     try:
-        resp = session.get(f"https://pypi.org/pypi/{name}/json", timeout=30)
+        resp = session.get(f"{index}/{name}/json", timeout=30)
         if resp.status_code != 200:
             v.reason = f"index: HTTP {resp.status_code}"
             return v
@@ -299,6 +349,14 @@ def check(session: requests.Session, name: str, rank: int) -> Verdict:
     return v
 
 
+def check_safely(session: requests.Session, name: str, rank: int, index: str = INDEX) -> Verdict:
+    """check(), with metadata it cannot read recorded as the verdict (one odd project never ends a long run)."""
+    try:
+        return check(session, name, rank, index)
+    except (KeyError, TypeError, AttributeError, ValueError, UnicodeDecodeError) as exc:
+        return Verdict(name, rank, reason=f"unreadable metadata: {exc.__class__.__name__}")
+
+
 def read_members(filename: str, data: bytes) -> dict[str, bytes | None]:
     """Member name -> text of the files the runner guess reads (else None)."""
     wanted = re.compile(r"(^|/)(conftest\.py|pytest\.ini|tox\.ini|setup\.cfg|setup\.py|pyproject\.toml)$|"
@@ -374,6 +432,40 @@ def runner(names: list[str], members: dict, data: bytes, filename: str) -> str:
     return "unittest"
 
 
+SURVEY_HEADER = "name\trank\tversion\tlicence\tkept\treason_or_tests\trunner\tfunctions\n"
+
+
+def survey_row(v: Verdict) -> str:
+    return (f"{v.name}\t{v.rank}\t{v.version}\t{v.licence}\t{'yes' if v.kept else 'no'}\t"
+            f"{v.tests if v.kept else v.reason}\t{v.runner}\t{v.functions}\n")
+
+
+def read_survey(path: Path) -> list[dict[str, str]]:
+    """The rows of an earlier survey (name, rank, ..., kept); a row that does not parse is a one-line error."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        lines = fh.read().splitlines()
+    if not lines or lines[0] + "\n" != SURVEY_HEADER:
+        raise SystemExit(f"{path}:1: not a survey (header {SURVEY_HEADER.strip()!r} expected)")
+    keys = SURVEY_HEADER.strip().split("\t")
+    rows = []
+    for lineno, line in enumerate(lines[1:], 2):
+        cells = line.split("\t")
+        if len(cells) != len(keys) or not cells[1].isdigit() or cells[4] not in ("yes", "no"):
+            raise SystemExit(f"{path}:{lineno}: not a survey row ({len(cells)} fields, rank {cells[1:2]})")
+        rows.append(dict(zip(keys, cells)))
+    return rows
+
+
+def group_lines(targets: Path, group: str) -> list[str]:
+    """The entry lines of `group = [...]` in a targets file, verbatim (their comments are the review)."""
+    lines = targets.read_text("utf-8").splitlines()
+    start = next((i for i, line in enumerate(lines) if re.match(rf"{re.escape(group)}\s*=\s*\[", line)), None)
+    if start is None:
+        raise SystemExit(f"{targets}: no group {group!r} to extend")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].strip() == "]")
+    return [line for line in lines[start + 1:end] if line.strip().startswith('"pypi:')]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--names", type=Path, required=True, help="TSV: name, version, month, download rank, summary")
@@ -383,11 +475,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--exclude", type=Path, nargs="*", default=[],
                     help="targets files (their [[target]] entries) and folders of tests whose pypi:NAME mentions "
                          "to leave out")
-    ap.add_argument("--out", type=Path, required=True, help="the [[group.large]] entries (TOML)")
+    ap.add_argument("--out", type=Path, required=True, help="the group's entries (TOML)")
     ap.add_argument("--survey", type=Path, required=True, help="every candidate checked and its verdict (TSV)")
+    ap.add_argument("--resume-survey", action="store_true",
+                    help="continue from --survey: skip the names it holds, append the new verdicts to it")
+    ap.add_argument("--group", default="large", help="the name of the group written")
+    ap.add_argument("--extend", metavar="GROUP",
+                    help="start the group with GROUP's entries of the targets file (the first .toml of --exclude)")
     ap.add_argument("--threads", type=int, default=6)
+    ap.add_argument("--index", default=INDEX, help="the index's JSON API (NAME/json under it)")
     args = ap.parse_args(argv)
     exclude = set(NAMED)
+    targets_file = next((p for p in args.exclude if p.suffix == ".toml"), None)
     for path in args.exclude:
         if path.suffix == ".toml":  # a targets file: its default group (not the group this makes)
             import tomllib
@@ -396,26 +495,56 @@ def main(argv: list[str] | None = None) -> int:
             texts = [p.read_text("utf-8") for p in ([path] if path.is_file() else sorted(path.rglob("*.py")))]
         for text in texts:
             exclude |= {norm(n) for n in re.findall(r"pypi:([A-Za-z0-9][A-Za-z0-9._-]*)", text)}
-    cands = candidates(args.names, args.max_rank, exclude)[: args.max_checked]
-    print(f"{len(cands)} candidates after the name/summary filter", file=sys.stderr)
+    base: list[str] = []
+    if args.extend:
+        if targets_file is None:
+            raise SystemExit("--extend needs the targets file among --exclude")
+        base = group_lines(targets_file, args.extend)
+    in_groups = {norm(n) for n in re.findall(r'"pypi:([A-Za-z0-9][A-Za-z0-9._-]*)', "\n".join(base))}
+    exclude |= in_groups
+    old_rows = read_survey(args.survey) if args.resume_survey else []
+    surveyed = {norm(r["name"]) for r in old_rows}
+    all_cands = candidates(args.names, args.max_rank, exclude)
+    cands = [c for c in all_cands if norm(c[0]) not in surveyed][: args.max_checked]
+    # kept before but not in the group extended: an earlier --limit cut them, the same rules keep them now
+    cut = {norm(r["name"]) for r in old_rows if r["kept"] == "yes"}
+    last = cands[-1][1] if cands else 0
+    cands = sorted([c for c in all_cands if norm(c[0]) in cut] + cands, key=lambda c: c[1])
+    # left out on review: their rows say so (the index is not asked again)
+    reviewed = [Verdict(n, r, reason=f"reviewed out: {REVIEWED_OUT[norm(n)]}")
+                for n, r, _ in candidates(args.names, args.max_rank, exclude, reviewed_out=True)
+                if (r <= last and norm(n) not in surveyed) or norm(n) in cut]
+    print(f"{len(cands)} candidates after the name/summary filter"
+          + (f" ({len(surveyed)} in the survey skipped)" if surveyed else ""), file=sys.stderr)
     session = requests.Session()
     verdicts: list[Verdict] = []
     t0 = time.time()
     with ThreadPoolExecutor(args.threads) as pool:
-        for v in pool.map(lambda c: check(session, c[0], c[1]), cands):
+        for v in pool.map(lambda c: check_safely(session, c[0], c[1], args.index), cands):
             verdicts.append(v)
             if len(verdicts) % 50 == 0:
                 print(f"{len(verdicts)} checked, {sum(x.kept for x in verdicts)} kept, {time.time() - t0:.0f}s",
                       file=sys.stderr)
     # the most module-level functions first: a run over the first N takes the likeliest yields
     kept = sorted((v for v in verdicts if v.kept), key=lambda v: (-v.functions, v.rank))[: args.limit]
+    verdicts = sorted(verdicts + reviewed, key=lambda v: v.rank)
+    again = {norm(v.name): v for v in verdicts}
     with open(args.survey, "w", encoding="utf-8") as fh:
-        fh.write("name\trank\tversion\tlicence\tkept\treason_or_tests\trunner\tfunctions\n")
+        fh.write(SURVEY_HEADER)
+        for r in old_rows:  # a row checked again is replaced where it stood
+            v = again.pop(norm(r["name"]), None)
+            fh.write(survey_row(v) if v else "\t".join(r.values()) + "\n")
         for v in verdicts:
-            fh.write(f"{v.name}\t{v.rank}\t{v.version}\t{v.licence}\t{'yes' if v.kept else 'no'}\t"
-                     f"{v.tests if v.kept else v.reason}\t{v.runner}\t{v.functions}\n")
-    lines = [f"large = [  # {len(kept)} packages, chosen {time.strftime('%Y-%m-%d', time.gmtime())} "
-             f"by ci_mining/choose_targets.py (see its docstring)"]
+            if norm(v.name) in again:
+                fh.write(survey_row(v))
+    day = time.strftime('%Y-%m-%d', time.gmtime())
+    if base:
+        head = (f"{args.group} = [  # {len(base) + len(kept)} packages: the {len(base)} of {args.extend} (unchanged, "
+                f"first), then {len(kept)} more chosen {day} by ci_mining/choose_targets.py (see its docstring)")
+    else:
+        head = (f"{args.group} = [  # {len(kept)} packages, chosen {day} by ci_mining/choose_targets.py "
+                f"(see its docstring)")
+    lines = [head, *base]
     for v in kept:
         spec = f'"pypi:{v.name}=={v.version}",'
         deps = f"; deps {', '.join(v.deps)}" if v.deps else ""
@@ -424,7 +553,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"{v.backend}{deps}")
     lines.append("]")
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"{len(verdicts)} checked, {len(kept)} kept -> {args.out}", file=sys.stderr)
+    print(f"{len(verdicts) - len(reviewed)} checked, {len(kept)} kept -> {args.out}; "
+          f"{len(reviewed)} reviewed out (not asked)", file=sys.stderr)
     return 0
 
 

@@ -25,12 +25,21 @@ PERMISSIVE = ("MIT", "MIT-0", "BSD", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0
               "Zlib", "CC0-1.0")
 
 
-def test_reviewed_list_keeps_the_small_default_and_a_large_pinned_permissive_group():
-    assert group_names(REVIEWED) == ["default", "large"]
+def _group_lines(name: str) -> list[str]:
+    """The entry lines of `name = [...]` in the reviewed file (each carries the review's comment)."""
+    lines = REVIEWED.read_text().splitlines()
+    start = lines.index(next(line for line in lines if line.startswith(f"{name} = [")))
+    end = lines.index("]", start)
+    return [line for line in lines[start + 1:end] if line.strip().startswith('"pypi:')]
+
+
+@pytest.mark.parametrize("group, least", [("large", 300), ("xl", 800)])
+def test_reviewed_list_keeps_the_small_default_and_large_pinned_permissive_groups(group, least):
+    assert group_names(REVIEWED) == ["default", "large", "xl"]
     default = [t.spec for t, _ in load_group(REVIEWED, "default")]
     assert default == [t.spec for t, _ in load_targets(REVIEWED)] and len(default) == 9
-    large = load_group(REVIEWED, "large")
-    assert len(large) >= 300
+    large = load_group(REVIEWED, group)
+    assert len(large) >= least
     assert all(t.kind == "pypi" and t.version for t, _ in large)  # pinned: a rerun skips what is mined
     names = [t.location.lower() for t, _ in large]
     assert len(set(names)) == len(names)
@@ -39,12 +48,33 @@ def test_reviewed_list_keeps_the_small_default_and_a_large_pinned_permissive_gro
                       for m in re.findall(r"pypi:([A-Za-z0-9._-]+)", p.read_text())}
     assert not set(names) & named_by_tests
     # every entry says its licence, where its tests are and its runner
-    lines = [line for line in REVIEWED.read_text().splitlines() if line.strip().startswith('"pypi:')]
+    lines = _group_lines(group)
     assert len(lines) == len(large)
     for line in lines:
         licence, tests = (part.strip() for part in line.split("#", 1)[1].split(";")[:2])
         where, runner = tests.rsplit(",", 1)
         assert licence in PERMISSIVE and "test files)" in where and runner.strip() in ("pytest", "unittest"), line
+
+
+def test_xl_is_large_unchanged_then_more_from_the_survey():
+    """Figures measured on large stay valid for the first entries of xl; the rest were checked by
+    choose_targets.py (kept in its survey) and none of them is one left out on review."""
+    import sys
+    sys.path.insert(0, str(REPO / "ci_mining"))
+    from choose_targets import REVIEWED_OUT, norm, read_survey
+
+    large, xl = _group_lines("large"), _group_lines("xl")
+    assert xl[:len(large)] == large  # same entries, same comments, same order
+    more = [t for t, _ in load_group(REVIEWED, "xl")[len(large):]]
+    assert len(more) >= 400
+    survey = {norm(r["name"]): r for r in read_survey(REPO / "ci_mining" / "targets_survey.tsv")}
+    for target in more:
+        row = survey[norm(target.location)]
+        assert (row["kept"], row["version"]) == ("yes", target.version), row
+        assert norm(target.location) not in REVIEWED_OUT
+    assert not {norm(t.location) for t, _ in load_group(REVIEWED, "large")} & set(REVIEWED_OUT)
+    # a group xl through the CLI's own resolution: --targets xl names these targets
+    assert [t.spec for t, _ in resolve("xl", REVIEWED)] == [t.spec for t, _ in load_group(REVIEWED, "xl")]
 
 
 def test_targets_name_a_group_or_a_file(tmp_path):
@@ -76,7 +106,7 @@ def test_targets_name_a_group_or_a_file(tmp_path):
 def test_a_missing_group_is_a_one_line_error_naming_the_groups(run_cli):
     res = run_cli("mine", "--targets", "nope")
     assert res.rc == 2 and len(res.err_lines) == 1
-    assert "no target group 'nope'" in res.err and "groups: default, large" in res.err
+    assert "no target group 'nope'" in res.err and "groups: default, large, xl" in res.err
     Path("sftset.toml").write_text('[mine]\ntargets = "nope"\n')
     res = run_cli("mine")
     assert res.rc == 2 and res.err_lines[0].startswith("build-sft-set: error: sftset.toml:2: mine.targets: ")

@@ -11,9 +11,10 @@ tests from hypothesis, and has its tests' coverage and mutation kill rate measur
 Kept problems go to the state store (and to --out as JSONL); a report per target
 says what was run, traced, kept, and why the rest was dropped.
 With no TARGET, mines the default group of ci_mining/targets.toml (or [mine] targets);
---targets NAME mines another group of it (large: some 400 packages), --targets FILE the
-targets a file lists. --target-workers N mines N targets at once, each in its own process
-with its own sandboxed suite and limits; the results are stored here as each one ends.
+--targets NAME mines another group of it (large: some 400 packages; xl: large, then some
+400 more), --targets FILE the targets a file lists. --target-workers N mines N targets at
+once, each in its own process with its own sandboxed suite and limits; the results are
+stored here as each one ends.
 Targets already mined with the same settings are skipped unless --force.
 """
 EXAMPLE = """
