@@ -5,8 +5,10 @@ carries what the function's body reads from its module: standard-library imports
 constants, helper functions and classes, and names imported from the project's
 other modules (their definitions are copied in). Module-level statements that change
 those names after they are bound (`PLURALS.insert(...)`, `_register(...)`) come along
-too. What cannot be carried (a third-party import, a project module used as an
-object, a star import, `__file__`) is a Drop with the reason.
+too. A project module the code uses as an object (`from . import utils`, then `utils.slugify(x)`)
+becomes a namespace of exactly the members it reads (namespaces.py). What cannot be carried (a
+third-party import, a project module used otherwise than by reading its attributes, a star import,
+`__file__`) is a Drop with the reason.
 """
 from __future__ import annotations
 
@@ -115,7 +117,7 @@ class ContextBuilder:
     """Collects what one function needs; `build()` returns the Context or raises Drop."""
 
     def __init__(self, project: ProjectSource, module: ModuleSource, target: ast.AST, entry_point: str,
-                 owner_class: str | None = None):
+                 owner_class: str | None = None, scan: list[ast.AST] | None = None):
         self.project, self.module, self.target = project, module, target
         self.entry_point = entry_point
         self.owner_class = owner_class
@@ -126,6 +128,11 @@ class ContextBuilder:
         self.future: list[str] = []
         self.bound: dict[str, str] = {}  # name -> module that binds it in the problem
         self._done: set[tuple[str, str]] = set()
+        # project modules used as objects: (module, bound name) -> (import statement's index, the namespace)
+        self.namespaces: dict[tuple[str, str], tuple[int, Namespace]] = {}
+        self.deps: set[tuple[str, str]] = set()  # (module, module whose carried names it uses at import time)
+        self.builtin_reads: set[str] = set()  # names read as builtins: no carried name may shadow them
+        self.scan = list(scan) if scan is not None else [target]  # what of the module reads its module objects
 
     # ---- resolution ---------------------------------------------------------------------------
     def need(self, mod: ModuleSource, name: str) -> None:
@@ -143,7 +150,10 @@ class ContextBuilder:
             return
         if name in _FILE_DUNDERS:
             raise Drop("uses module file attributes", name)
-        if name in _BUILTINS or name in ("__name__", "__doc__"):
+        if name in ("__name__", "__doc__"):
+            return
+        if name in _BUILTINS:
+            self.builtin_reads.add(name)
             return
         if mod.star_import:
             raise Drop("name from a star import", name)
@@ -154,6 +164,11 @@ class ContextBuilder:
 
     def _carry(self, mod: ModuleSource, i: int, name: str) -> None:
         stmt = mod.stmts[i]
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            target = module_bound(self.project, mod, name, i)
+            if target is not None:
+                self._module_object(mod, i, name, target)
+                return
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 if (alias.asname or alias.name).split(".")[0] == name:
@@ -225,6 +240,7 @@ class ContextBuilder:
             raise Drop("uses a project module as an object", f"{source}.{alias.name}")
         before = list(self.order)
         self.need(other, alias.name)
+        self.deps.add((mod.name, other.name))
         if other.name not in self.order and other.name not in before:
             self.order.append(other.name)
         if alias.asname and alias.asname != alias.name:
@@ -268,26 +284,111 @@ class ContextBuilder:
                         frontier.append(n)
         return touched
 
+    # ---- project modules used as objects ---------------------------------------------------------
+    def _module_object(self, mod: ModuleSource, i: int, name: str, target: str) -> None:
+        """`name` in `mod` is the project module `target`: bind it to a namespace of the members the
+        carried code reads (filled by _fill_namespaces once the code that reads it is known)."""
+        if target == self.module.name:
+            raise Drop("uses a project module as an object", f"{name} is the function's own module")
+        other = self.bound.setdefault(name, mod.name)
+        if other != mod.name:
+            raise Drop("name clash between modules", f"{name} in {other} and {mod.name}")
+        if name == self.entry_point:
+            raise Drop("name clash with the function", name)
+        self.namespaces.setdefault((mod.name, name), (i, Namespace(target)))
+        if mod.name not in self.order:
+            self.order.append(mod.name)
+
+    def _fill_namespaces(self) -> bool:
+        """Resolve each attribute the carried code reads from a module object; True if anything new was
+        carried (the new code may read more)."""
+        grew = False
+        for (mod_name, name), (_, space) in list(self.namespaces.items()):
+            mod = self.project.module(mod_name)
+            nodes = [mod.stmts[i] for i in sorted(self.stmts.get(mod_name, ()))]
+            if mod is self.module:
+                nodes += self.scan
+            for path in attribute_paths(nodes, name):
+                grew |= self._member(mod, space, path, name)
+        return grew
+
+    def _member(self, mod: ModuleSource, space: Namespace, path: list[str], shown: str) -> bool:
+        for k, attr in enumerate(path):
+            shown += "." + attr
+            if attr.startswith("__") and attr.endswith("__"):
+                raise Drop("uses a project module as an object", f"reads {shown}")
+            child = space.members.get(attr)
+            if isinstance(child, Namespace):
+                space = child
+                continue
+            if attr in space.members:
+                return False  # a member already carried
+            source = self.project.module(space.module)
+            sub = module_bound(self.project, source, attr) if source is not None else None
+            if sub is None and self.project.module(f"{space.module}.{attr}") is not None \
+                    and (source is None or attr not in source.bindings):
+                sub = f"{space.module}.{attr}"  # a submodule the package does not import itself
+            if sub is not None:
+                if sub == self.module.name:
+                    raise Drop("uses a project module as an object", f"{shown} is the function's own module")
+                space.members[attr] = space = Namespace(sub)
+                continue
+            if source is None:
+                raise Drop("project module not found", space.module)
+            if attr not in source.bindings:
+                raise Drop("undefined name", f"{attr} in {source.name}")
+            before = list(self.order)
+            self.need(source, attr)
+            binder = self.bound.setdefault(attr, source.name)
+            if binder != source.name and not _imports_from_project(self.project, source, attr):
+                raise Drop("name clash between modules", f"{attr} in {binder} and {source.name}")
+            if attr == self.entry_point:
+                raise Drop("name clash with the function", attr)
+            space.members[attr] = None
+            self.deps.add((mod.name, source.name))
+            if source.name not in self.order and source.name not in before:
+                self.order.append(source.name)
+            return True
+        raise Drop("uses a project module as an object", f"{shown} used as a value")
+
     def _save(self):
         return ({k: set(v) for k, v in self.stmts.items()}, list(self.order), list(self.imports), list(self.future),
-                dict(self.bound), set(self._done), {k: list(v) for k, v in self.aliases.items()})
+                dict(self.bound), set(self._done), {k: list(v) for k, v in self.aliases.items()},
+                {k: (i, space.copy()) for k, (i, space) in self.namespaces.items()}, set(self.deps),
+                set(self.builtin_reads))
 
     def _restore(self, saved) -> None:
-        (self.stmts, self.order, self.imports, self.future, self.bound, self._done, self.aliases) = saved
+        (self.stmts, self.order, self.imports, self.future, self.bound, self._done, self.aliases,
+         self.namespaces, self.deps, self.builtin_reads) = saved
 
     # ---- assembling ------------------------------------------------------------------------------
     def build(self, needs: set[str]) -> Context:
         for name in sorted(needs):
             self.need(self.module, name)
-        for name in list(self.order):
-            mod = self.project.module(name)
-            if mod is not None:
-                self._effects(mod)
+        while self._fill_namespaces():
+            pass
+        for _ in range(3):  # statements carried for their effects may read module objects, and the reverse
+            for name in list(self.order):
+                mod = self.project.module(name)
+                if mod is not None:
+                    self._effects(mod)
+            if not self._fill_namespaces():
+                break
+            while self._fill_namespaces():
+                pass
         if self.module.name not in self.order:
             self.order.append(self.module.name)
+        shadowed = sorted(self.builtin_reads & set(self.bound))
+        if shadowed:
+            raise Drop("name clash with a builtin", f"{shadowed[0]} is carried and also read as the builtin")
+        if self.namespaces:
+            if "types" in self.bound:
+                raise Drop("name clash between modules", "types is carried and would bind the namespaces' module")
+            if "import types" not in self.imports:
+                self.imports.append("import types")
         ctx = Context(future=list(self.future), imports=list(self.imports))
         # Modules a carried name came from go first (their statements run at import time).
-        order = [m for m in self.order if m != self.module.name] + [self.module.name]
+        order = dependency_order([m for m in self.order if m != self.module.name], self.deps) + [self.module.name]
         # Names only used in annotations were left out for such modules: they must stay unevaluated.
         lazy = "from __future__ import annotations"
         if lazy not in ctx.future and any(getattr(self.project.module(m), "future_annotations", False) for m in order):
@@ -295,7 +396,15 @@ class ContextBuilder:
         for name in order:
             mod = self.project.module(name)
             previous = None
-            for i in sorted(self.stmts.get(name, ())):
+            spaces: dict[int, list[str]] = {}
+            for (where, bound_as), (i, space) in sorted(self.namespaces.items()):
+                if where == name:
+                    spaces.setdefault(i, []).append(space.render(bound_as))
+            for i in sorted(set(self.stmts.get(name, ())) | set(spaces)):
+                if i in spaces:  # a module object: the namespace stands where it was imported
+                    ctx.blocks.append("".join(spaces[i]))
+                    previous = None
+                    continue
                 text = mod.segment(mod.stmts[i])
                 # Statements that were adjacent simple statements in the module stay together.
                 if previous is not None and previous == i - 1 and not _is_block(mod.stmts[i]) \
@@ -307,6 +416,131 @@ class ContextBuilder:
             if self.aliases.get(name):
                 ctx.blocks.append("".join(line + "\n" for line in self.aliases[name]))
         return ctx
+
+
+class Namespace:
+    """What the problem binds a project module's name to: the members the code reads, by name
+    (None: the carried top-level name of the same name; a Namespace: a submodule)."""
+
+    def __init__(self, module: str):
+        self.module = module
+        self.members: dict[str, Namespace | None] = {}
+
+    def copy(self) -> Namespace:
+        other = Namespace(self.module)
+        other.members = {k: v.copy() if isinstance(v, Namespace) else v for k, v in self.members.items()}
+        return other
+
+    def expression(self, indent: str = "") -> str:
+        parts = [f"{k}={v.expression(indent + '    ') if isinstance(v, Namespace) else k}"
+                 for k, v in sorted(self.members.items())]
+        one_line = f"types.SimpleNamespace({', '.join(parts)})"
+        if len(one_line) + len(indent) <= 80:
+            return one_line
+        inner = indent + "    "
+        return "types.SimpleNamespace(\n" + "".join(f"{inner}{p},\n" for p in parts) + f"{indent})"
+
+    def render(self, name: str) -> str:
+        return f"# the parts of {self.module} used here\n{name} = {self.expression()}\n"
+
+
+def module_bound(project: ProjectSource, mod: ModuleSource, name: str, index: int | None = None,
+                 depth: int = 0) -> str | None:
+    """The project module `name` is bound to at the top level of `mod` by an import (the one at `index`,
+    or all that bind it), or None when it is bound to anything else."""
+    found = None
+    for i in ([index] if index is not None else mod.bindings.get(name, [])):
+        stmt, target = mod.stmts[i], None
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname == name:
+                    target = alias.name
+                elif not alias.asname and alias.name.split(".")[0] == name:
+                    target = name
+            if target is None or not project.is_own(target):
+                return None
+        elif isinstance(stmt, ast.ImportFrom):
+            if any(a.name == "*" for a in stmt.names) and name not in {a.asname or a.name for a in stmt.names}:
+                return None
+            source = mod.absolute(stmt)
+            if not project.is_own(source):
+                return None
+            alias = next(a for a in stmt.names if (a.asname or a.name) == name)
+            sub, other = f"{source}.{alias.name}", project.module(source)
+            if project.module(sub) is not None and (other is None or alias.name not in other.bindings
+                                                     or other is mod):
+                target = sub
+            elif other is not None and other is not mod and alias.name in other.bindings and depth < 8:
+                target = module_bound(project, other, alias.name, depth=depth + 1)
+            if target is None:
+                return None
+        else:
+            return None
+        if found not in (None, target):
+            return None  # bound to different modules: not followed
+        found = target
+    return found
+
+
+def attribute_paths(nodes: list[ast.AST], name: str) -> list[list[str]]:
+    """The attribute chains read from the module-level name `name` in `nodes` (`utils.text.slug(x)`:
+    ['text', 'slug']); any other use of the name (passed as a value, an attribute assigned or deleted,
+    `getattr(utils, n)`) is a Drop."""
+    paths: list[list[str]] = []
+    for node in nodes:
+        parents: dict[int, ast.AST] = {}
+        for parent in ast.walk(node):
+            for child in ast.iter_child_nodes(parent):
+                parents[id(child)] = parent
+        for sub in ast.walk(node):
+            if not (isinstance(sub, ast.Name) and sub.id == name):
+                continue
+            if not isinstance(sub.ctx, ast.Load):
+                continue  # a local of the same name (the module-level one is not rebound: writes are refused)
+            path, at = [], sub
+            while isinstance(parents.get(id(at)), ast.Attribute) and parents[id(at)].value is at:
+                at = parents[id(at)]
+                path.append(at.attr)
+                if not isinstance(at.ctx, ast.Load):
+                    raise Drop("uses a project module as an object",
+                               f"{'assigns' if isinstance(at.ctx, ast.Store) else 'deletes'} "
+                               f"{name}.{'.'.join(path)}")
+            if not path:
+                raise Drop("uses a project module as an object", f"{name} used as a value")
+            if path not in paths:
+                paths.append(path)
+    return paths
+
+
+def _imports_from_project(project: ProjectSource, mod: ModuleSource, name: str) -> bool:
+    """Whether `mod` binds `name` only by importing it from another project module (whose definition
+    was carried, and checked for clashes, under that module's name)."""
+    stmts = [mod.stmts[i] for i in mod.bindings.get(name, ())]
+    return bool(stmts) and all(isinstance(s, ast.ImportFrom) and project.is_own(mod.absolute(s)) for s in stmts)
+
+
+def dependency_order(modules: list[str], deps: set[tuple[str, str]]) -> list[str]:
+    """`modules` with each after the modules it uses at import time, else in their order (a cycle keeps it)."""
+    out: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(m: str) -> bool:
+        if m in out:
+            return True
+        if m in visiting:
+            return False
+        visiting.add(m)
+        for user, used in sorted(deps):
+            if user == m and used in modules and used != m and not visit(used):
+                return False
+        visiting.discard(m)
+        out.append(m)
+        return True
+
+    for m in modules:
+        if not visit(m):
+            return list(modules)
+    return out
 
 
 def check_inner_imports(node: ast.AST, mod: ModuleSource, project: ProjectSource) -> None:

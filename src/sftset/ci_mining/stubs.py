@@ -58,6 +58,18 @@ def import_time_loads(stmt: ast.stmt) -> set[str]:
     return loads
 
 
+def is_namespace_binding(stmt: ast.stmt) -> bool:
+    """`utils = types.SimpleNamespace(slugify=slugify, ...)`, how context.py shows a project module used as an
+    object: it only collects names, so running it again rebinds its members to their real definitions."""
+    def collects(value: ast.expr) -> bool:
+        if isinstance(value, ast.Name):
+            return True
+        return (isinstance(value, ast.Call) and ast.unparse(value.func) == "types.SimpleNamespace" and not value.args
+                and all(k.arg and collects(k.value) for k in value.keywords))
+    return (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Call) and collects(stmt.value))
+
+
 def _docstring(fn) -> ast.Expr | None:
     first = fn.body[0] if fn.body else None
     if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
@@ -134,7 +146,8 @@ def stub_helpers(context: str, max_lines: int, max_chars: int, needs: set[str] |
     lines = context.splitlines(keepends=True)
     at_import = set()
     for stmt in tree.body:
-        at_import |= import_time_loads(stmt)
+        if not is_namespace_binding(stmt):  # run again in the hidden part, after the real definitions
+            at_import |= import_time_loads(stmt)
     names = [s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     stubs = {}
     for stmt in tree.body:
@@ -161,6 +174,8 @@ def stub_helpers(context: str, max_lines: int, max_chars: int, needs: set[str] |
     if not chosen or not _fits(text, max_lines, max_chars):
         return None
     hidden_stmts = sorted([stubs[n][0] for n in chosen] + [tree.body[i] for i in moved], key=lambda s: s.lineno)
+    # a module object's namespace that holds a stub is bound again once the real definitions are in
+    hidden_stmts += [s for s in tree.body if is_namespace_binding(s) and _all_loads(s) & chosen]
     hidden = "\n\n".join("".join(lines[_start(s) - 1:s.end_lineno]).rstrip("\n") + "\n" for s in hidden_stmts)
     return text, hidden, sorted(chosen, key=lambda n: stubs[n][0].lineno)
 
