@@ -162,3 +162,15 @@ def test_the_functions_own_module_as_an_object_is_dropped(tmp_path):
         _context(tmp_path, {"core.py": "from . import core\n\n\ndef g(s):\n    return s\n\n\n"
                                        "def f(x):\n    return core.g(x)\n"})
     assert err.value.reason == "uses a project module as an object"
+
+
+def test_trivial_body_rules_see_through_a_namespace():
+    from sftset.ci_mining.worth import trivial_rule
+    context = ("import types\n\nTABLE = {'a': 1}\n\n\ndef clean(w):\n    return w.strip()\n\n\n"
+               "utils = types.SimpleNamespace(TABLE=TABLE, clean=clean)\n")
+    for body, rule in (("return utils.clean(w)", "trivial body: delegation to a function in the prompt"),
+                       ("return utils.TABLE[w]", "trivial body: lookup in a table in the prompt"),
+                       ("return utils.TABLE.get(w)", "trivial body: lookup in a table in the prompt"),
+                       ("return [utils.clean(x) for x in w.split()]", None)):
+        program = f"{context}\n\ndef f(w):\n    \"\"\"Doc.\"\"\"\n    {body}\n"
+        assert trivial_rule(program, "f", context) == rule, body

@@ -444,6 +444,48 @@ class Namespace:
         return f"# the parts of {self.module} used here\n{name} = {self.expression()}\n"
 
 
+def is_namespace_binding(stmt: ast.stmt) -> bool:
+    """`utils = types.SimpleNamespace(slugify=slugify, ...)`, how a project module used as an object is shown:
+    it only collects names, so running it again rebinds its members to their real definitions."""
+    def collects(value: ast.expr) -> bool:
+        if isinstance(value, ast.Name):
+            return True
+        return (isinstance(value, ast.Call) and ast.unparse(value.func) == "types.SimpleNamespace" and not value.args
+                and all(k.arg and collects(k.value) for k in value.keywords))
+    return (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Call) and collects(stmt.value))
+
+
+def namespace_names(context: str) -> set[str]:
+    """The names the context binds to namespaces of a project module's members, and the members that are
+    namespaces themselves (submodules)."""
+    try:
+        tree = ast.parse(context)
+    except SyntaxError:
+        return set()
+    names = set()
+    for stmt in tree.body:
+        if is_namespace_binding(stmt):
+            names.add(stmt.targets[0].id)
+            names |= {k.arg for call in ast.walk(stmt.value) if isinstance(call, ast.Call)
+                      for k in call.keywords if isinstance(k.value, ast.Call)}
+    return names
+
+
+class MemberNames(ast.NodeTransformer):
+    """`utils.slugify` read as `slugify` when `utils` is a namespace of members: the rules on a body
+    (worth.py) then judge it as they judge a call of the helper by its name."""
+
+    def __init__(self, spaces: set[str]):
+        self.spaces = spaces
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        self.generic_visit(node)  # inner first: `pkg.util.SEP` -> `util.SEP` -> `SEP`
+        if isinstance(node.value, ast.Name) and node.value.id in self.spaces and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Name(id=node.attr, ctx=ast.Load()), node)
+        return node
+
+
 def module_bound(project: ProjectSource, mod: ModuleSource, name: str, index: int | None = None,
                  depth: int = 0) -> str | None:
     """The project module `name` is bound to at the top level of `mod` by an import (the one at `index`,

@@ -29,6 +29,8 @@ import ast
 import re
 from dataclasses import replace
 
+from .context import is_namespace_binding
+
 LONG_HELPER_LINES = 40
 
 
@@ -56,18 +58,6 @@ def import_time_loads(stmt: ast.stmt) -> set[str]:
     else:
         visit(stmt)
     return loads
-
-
-def is_namespace_binding(stmt: ast.stmt) -> bool:
-    """`utils = types.SimpleNamespace(slugify=slugify, ...)`, how context.py shows a project module used as an
-    object: it only collects names, so running it again rebinds its members to their real definitions."""
-    def collects(value: ast.expr) -> bool:
-        if isinstance(value, ast.Name):
-            return True
-        return (isinstance(value, ast.Call) and ast.unparse(value.func) == "types.SimpleNamespace" and not value.args
-                and all(k.arg and collects(k.value) for k in value.keywords))
-    return (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-            and isinstance(stmt.value, ast.Call) and collects(stmt.value))
 
 
 def _docstring(fn) -> ast.Expr | None:
