@@ -174,3 +174,26 @@ def test_trivial_body_rules_see_through_a_namespace():
                        ("return [utils.clean(x) for x in w.split()]", None)):
         program = f"{context}\n\ndef f(w):\n    \"\"\"Doc.\"\"\"\n    {body}\n"
         assert trivial_rule(program, "f", context) == rule, body
+
+
+def test_modules_importing_the_same_module_share_one_namespace(tmp_path):
+    text = _context(tmp_path, {
+        "util.py": "SEP = '-'\n\n\ndef join(parts):\n    return SEP.join(parts)\n",
+        "helper.py": "import pkg.util as u\n\n\ndef h(parts):\n    return u.join(parts)\n",
+        "core.py": "import pkg.util as u\nfrom .helper import h\n\n\ndef f(x):\n    return h(x) + u.SEP\n",
+    })
+    assert text.count("u = types.SimpleNamespace(SEP=SEP, join=join)") == 1
+    namespace = {}
+    exec(text + "\nresult = h(['a', 'b']) + u.SEP\n", namespace)
+    assert namespace["result"] == "a-b-"
+
+
+def test_a_namespace_read_while_the_module_loads_is_bound_where_it_was_imported(tmp_path):
+    text = _context(tmp_path, {
+        "util.py": "SEP = '-'\n",
+        "core.py": "from . import util\n\nDOUBLE = util.SEP * 2\n\n\ndef f(x):\n    return x + DOUBLE\n",
+    })
+    assert text.index("util = types.SimpleNamespace(SEP=SEP)") < text.index("DOUBLE = util.SEP * 2")
+    namespace = {}
+    exec(text, namespace)
+    assert namespace["DOUBLE"] == "--"

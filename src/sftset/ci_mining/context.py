@@ -6,7 +6,7 @@ constants, helper functions and classes, and names imported from the project's
 other modules (their definitions are copied in). Module-level statements that change
 those names after they are bound (`PLURALS.insert(...)`, `_register(...)`) come along
 too. A project module the code uses as an object (`from . import utils`, then `utils.slugify(x)`)
-becomes a namespace of exactly the members it reads (namespaces.py). What cannot be carried (a
+becomes a namespace of exactly the members it reads (`Namespace`). What cannot be carried (a
 third-party import, a project module used otherwise than by reading its attributes, a star import,
 `__file__`) is a Drop with the reason.
 """
@@ -291,11 +291,13 @@ class ContextBuilder:
         if target == self.module.name:
             raise Drop("uses a project module as an object", f"{name} is the function's own module")
         other = self.bound.setdefault(name, mod.name)
-        if other != mod.name:
+        shared = self.namespaces.get((other, name))
+        if other != mod.name and (shared is None or shared[1].module != target):
             raise Drop("name clash between modules", f"{name} in {other} and {mod.name}")
         if name == self.entry_point:
             raise Drop("name clash with the function", name)
-        self.namespaces.setdefault((mod.name, name), (i, Namespace(target)))
+        # modules that import the same module under the same name share one namespace (`import pydash as pyd`)
+        self.namespaces.setdefault((mod.name, name), (i, shared[1] if shared else Namespace(target)))
         if mod.name not in self.order:
             self.order.append(mod.name)
 
@@ -354,7 +356,7 @@ class ContextBuilder:
     def _save(self):
         return ({k: set(v) for k, v in self.stmts.items()}, list(self.order), list(self.imports), list(self.future),
                 dict(self.bound), set(self._done), {k: list(v) for k, v in self.aliases.items()},
-                {k: (i, space.copy()) for k, (i, space) in self.namespaces.items()}, set(self.deps),
+                _copy_namespaces(self.namespaces), set(self.deps),
                 set(self.builtin_reads))
 
     def _restore(self, saved) -> None:
@@ -386,6 +388,7 @@ class ContextBuilder:
                 raise Drop("name clash between modules", "types is carried and would bind the namespaces' module")
             if "import types" not in self.imports:
                 self.imports.append("import types")
+        early, late = self._namespace_texts()
         ctx = Context(future=list(self.future), imports=list(self.imports))
         # Modules a carried name came from go first (their statements run at import time).
         order = dependency_order([m for m in self.order if m != self.module.name], self.deps) + [self.module.name]
@@ -396,10 +399,7 @@ class ContextBuilder:
         for name in order:
             mod = self.project.module(name)
             previous = None
-            spaces: dict[int, list[str]] = {}
-            for (where, bound_as), (i, space) in sorted(self.namespaces.items()):
-                if where == name:
-                    spaces.setdefault(i, []).append(space.render(bound_as))
+            spaces = early.get(name, {})
             for i in sorted(set(self.stmts.get(name, ())) | set(spaces)):
                 if i in spaces:  # a module object: the namespace stands where it was imported
                     ctx.blocks.append("".join(spaces[i]))
@@ -415,7 +415,38 @@ class ContextBuilder:
                 previous = i
             if self.aliases.get(name):
                 ctx.blocks.append("".join(line + "\n" for line in self.aliases[name]))
+        ctx.blocks.extend(late)
         return ctx
+
+    def _namespace_texts(self) -> tuple[dict[str, dict[int, list[str]]], list[str]]:
+        """(module -> import statement's index -> namespace lines, namespace lines for the end of the context).
+        A namespace goes at the end, once every member is defined, unless carried code reads it while its
+        module loads (a default value, a decorator, a module-level statement): then where it was imported."""
+        from .stubs import import_time_loads  # stubs.py imports this module
+        early: dict[str, dict[int, list[str]]] = {}
+        late: list[str] = []
+        users: dict[str, list[tuple[str, int]]] = {}
+        for (where, name), (i, _) in sorted(self.namespaces.items()):
+            users.setdefault(name, []).append((where, i))
+        for name, places in users.items():
+            space = self.namespaces[(places[0][0], name)][1]
+            loading = [where for where, _ in places
+                       if any(name in import_time_loads(self.project.module(where).stmts[j])
+                              for j in self.stmts.get(where, ()))]
+            if not loading:
+                late.append(space.render(name))
+            elif len(places) > 1:
+                raise Drop("uses a project module as an object",
+                           f"{name} is read while {loading[0]} loads, and imported by {len(places)} modules")
+            else:
+                early.setdefault(places[0][0], {})[places[0][1]] = [space.render(name)]
+        return early, late
+
+
+def _copy_namespaces(spaces: dict) -> dict:
+    """A copy of ContextBuilder.namespaces that keeps a namespace shared by two modules shared."""
+    copies: dict[int, Namespace] = {}
+    return {k: (i, copies.setdefault(id(space), space.copy())) for k, (i, space) in spaces.items()}
 
 
 class Namespace:
