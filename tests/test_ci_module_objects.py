@@ -197,3 +197,15 @@ def test_a_namespace_read_while_the_module_loads_is_bound_where_it_was_imported(
     namespace = {}
     exec(text, namespace)
     assert namespace["DOUBLE"] == "--"
+
+
+def test_a_module_level_statement_that_fills_a_carried_name_brings_the_members_it_reads(tmp_path):
+    text = _context(tmp_path, {
+        "util.py": "SEP = '-'\nDOT = '.'\n",
+        "core.py": "from . import util\n\nMARKS = []\nMARKS.append(util.SEP)\nMARKS.append(util.DOT)\n\n\n"
+                   "def f(x):\n    return x in MARKS\n",
+    })
+    assert "util = types.SimpleNamespace(DOT=DOT, SEP=SEP)" in text
+    namespace = {}
+    exec(text, namespace)
+    assert namespace["MARKS"] == ["-", "."]

@@ -263,6 +263,8 @@ class ContextBuilder:
                     saved = self._save()
                     try:
                         self._add_statement(mod, i)
+                        while self._fill_namespaces():  # what it reads from module objects comes with it
+                            pass
                         changed = True
                     except Drop:
                         self._restore(saved)
@@ -369,15 +371,13 @@ class ContextBuilder:
             self.need(self.module, name)
         while self._fill_namespaces():
             pass
-        for _ in range(3):  # statements carried for their effects may read module objects, and the reverse
-            for name in list(self.order):
+        seen: set[str] = set()
+        while [m for m in self.order if m not in seen]:  # a module's effects may carry names of another module
+            for name in [m for m in self.order if m not in seen]:
+                seen.add(name)
                 mod = self.project.module(name)
                 if mod is not None:
                     self._effects(mod)
-            if not self._fill_namespaces():
-                break
-            while self._fill_namespaces():
-                pass
         if self.module.name not in self.order:
             self.order.append(self.module.name)
         shadowed = sorted(self.builtin_reads & set(self.bound))
