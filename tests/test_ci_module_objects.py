@@ -7,16 +7,12 @@ the context builder's rules one by one."""
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from mining_support import PROJECTS, mine_project
+from mining_support import PROJECTS, assert_plain_interpreter_verdicts, assert_sandbox_verdicts, mine_project
 
 from sftset.ci_mining.context import ContextBuilder, Drop, ProjectSource, attribute_paths
-from sftset.evaluation import sample_job
-from sftset.sandbox import Executor
 
 WRONG = {  # a body of the right shape that gives a wrong answer
     "slug": "    return title.lower().replace(' ', text.SEPARATOR)\n",
@@ -75,26 +71,11 @@ def test_uses_that_are_not_plain_reads_and_inner_imports_stay_dropped(mined):
 
 
 def test_rendered_checks_pass_the_reference_and_fail_wrong_bodies_in_the_sandbox(mined):
-    problems = mined["problems"]
-    jobs = [sample_job(problems[name], problems[name].canonical_solution, (name, "right")) for name in WRONG]
-    jobs += [sample_job(problems[name], body, (name, "wrong")) for name, body in WRONG.items()]
-    with Executor(workers=2) as ex:
-        verdicts = {v.key: v for v in ex.run(jobs)}
-    assert len(verdicts) == 2 * len(WRONG)
-    for (name, kind), v in verdicts.items():
-        assert v.passed == (kind == "right"), (name, kind, v.status, v.detail)
+    assert_sandbox_verdicts(mined["problems"], WRONG)
 
 
 def test_humaneval_format_runs_in_a_plain_interpreter(mined, tmp_path):
-    for name in WRONG:
-        p = mined["problems"][name]
-        for kind, completion in (("right", p.canonical_solution), ("wrong", WRONG[name])):
-            program = p.prompt + completion + "\n" + p.test + "\n" + f"check({p.entry_point})\n"
-            path = tmp_path / f"{name}_{kind}.py"
-            path.write_text(program)
-            proc = subprocess.run([sys.executable, "-I", "-S", str(path)], capture_output=True, text=True,
-                                  timeout=30, cwd=tmp_path)
-            assert (proc.returncode == 0) == (kind == "right"), (name, kind, proc.stderr[-500:])
+    assert_plain_interpreter_verdicts(mined["problems"], WRONG, tmp_path)
 
 
 # ---- the rules, one by one (no mining) -----------------------------------------------------------
