@@ -190,3 +190,16 @@ def test_a_module_level_statement_that_fills_a_carried_name_brings_the_members_i
     namespace = {}
     exec(text, namespace)
     assert namespace["MARKS"] == ["-", "."]
+
+
+def test_a_shared_namespace_read_while_one_module_loads_is_bound_once_before_that(tmp_path):
+    text = _context(tmp_path, {
+        "util.py": "SEP = '-'\nDOT = '.'\n",
+        "helper.py": "import pkg.util as u\n\nPREFIX = u.SEP * 2\n\n\ndef h(x):\n    return PREFIX + x\n",
+        "core.py": "import pkg.util as u\nfrom .helper import h\n\n\ndef f(x):\n    return h(x) + u.DOT\n",
+    })
+    assert text.count("u = types.SimpleNamespace(DOT=DOT, SEP=SEP)") == 1
+    assert text.index("u = types.SimpleNamespace") < text.index("PREFIX = u.SEP * 2")
+    namespace = {}
+    exec(text + "\nresult = h('a') + u.DOT\n", namespace)
+    assert namespace["result"] == "--a."

@@ -317,7 +317,8 @@ class ContextBuilder:
         return grew
 
     def _member(self, mod: ModuleSource, space: Namespace, path: list[str], shown: str) -> bool:
-        for k, attr in enumerate(path):
+        root = space
+        for attr in path:
             shown += "." + attr
             if attr.startswith("__") and attr.endswith("__"):
                 raise Drop("uses a project module as an object", f"reads {shown}")
@@ -349,7 +350,7 @@ class ContextBuilder:
             if attr == self.entry_point:
                 raise Drop("name clash with the function", attr)
             space.members[attr] = None
-            self.deps.add((mod.name, source.name))
+            root.sources.add(source.name)
             if source.name not in self.order and source.name not in before:
                 self.order.append(source.name)
             return True
@@ -388,10 +389,14 @@ class ContextBuilder:
                 raise Drop("name clash between modules", "types is carried and would bind the namespaces' module")
             if "import types" not in self.imports:
                 self.imports.append("import types")
-        early, late = self._namespace_texts()
+        # Modules a carried name came from go first (their statements run at import time); a module that imports
+        # a module object goes after the modules that define its members.
+        loading = self._read_while_loading()
+        deps = self.deps | {(where, source) for (where, name), (_, space) in self.namespaces.items()
+                            if name in loading for source in space.sources}
+        order = dependency_order([m for m in self.order if m != self.module.name], deps) + [self.module.name]
+        early, late = self._namespace_texts(order, loading)
         ctx = Context(future=list(self.future), imports=list(self.imports))
-        # Modules a carried name came from go first (their statements run at import time).
-        order = dependency_order([m for m in self.order if m != self.module.name], self.deps) + [self.module.name]
         # Names only used in annotations were left out for such modules: they must stay unevaluated.
         lazy = "from __future__ import annotations"
         if lazy not in ctx.future and any(getattr(self.project.module(m), "future_annotations", False) for m in order):
@@ -418,28 +423,34 @@ class ContextBuilder:
         ctx.blocks.extend(late)
         return ctx
 
-    def _namespace_texts(self) -> tuple[dict[str, dict[int, list[str]]], list[str]]:
+    def _read_while_loading(self) -> dict[str, list[tuple[str, int]]]:
+        """Namespace name -> (module, import index) of the modules whose carried code reads it while the module
+        loads (a default value, a decorator, a module-level statement)."""
+        from .stubs import import_time_loads  # stubs.py imports this module
+        loading: dict[str, list[tuple[str, int]]] = {}
+        for (where, name), (i, _) in sorted(self.namespaces.items()):
+            mod = self.project.module(where)
+            if any(name in import_time_loads(mod.stmts[j]) for j in self.stmts.get(where, ())):
+                loading.setdefault(name, []).append((where, i))
+        return loading
+
+    def _namespace_texts(self, order: list[str], loading: dict[str, list[tuple[str, int]]]
+                         ) -> tuple[dict[str, dict[int, list[str]]], list[str]]:
         """(module -> import statement's index -> namespace lines, namespace lines for the end of the context).
         A namespace goes at the end, once every member is defined, unless carried code reads it while its
-        module loads (a default value, a decorator, a module-level statement): then where it was imported."""
-        from .stubs import import_time_loads  # stubs.py imports this module
+        module loads: then where the first module that does so (in `order`) imports it."""
         early: dict[str, dict[int, list[str]]] = {}
         late: list[str] = []
-        users: dict[str, list[tuple[str, int]]] = {}
-        for (where, name), (i, _) in sorted(self.namespaces.items()):
-            users.setdefault(name, []).append((where, i))
-        for name, places in users.items():
-            space = self.namespaces[(places[0][0], name)][1]
-            loading = [where for where, _ in places
-                       if any(name in import_time_loads(self.project.module(where).stmts[j])
-                              for j in self.stmts.get(where, ()))]
-            if not loading:
+        rendered: set[str] = set()
+        for (where, name), (_, space) in sorted(self.namespaces.items()):
+            if name in rendered:
+                continue  # one namespace, shared by the modules that import it
+            rendered.add(name)
+            if name not in loading:
                 late.append(space.render(name))
-            elif len(places) > 1:
-                raise Drop("uses a project module as an object",
-                           f"{name} is read while {loading[0]} loads, and imported by {len(places)} modules")
             else:
-                early.setdefault(places[0][0], {})[places[0][1]] = [space.render(name)]
+                first, i = min(loading[name], key=lambda place: order.index(place[0]))
+                early.setdefault(first, {})[i] = [space.render(name)]
         return early, late
 
 
@@ -456,10 +467,12 @@ class Namespace:
     def __init__(self, module: str):
         self.module = module
         self.members: dict[str, Namespace | None] = {}
+        self.sources: set[str] = set()  # the modules whose carried statements define the members (on the root)
 
     def copy(self) -> Namespace:
         other = Namespace(self.module)
         other.members = {k: v.copy() if isinstance(v, Namespace) else v for k, v in self.members.items()}
+        other.sources = set(self.sources)
         return other
 
     def expression(self, indent: str = "") -> str:
