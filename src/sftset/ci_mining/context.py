@@ -130,7 +130,7 @@ class ContextBuilder:
         self._done: set[tuple[str, str]] = set()
         # project modules used as objects: (module, bound name) -> (import statement's index, the namespace)
         self.namespaces: dict[tuple[str, str], tuple[int, Namespace]] = {}
-        self.deps: set[tuple[str, str]] = set()  # (module, module whose carried names it uses at import time)
+        self.deps: set[tuple[str, str]] = set()  # (module, project module it imports a carried name from)
         self.builtin_reads: set[str] = set()  # names read as builtins: no carried name may shadow them
         self.scan = list(scan) if scan is not None else [target]  # what of the module reads its module objects
 
@@ -392,9 +392,12 @@ class ContextBuilder:
         # Modules a carried name came from go first (their statements run at import time); a module that imports
         # a module object goes after the modules that define its members.
         loading = self._read_while_loading()
-        deps = self.deps | {(where, source) for (where, name), (_, space) in self.namespaces.items()
-                            if name in loading for source in space.sources}
-        order = dependency_order([m for m in self.order if m != self.module.name], deps) + [self.module.name]
+        order = [m for m in self.order if m != self.module.name]
+        if loading:
+            order = dependency_order(order, self.deps | {(where, source) for (where, name), (_, space)
+                                                          in self.namespaces.items()
+                                                          if name in loading for source in space.sources})
+        order.append(self.module.name)
         early, late = self._namespace_texts(order, loading)
         ctx = Context(future=list(self.future), imports=list(self.imports))
         # Names only used in annotations were left out for such modules: they must stay unevaluated.
