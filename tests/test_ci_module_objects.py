@@ -203,3 +203,18 @@ def test_a_shared_namespace_read_while_one_module_loads_is_bound_once_before_tha
     namespace = {}
     exec(text + "\nresult = h('a') + u.DOT\n", namespace)
     assert namespace["result"] == "--a."
+
+
+def test_stubs_keep_what_their_signatures_read_and_rebind_a_namespace_once():
+    from sftset.ci_mining.stubs import stub_helpers
+    long_body = "".join(f"    x = x + {k}\n" for k in range(45))
+    context = ("import types\n\nUNSET = object()\n\n\n"
+               f"def get(x, default=UNSET):\n    \"\"\"Doc.\"\"\"\n{long_body}    return x\n\n\n"
+               "# the parts of pkg.util used here\nutil = types.SimpleNamespace(get=get)\n")
+    text, hidden, names = stub_helpers(context, 120, 6000, needs={"util"})
+    assert names == ["get"]
+    assert "UNSET = object()" in text and "UNSET = object()" not in hidden  # the stub's default reads it
+    assert hidden.count("util = types.SimpleNamespace(get=get)") == 1
+    namespace = {}
+    exec(text + "\n" + hidden, namespace)
+    assert namespace["util"].get(0) == sum(range(45))
