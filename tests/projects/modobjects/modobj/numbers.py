@@ -1,4 +1,7 @@
 """Number helpers."""
+from __future__ import annotations
+
+import typing as t
 
 BASE = 10
 
@@ -13,7 +16,7 @@ def digits(n):
             return out[::-1]
 
 
-def roman(n):
+def roman(n: t.SupportsIndex) -> str:
     """The Roman numeral of 1 <= n < 4000."""
     if not 0 < n < 4000:
         raise ValueError("out of range")
