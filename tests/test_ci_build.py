@@ -100,7 +100,7 @@ def test_drops_with_reasons(tmp_path):
                 return helper(x)
 
             def module_object(x):
-                return bmod.helper(x)
+                return getattr(bmod, "helper")(x)
 
             def writes(x):
                 global COUNT

@@ -154,7 +154,8 @@ def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: 
         cls = class_of(module, owner, node)
         class_text, class_needs = class_part(module, cls, node, project)
         tests, context = _context_for_values(tests, (needs | class_needs) - {owner},
-                                             lambda: ContextBuilder(project, module, node, owner, owner_class=owner),
+                                             lambda: ContextBuilder(project, module, node, owner, owner_class=owner,
+                                                                    scan=[cls]),
                                              set(carried) | {owner}, named_types)  # the class text defines owner
         context = (context + "\n\n" if context.strip() else "") + class_text
     else:

@@ -29,6 +29,8 @@ import ast
 import re
 from dataclasses import replace
 
+from .context import is_namespace_binding
+
 LONG_HELPER_LINES = 40
 
 
@@ -109,6 +111,8 @@ def _moved_constants(tree: ast.Module, chosen: set[str], needs: set[str]) -> set
         visible_needs = set(needs)
         for i in kept:
             visible_needs |= _all_loads(tree.body[i])
+        for i in stubbed:  # a stub's signature keeps its defaults and decorators (`def get(o, default=UNSET)`)
+            visible_needs |= import_time_loads(tree.body[i])
         for i in sorted(movable):
             if _bound(tree.body[i]) & visible_needs:
                 movable.discard(i)
@@ -134,7 +138,8 @@ def stub_helpers(context: str, max_lines: int, max_chars: int, needs: set[str] |
     lines = context.splitlines(keepends=True)
     at_import = set()
     for stmt in tree.body:
-        at_import |= import_time_loads(stmt)
+        if not is_namespace_binding(stmt):  # run again in the hidden part, after the real definitions
+            at_import |= import_time_loads(stmt)
     names = [s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     stubs = {}
     for stmt in tree.body:
@@ -161,6 +166,9 @@ def stub_helpers(context: str, max_lines: int, max_chars: int, needs: set[str] |
     if not chosen or not _fits(text, max_lines, max_chars):
         return None
     hidden_stmts = sorted([stubs[n][0] for n in chosen] + [tree.body[i] for i in moved], key=lambda s: s.lineno)
+    # a module object's namespace that holds a stub is bound again once the real definitions are in
+    hidden_stmts += [s for s in tree.body if is_namespace_binding(s) and _all_loads(s) & chosen
+                     and s not in hidden_stmts]
     hidden = "\n\n".join("".join(lines[_start(s) - 1:s.end_lineno]).rstrip("\n") + "\n" for s in hidden_stmts)
     return text, hidden, sorted(chosen, key=lambda n: stubs[n][0].lineno)
 

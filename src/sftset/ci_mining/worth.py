@@ -21,6 +21,7 @@ import builtins
 from dataclasses import dataclass
 
 from ..dataset.quality import generated_marker
+from .context import MemberNames, namespace_names
 
 _BUILTINS = set(dir(builtins))
 # Expressions that compute something: a body with one of these is more than a pass-through.
@@ -84,6 +85,9 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
     fn = _function(tree, entry_point)
     if fn is None:
         return None
+    spaces = namespace_names(context)
+    if spaces:  # `utils.slugify(x)` through a module object's namespace is a call of the helper slugify
+        fn = MemberNames(spaces).visit(fn)
     body = fn.body[1:] if _docstring(fn) is not None else fn.body
     body = [s for s in body if not isinstance(s, ast.Pass)]
     functions, tables, _ = context_names(context)

@@ -14,6 +14,7 @@ call raises again at once.
 """
 from __future__ import annotations
 
+import __future__
 import builtins
 
 from ..values import read_value
@@ -174,7 +175,10 @@ def _compile_check(name: str, check: dict) -> tuple:
                 prompt_code = compile(check["prompt"] + "\n    pass\n", "<prompt>", "exec", dont_inherit=True)
             except SyntaxError:
                 prompt_code = None
-    entry = (prompt_code, compile(check.get("test", ""), "<check>", "exec", dont_inherit=True))
+    # In HumanEval's harness the test is in the prompt's file, under its `from __future__ import annotations`
+    # (a hidden helper's annotations stay unevaluated there): compile it the same way.
+    lazy = prompt_code.co_flags & _LAZY_ANNOTATIONS if prompt_code is not None else 0
+    entry = (prompt_code, compile(check.get("test", ""), "<check>", "exec", flags=lazy, dont_inherit=True))
     if len(_compiled) > 256:
         _compiled.clear()
     if name:
@@ -182,6 +186,7 @@ def _compile_check(name: str, check: dict) -> tuple:
     return entry
 
 
+_LAZY_ANNOTATIONS = __future__.annotations.compiler_flag
 _compiled: dict[str, tuple] = {}  # check file name -> (prompt code, test code), for repeated samples
 
 

@@ -1,0 +1,1 @@
+"""Text and number helpers reached through their modules."""

@@ -1,0 +1,2 @@
+"""Formatting helpers."""
+from . import units
