@@ -157,7 +157,9 @@ def test_record_checks_method_cases():
             "entry_point": "C", "canonical_solution": "        return 1\n"}
     ok = {"method": "f", "init_args": "(1,)", "args": "()", "expected": "1"}
     Problem.from_dict({**base, "tests": [ok]})
+    Problem.from_dict({**base, "tests": [{**ok, "init_args": "None"}]})  # called on the class
     for bad, field in [({"init_args": "[1]"}, "init_args"), ({"method": "not a name"}, "method"),
+                       ({"init_args": "None", "init_kwargs": "{}"}, "init_args"),
                        ({"init_kwargs": "{1: 2}"}, "init_kwargs")]:
         with pytest.raises(RecordError) as err:
             Problem.from_dict({**base, "tests": [{**ok, **bad}]})
@@ -341,6 +343,24 @@ def test_prompt_shows_what_the_method_uses(tmp_path):
 def test_dunders_shown_when_an_operator_reaches_the_instance(tmp_path):
     c = _method_candidate(tmp_path, "Word.longer")
     assert "def __len__(self)" in c.prompt and "def size" not in c.prompt
+
+
+def test_a_class_method_that_uses_its_class_is_called_on_the_class(mined, tmp_path):
+    from sftset.evaluation import sample_job
+    from sftset.sandbox import Executor
+
+    p = mined["problems"]["parse_cents"]
+    assert p.entry_point == "Money" and p.meta["kind"] == "classmethod"
+    assert all(t["method"] == "parse_cents" and t["init_args"] == "None" for t in p.tests)
+    assert "    places = 2\n" in p.prompt and p.prompt.rstrip().endswith('"""')
+    assert "    @classmethod\n    def parse_cents(cls, text):" in p.prompt
+    row = humaneval_row(p)
+    assert _humaneval(row, row["canonical_solution"], tmp_path) == 0
+    assert _humaneval(row, "        return 0\n", tmp_path) != 0
+    with Executor(workers=2) as ex:
+        verdicts = {v.key: v for v in ex.run([sample_job(p, p.canonical_solution, "right"),
+                                                sample_job(p, "        return 0\n", "wrong")])}
+    assert verdicts["right"].passed and not verdicts["wrong"].passed, verdicts
 
 
 def test_objects_of_another_module_as_arguments(mined, tmp_path):

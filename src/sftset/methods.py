@@ -3,7 +3,8 @@
 A method problem's record names its class as `entry_point` (what HumanEval's harness passes to
 `check`) and every test case carries `method` (the method's name), `init_args` and, when not
 empty, `init_kwargs` (the constructor call that rebuilds a fresh instance). A case means
-`Cls(*init_args, **init_kwargs).method(*args, **kwargs)`.
+`Cls(*init_args, **init_kwargs).method(*args, **kwargs)`; `init_args` "None" means the method is called on
+the class itself, `Cls.method(*args, **kwargs)` (a class or static method that needs its class).
 
 One call does all of it, so that it also works where the check runs outside the sample's process
 (sftset.sandbox forwards only calls of the entry point and only values come back, never an
@@ -30,7 +31,8 @@ def _sftset_method_caller(candidate, name):
         return candidate
 
     def call(init_args, init_kwargs, *args, **kwargs):
-        return getattr(candidate(*init_args, **init_kwargs), name)(*args, **kwargs)
+        owner = candidate if init_args is None else candidate(*init_args, **init_kwargs)
+        return getattr(owner, name)(*args, **kwargs)
 
     return call
 '''
@@ -39,7 +41,8 @@ def _sftset_method_caller(candidate, name):
 def adapter_source(class_name: str, method: str) -> str:
     """The module-level function the sandbox calls for a method problem."""
     return (f"\n\ndef {ADAPTER}(_sftset_init, _sftset_init_kw, /, *args, **kwargs):\n"
-            f"    return {class_name}(*_sftset_init, **_sftset_init_kw).{method}(*args, **kwargs)\n")
+            f"    owner = {class_name} if _sftset_init is None else {class_name}(*_sftset_init, **_sftset_init_kw)\n"
+            f"    return owner.{method}(*args, **kwargs)\n")
 
 
 def method_of(tests: list[dict[str, Any]]) -> str | None:

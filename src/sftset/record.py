@@ -153,8 +153,9 @@ def _validate_case(kind: str, case: Any, where: str) -> None:
     if "method" in case or "init_args" in case or "init_kwargs" in case:  # Cls(*init_args, **init_kwargs).method(...)
         if not isinstance(case.get("method"), str) or not _IDENT_RE.match(case["method"]):
             raise RecordError(f"{where}.method", "must be the name of the method the case calls")
-        if not isinstance(_literal(case.get("init_args", "()"), f"{where}.init_args"), tuple):
-            raise RecordError(f"{where}.init_args", "must be the repr of a tuple")
+        init_args = _literal(case.get("init_args", "()"), f"{where}.init_args")
+        if not (isinstance(init_args, tuple) or init_args is None and "init_kwargs" not in case):
+            raise RecordError(f"{where}.init_args", "must be the repr of a tuple, or None (called on the class)")
         init_kwargs = _literal(case.get("init_kwargs", "{}"), f"{where}.init_kwargs")
         if not isinstance(init_kwargs, dict) or not all(isinstance(k, str) for k in init_kwargs):
             raise RecordError(f"{where}.init_kwargs", "must be the repr of a dict with string keys")

@@ -127,13 +127,30 @@ def build_candidates(trace: dict, target: Target) -> BuildResult:
 
 
 def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: dict | None = None,
-              named_types: dict | None = None) -> Candidate:
+              named_types: dict | None = None, on_class: bool = False) -> Candidate:
     """test_functions: the trace's functions of the project's tests that values name (test_functions.py);
-    named_types: the module of each project type that values name ({head: module}, the trace's)."""
+    named_types: the module of each project type that values name ({head: module}, the trace's).
+    on_class: a class or static method that needs its class, as a method problem called on the class
+    (tried when the function alone is dropped for "needs its class")."""
+    kind = fn.get("kind", "function")
+    if not on_class and kind in ("classmethod", "staticmethod"):
+        try:
+            return _build_one(fn, project, target, test_functions, named_types, False)
+        except Drop as drop:
+            if drop.reason != "needs its class" or "." not in fn.get("qualname", ""):
+                raise
+        on_class = True
+    return _build_one(fn, project, target, test_functions, named_types, on_class)
+
+
+def _build_one(fn: dict, project: ProjectSource, target: Target, test_functions: dict | None,
+               named_types: dict | None, on_class: bool) -> Candidate:
     kind = fn.get("kind", "function")
     records = fn.get("records", [])
     if kind == "method":  # each call as the adapter's: (constructor args, constructor kwargs, *args)
         records = [{**r, "a": combined_args(r["c"], r["ck"], r["a"])} for r in records if "c" in r]
+    elif on_class:  # called on the class itself: no constructor call
+        records = [{**r, "a": combined_args("None", "{}", r["a"])} for r in records]
     try:
         tests, unknown = select_tests(records)
     except Drop as drop:
@@ -145,11 +162,11 @@ def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: 
         raise Drop("source not found", fn["module"])
     node, owner = find_function(module, fn["qualname"], fn.get("lineno"))
     entry_point = node.name
-    _check_function(node, kind, module)
+    _check_function(node, kind, module, on_class)
     check_inner_imports(node, module, project)
     needs = _function_needs(node, module, kind)
     method = None
-    if kind == "method":  # the class is the entry point; the prompt shows the parts of it the method needs
+    if kind == "method" or on_class:  # the class is the entry point; the prompt shows the parts of it the method needs
         method, entry_point = node.name, owner
         cls = class_of(module, owner, node)
         class_text, class_needs = class_part(module, cls, node, project)
@@ -162,8 +179,9 @@ def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: 
         tests, context = _context_for_values(tests, needs, lambda: ContextBuilder(project, module, node, entry_point,
                                                                                  owner_class=owner), set(carried),
                                              named_types)
-    header, docstring, body = split_function(module, node, kind)
-    prompt = (context + ("" if kind == "method" else "\n\n") if context.strip() else "") + header + docstring
+    shape = "method" if on_class else kind  # a method problem's function stays in its class
+    header, docstring, body = split_function(module, node, shape)
+    prompt = (context + ("" if shape == "method" else "\n\n") if context.strip() else "") + header + docstring
     # MAX_PROMPT_CHARS is checked by the miner's screen, once helpers may have become stubs (stubs.py)
     flags = [] if docstring else ["no_docstring"]
     checker = "exact"
@@ -315,7 +333,7 @@ def _decorator_name(d: ast.expr) -> str:
         return "?"
 
 
-def _check_function(node, kind: str, module: ModuleSource) -> None:
+def _check_function(node, kind: str, module: ModuleSource, on_class: bool = False) -> None:
     if isinstance(node, ast.AsyncFunctionDef):
         raise Drop("coroutine")
     for d in node.decorator_list:
@@ -327,13 +345,13 @@ def _check_function(node, kind: str, module: ModuleSource) -> None:
     for sub in ast.walk(node):
         if isinstance(sub, (ast.Yield, ast.YieldFrom, ast.Await)):
             raise Drop("generator")
-        if isinstance(sub, ast.Name) and sub.id in ("super", "__class__") and kind != "method":
+        if isinstance(sub, ast.Name) and sub.id in ("super", "__class__") and kind != "method" and not on_class:
             raise Drop("needs its class", "uses super()")
     first = node.body[0]
     if first.lineno == node.lineno or (len(node.body) > 1 and node.body[1].lineno == first.end_lineno
                                        and _docstring(node) is not None):
         raise Drop("unusual layout", "body on the def or docstring line")
-    if kind == "classmethod":
+    if kind == "classmethod" and not on_class:
         cls_name = (node.args.posonlyargs + node.args.args)[0].arg
         if any(isinstance(s, ast.Name) and s.id == cls_name for s in ast.walk(node)):
             raise Drop("needs its class", f"uses {cls_name}")

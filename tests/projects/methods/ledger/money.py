@@ -46,6 +46,14 @@ class Money:
                 out.append(base)
         return out
 
+    @classmethod
+    def parse_cents(cls, text):
+        """The number of cents in a text like '12.34' (with this class's number of decimal places); a
+        missing fraction counts as zero, extra digits are cut off."""
+        whole, _, frac = text.partition(".")
+        frac = (frac + "0" * cls.places)[:cls.places]
+        return int(whole) * 10 ** cls.places + int(frac)
+
     def unrelated(self):
         """Not used by the methods above: the prompt leaves it out."""
         return "nothing to see " * 3

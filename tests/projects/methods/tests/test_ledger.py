@@ -123,3 +123,8 @@ def test_shares(cents, weights, out):
     from ledger.invoice import shares
 
     assert [m.cents for m in shares(Money(cents, "EUR"), weights)] == out
+
+
+@pytest.mark.parametrize("text, cents", [("12.34", 1234), ("7", 700), ("0.5", 50), ("3.999", 399), ("100.01", 10001)])
+def test_parse_cents(text, cents):
+    assert Money.parse_cents(text) == cents
