@@ -3,7 +3,8 @@
 Kept: module-level functions, static methods, class methods that never use `cls`, and
 instance methods whose calls replay from a fresh instance (sftset.methods, classes.py),
 whose recorded arguments and results are values that read back the same (sftset.values:
-literals, dates, values of named types), with at least MIN_TESTS distinct calls; the
+literals, dates, values of named types), with at least MIN_TESTS distinct calls, or at least
+MIN_RECORDED when validation's generated tests bring the kept tests to MIN_TESTS (Candidate.few_calls); the
 project's types and functions that values name are carried into the context. The prompt is the context
 the body needs (see context.py), then the signature and the docstring, HumanEval
 style; the reference solution is the rest of the original body. Functions without a
@@ -32,6 +33,9 @@ from .scope import annotation_names, table_globals
 from .test_functions import carry
 
 MIN_TESTS = 3
+# Recorded calls a function needs to go on to validation: below MIN_TESTS, the generated tests must make
+# up the rest (validate.py keeps it only with MIN_TESTS distinct tests, the recorded ones among them).
+MIN_RECORDED = 2
 MAX_TESTS = 20
 MAX_RAISES = 8  # recorded tests that expect an exception, at most
 PUBLIC_TESTS = 3
@@ -56,6 +60,9 @@ class Candidate:
     unknown_raises: bool = False  # a recorded exception whose name the tracer could not see
     hidden: str = ""  # real definitions of helpers the prompt shows as stubs (stubs.py), run after the function
     method: str | None = None  # an instance method of the class `entry_point` (sftset.methods)
+    # (reason, detail) when fewer than MIN_TESTS recorded calls are usable: the drop validation gives it
+    # unless generated tests bring the kept tests to MIN_TESTS
+    few_calls: tuple[str, str] | None = None
 
     @property
     def program(self) -> str:
@@ -128,12 +135,18 @@ def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: 
     records = fn.get("records", [])
     if kind == "method":  # each call as the adapter's: (constructor args, constructor kwargs, *args)
         records = [{**r, "a": combined_args(r["c"], r["ck"], r["a"])} for r in records if "c" in r]
+    types = fn.get("nonliteral_types")
+    saw = f"; saw {', '.join(types)}" if types else ""
     try:
-        tests, unknown = select_tests(records)
+        tests, unknown = select_tests(records, MIN_RECORDED)
     except Drop as drop:
-        types = fn.get("nonliteral_types")
-        raise Drop(_why_too_few(fn), drop.detail + (f"; saw {', '.join(types)}" if types else "")) from None
-    tests, hidden, carried = carry(tests, test_functions or {}, target.root, MIN_TESTS)
+        raise Drop(_why_too_few(fn), drop.detail + saw) from None
+    few_calls = None
+    if len(tests) < MIN_TESTS:  # the drop it gets unless validation's generated tests make up the rest
+        few_calls = (_why_too_few(fn), f"{len(tests)} of {len(records)} recorded calls are literal{saw}")
+    # below MIN_TESTS recorded calls, none may be lost on the way
+    floor = min(MIN_TESTS, len(tests))
+    tests, hidden, carried = carry(tests, test_functions or {}, target.root, floor)
     module = project.module(fn["module"])
     if module is None:
         raise Drop("source not found", fn["module"])
@@ -149,11 +162,11 @@ def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: 
         class_text, class_needs = class_part(module, cls, node, project)
         tests, context = _context_for_values(tests, (needs | class_needs) - {owner},
                                              lambda: ContextBuilder(project, module, node, owner, owner_class=owner),
-                                             set(carried))
+                                             set(carried), floor)
         context = (context + "\n\n" if context.strip() else "") + class_text
     else:
         tests, context = _context_for_values(tests, needs, lambda: ContextBuilder(project, module, node, entry_point,
-                                                                                 owner_class=owner), set(carried))
+                                                                                 owner_class=owner), set(carried), floor)
     header, docstring, body = split_function(module, node, kind)
     prompt = (context + ("" if kind == "method" else "\n\n") if context.strip() else "") + header + docstring
     # MAX_PROMPT_CHARS is checked by the miner's screen, once helpers may have become stubs (stubs.py)
@@ -177,12 +190,12 @@ def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: 
         meta.update(test_functions=carried, hidden_context=hidden)
     task_id = task_id_of(target.name, f"{fn['module']}.{fn['qualname']}")
     return Candidate(task_id, entry_point, prompt, body, tests, context, checker, flags, provenance, meta, unknown,
-                     hidden=hidden, method=method)
+                     hidden=hidden, method=method, few_calls=few_calls)
 
 
 # ---- tests from records ------------------------------------------------------------------------
-def select_tests(records: list[dict]) -> tuple[list[dict], bool]:
-    """The pool of usable recorded calls, varied outcomes first; raises Drop below MIN_TESTS.
+def select_tests(records: list[dict], floor: int = MIN_TESTS) -> tuple[list[dict], bool]:
+    """The pool of usable recorded calls, varied outcomes first; raises Drop below `floor` of them.
 
     All of them go to validation, which keeps the (at most MAX_TESTS) that tell the
     reference from its mutants best.
@@ -198,7 +211,7 @@ def select_tests(records: list[dict]) -> tuple[list[dict], bool]:
         else:
             outcome = ("raises", r.get("x"))
         usable.append((r, outcome))
-    if len(usable) < MIN_TESTS:
+    if len(usable) < floor:
         raise Drop("fewer than 3 usable calls", f"{len(usable)} of {len(records)} recorded calls are literal")
     first, rest, seen = [], [], set()
     for r, outcome in usable:
@@ -237,8 +250,8 @@ def _why_too_few(fn: dict) -> str:
     return "fewer than 3 distinct calls"
 
 
-def _context_for_values(tests: list[dict], needs: set[str], builder, hidden_names: frozenset | set = frozenset()
-                        ) -> tuple[list[dict], str]:
+def _context_for_values(tests: list[dict], needs: set[str], builder, hidden_names: frozenset | set = frozenset(),
+                        floor: int = MIN_TESTS) -> tuple[list[dict], str]:
     """(tests, context text): the context also defines the project's types and functions that test
     values name (`Color` of `Color.RED`); tests naming one it cannot carry are left out. hidden_names:
     names the hidden block defines (test functions), not the context."""
@@ -251,7 +264,7 @@ def _context_for_values(tests: list[dict], needs: set[str], builder, hidden_name
             raise
     kept = [t for t, h in zip(tests, heads) if not h]
     context = builder().build(needs).text()
-    if len(kept) < MIN_TESTS:
+    if len(kept) < floor:
         raise Drop("values the prompt cannot define", f"{len(tests) - len(kept)} of {len(tests)} calls name "
                                                          f"{', '.join(sorted(extra))[:100]}")
     return kept, context
