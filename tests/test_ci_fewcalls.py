@@ -36,7 +36,7 @@ def test_two_calls_mined_with_generated_tests(mined):
 def test_weak_or_single_calls_stay_dropped_with_their_reason(mined):
     dropped = {d["function"].rsplit(".", 1)[1]: d for d in mined["report"]["dropped"]}
     assert dropped["bucket"]["reason"] == "fewer than 3 distinct calls"
-    assert "with generated tests:" in dropped["bucket"]["detail"], dropped["bucket"]  # where they fell short
+    assert "; then " in dropped["bucket"]["detail"], dropped["bucket"]  # what the generated tests fell short of
     assert dropped["checksum"]["reason"] == "fewer than 3 distinct calls"
     assert dropped["checksum"]["detail"].endswith("1 of 1 recorded calls are literal")  # below the floor
 

@@ -39,14 +39,18 @@ ONE_CALL = "trivial body: one call on the arguments"
     # one method call on an argument, constants whatever they are
     ("s", "return s.lower()", ONE_CALL),
     ("x", "return x.strip()", ONE_CALL),
-    ("s", "return s.split(',', 1)", ONE_CALL),
-    ("s", "return int(s, 16)", ONE_CALL),
+    ("s", "return s.split(',')", ONE_CALL),
+    ("s", "return not s.startswith('#')", ONE_CALL),
     ("p", "return os.path.basename(p)", ONE_CALL),
     ("p", "return p.suffix", "trivial body: attribute of an argument"),
     # near misses: something computed around the call, or an argument computed before it
     ("value", "return not is_number(value) or value < 0", None),
     ("size", "return _to_str(size * 8, ('b',), 1000)", None),
     ("s", "return s.split(',', 1)[0]", None),
+    # counts and indexes given to a builtin or a method are part of the task (issue 13)
+    ("s", "return s.split(',', 1)", None),
+    ("s", "return int(s, 16)", None),
+    ("n", "return random.randint(1, n)", None),
     ("s", "return s.lower() + '!'", None),
     ("s", "return s[-1]", None),
     ("a, b", "return a is b", None),

@@ -81,6 +81,13 @@ class Candidate:
         """Where the function to write is in the program: `name`, or `Class.name` for a method."""
         return f"{self.entry_point}.{self.method}" if self.method else self.entry_point
 
+    def drop_reason(self, reason: str, detail: str = "") -> tuple[str, str]:
+        """(reason, detail) of a drop after build: a function traced with too few calls keeps its
+        "fewer than 3" reason, with what its generated tests (or the screen) found in the detail."""
+        if not self.few_calls:
+            return reason, detail
+        return self.few_calls[0], f"{self.few_calls[1]}; then {reason}" + (f": {detail}" if detail else "")
+
     def body_lines(self) -> tuple[int, int]:
         """First and last line of the reference body inside `program` (1-based)."""
         start = self.prompt.count("\n") + 1

@@ -211,10 +211,7 @@ class _State:
 
     def outcome(self) -> Outcome:
         if not self.alive:
-            reason, detail = self.reason, self.detail
-            if self.c.few_calls:  # too few recorded calls, and the generated tests did not make up for it
-                reason, detail = self.c.few_calls[0], f"{self.c.few_calls[1]}; with generated tests: {reason}" + (
-                    f": {detail}" if detail else "")
+            reason, detail = self.c.drop_reason(self.reason, self.detail)
             return Outcome(self.c, False, reason, detail[:300], None, self.coverage, self.kill_rate,
                            self.machine_calls)
         return Outcome(self.c, True, "", "", self.problem, self.coverage, self.kill_rate, self.machine_calls)

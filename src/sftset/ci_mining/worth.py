@@ -9,9 +9,10 @@ Each rule that fails names itself as the drop reason:
   the prompt shows (`return _HEX_TO_NAME[value.lower()]`);
 - "trivial body: one call on the arguments": one return of a builtin or method call on the
   arguments, with nothing computed around it (`return next(iter(seq))`, `return s.lower()`);
-- one call on the arguments, possibly negated, whose inputs are only argument names and constants
-  (whatever the constants), is named by what it calls: `return not is_x(s)` and
-  `return _helper(b, a, True)` are delegations, `return not s.isspace()` and `return int(s, 16)` one call;
+- one call on the arguments, possibly negated, whose inputs are only argument names and constants, is
+  named by what it calls: `return not is_x(s)` and `return _helper(b, a, 1024)` are delegations (numbers
+  given to a prompt helper too), `return not s.isspace()` one call (but numbers given to a builtin or a
+  method, `return s.split(",", 1)`, are part of the task);
 - "trivial body: attribute of an argument": `return path.suffix`, `return not self.closed`;
 - "docstring copied from a helper": the docstring is that of a function in the prompt;
 - "prompt too long": more context than a trainer wants in front of a function (lines or characters
@@ -124,12 +125,14 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
         return "trivial body: constant"
     if isinstance(single, ast.Attribute):
         return "trivial body: attribute of an argument"
+    if single is not None and _numbers(single) and not (isinstance(single.func, ast.Name)
+                                                         and single.func.id in functions):
+        single = None  # counts and indexes given to a builtin or a method (`split(",", 1)`) stay a task
     if single is not None:
         expr = single  # the call, named below by what it calls
     elif any(isinstance(n, _COMPUTING) for n in ast.walk(expr)):
         return None
-    elif any(isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)
-             for n in ast.walk(expr)):
+    elif _numbers(expr):
         return None  # indexes and counts given by the body (`seq[-1]`, `split(",", 1)[0]`) are part of the task
     calls = [n for n in ast.walk(expr) if isinstance(n, ast.Call)]
     callee = lambda c: c.func.id if isinstance(c.func, ast.Name) else None  # noqa: E731
@@ -148,9 +151,8 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
 
 def _single_call_on_arguments(expr: ast.expr, params: set[str]) -> ast.Call | ast.Attribute | None:
     """The call (or attribute) when `expr` is one call on the arguments, possibly negated: callee a name
-    or a method of an argument, inputs only argument names (or their attributes) and constants, whatever
-    the constants (`return not is_x(s)`, `return _helper(b, a, True)`, `return s.lower()`,
-    `return int(s, 16)`); else None."""
+    or a method of an argument, inputs only argument names (or their attributes) and constants
+    (`return not is_x(s)`, `return _helper(b, a, True)`, `return s.lower()`); else None."""
     while isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
         expr = _unwrap_none_test(expr.operand)
     if isinstance(expr, ast.Attribute):
@@ -168,6 +170,11 @@ def _single_call_on_arguments(expr: ast.expr, params: set[str]) -> ast.Call | as
         return None
     inputs = [a.value if isinstance(a, ast.Starred) else a for a in expr.args] + [k.value for k in expr.keywords]
     return expr if all(_on_argument(a, params) or _constant(a) for a in inputs) else None
+
+
+def _numbers(node: ast.expr) -> bool:
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)
+               for n in ast.walk(node))
 
 
 def _on_argument(node: ast.expr, params: set[str]) -> bool:
