@@ -37,6 +37,9 @@ def test_weak_or_single_calls_stay_dropped_with_their_reason(mined):
     dropped = {d["function"].rsplit(".", 1)[1]: d for d in mined["report"]["dropped"]}
     assert dropped["bucket"]["reason"] == "fewer than 3 distinct calls"
     assert "; then " in dropped["bucket"]["detail"], dropped["bucket"]  # what the generated tests fell short of
+    # dropped by a rule before validation, it keeps its reason too, the rule in the detail
+    assert dropped["tidy"]["reason"] == "fewer than 3 distinct calls"
+    assert "; then trivial body: one call on the arguments" in dropped["tidy"]["detail"]
     assert dropped["checksum"]["reason"] == "fewer than 3 distinct calls"
     assert dropped["checksum"]["detail"].endswith("1 of 1 recorded calls are literal")  # below the floor
 

@@ -84,9 +84,7 @@ class Candidate:
     def drop_reason(self, reason: str, detail: str = "") -> tuple[str, str]:
         """(reason, detail) of a drop after build: a function traced with too few calls keeps its
         "fewer than 3" reason, with what its generated tests (or the screen) found in the detail."""
-        if not self.few_calls:
-            return reason, detail
-        return self.few_calls[0], f"{self.few_calls[1]}; then {reason}" + (f": {detail}" if detail else "")
+        return few_calls_drop(self.few_calls, reason, detail) if self.few_calls else (reason, detail)
 
     def body_lines(self) -> tuple[int, int]:
         """First and last line of the reference body inside `program` (1-based)."""
@@ -148,11 +146,28 @@ def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: 
         tests, unknown = select_tests(records, MIN_RECORDED)
     except Drop as drop:
         raise Drop(_why_too_few(fn), drop.detail + saw) from None
-    few_calls = None
-    if len(tests) < MIN_TESTS:  # the drop it gets unless validation's generated tests make up the rest
-        few_calls = (_why_too_few(fn), f"{len(tests)} of {len(records)} recorded calls are literal{saw}")
-    # below MIN_TESTS recorded calls, none may be lost on the way
-    floor = min(MIN_TESTS, len(tests))
+    if len(tests) >= MIN_TESTS:
+        return _candidate(fn, kind, tests, unknown, project, target, test_functions)
+    # the drop it gets unless validation's generated tests make up the rest
+    few_calls = (_why_too_few(fn), f"{len(tests)} of {len(records)} recorded calls are literal{saw}")
+    try:
+        candidate = _candidate(fn, kind, tests, unknown, project, target, test_functions)
+    except Drop as drop:
+        raise Drop(*few_calls_drop(few_calls, drop.reason, drop.detail)) from None
+    candidate.few_calls = few_calls
+    return candidate
+
+
+def few_calls_drop(few_calls: tuple[str, str], reason: str, detail: str) -> tuple[str, str]:
+    """A function traced with too few calls, dropped by a later rule, keeps its "fewer than 3" reason;
+    the later rule goes in the detail."""
+    return few_calls[0], f"{few_calls[1]}; then {reason}" + (f": {detail}" if detail else "")
+
+
+def _candidate(fn: dict, kind: str, tests: list[dict], unknown: bool, project: ProjectSource, target: Target,
+               test_functions: dict | None) -> Candidate:
+    """The candidate of a function whose recorded tests are chosen (select_tests)."""
+    floor = min(MIN_TESTS, len(tests))  # below MIN_TESTS recorded calls, none may be lost on the way
     tests, hidden, carried = carry(tests, test_functions or {}, target.root, floor)
     module = project.module(fn["module"])
     if module is None:
@@ -197,7 +212,7 @@ def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: 
         meta.update(test_functions=carried, hidden_context=hidden)
     task_id = task_id_of(target.name, f"{fn['module']}.{fn['qualname']}")
     return Candidate(task_id, entry_point, prompt, body, tests, context, checker, flags, provenance, meta, unknown,
-                     hidden=hidden, method=method, few_calls=few_calls)
+                     hidden=hidden, method=method)
 
 
 # ---- tests from records ------------------------------------------------------------------------

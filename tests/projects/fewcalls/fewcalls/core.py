@@ -32,3 +32,8 @@ def checksum(data):
     for i, ch in enumerate(data):
         total = (total + (i + 1) * ord(ch)) % 65536
     return total
+
+
+def tidy(text):
+    """text without the spaces around it."""
+    return text.strip()

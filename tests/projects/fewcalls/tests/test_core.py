@@ -1,4 +1,4 @@
-from fewcalls.core import bucket, checksum, run_lengths
+from fewcalls.core import bucket, checksum, run_lengths, tidy
 
 
 def test_run_lengths():
@@ -13,3 +13,8 @@ def test_bucket():
 
 def test_checksum():
     assert checksum("abc") == 97 + 2 * 98 + 3 * 99
+
+
+def test_tidy():
+    assert tidy("  a ") == "a"
+    assert tidy("b") == "b"
