@@ -43,7 +43,14 @@ ONE_CALL = "trivial body: one call on the arguments"
     ("s", "return not s.startswith('#')", ONE_CALL),
     ("p", "return os.path.basename(p)", ONE_CALL),
     ("p", "return p.suffix", "trivial body: attribute of an argument"),
+    # a guard that returns a constant for an empty argument, then one call
+    ("s", "if not s:\n        return ''\n    return s.lower()", ONE_CALL),
+    ("s", "if s is None:\n        return None\n    return not s.startswith('#')", ONE_CALL),
     # near misses: something computed around the call, or an argument computed before it
+    ("s", "if not s:\n        return ''\n    return s", None),
+    ("s", "if not s:\n        return ''\n    return s[:-1] + '.'", None),
+    ("s, t", "if not t:\n        return s\n    return s.lower()", None),
+    ("xs", "if not xs:\n        return True\n    return any(x > 0 for x in xs)", None),
     ("value", "return not is_number(value) or value < 0", None),
     ("size", "return _to_str(size * 8, ('b',), 1000)", None),
     ("s", "return s.split(',', 1)[0]", None),

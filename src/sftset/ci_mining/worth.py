@@ -14,6 +14,8 @@ Each rule that fails names itself as the drop reason:
   given to a prompt helper too), `return not s.isspace()` one call (but numbers given to a builtin or a
   method, `return s.split(",", 1)`, are part of the task);
 - "trivial body: attribute of an argument": `return path.suffix`, `return not self.closed`;
+- a guard that returns a constant for an empty or None argument (`if not s: return ""`) before one
+  call on the arguments counts the same;
 - "docstring copied from a helper": the docstring is that of a function in the prompt;
 - "prompt too long": more context than a trainer wants in front of a function (lines or characters
   over the limits);
@@ -92,6 +94,13 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
     body = fn.body[1:] if _docstring(fn) is not None else fn.body
     body = [s for s in body if not isinstance(s, ast.Pass)]
     functions, tables, _ = context_names(context)
+    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs, fn.args.vararg,
+                              fn.args.kwarg] if a is not None}
+    # `if not s: return ""` before one call on the arguments: the call is judged as if alone
+    empty_guards = 0
+    while len(body) > 1 and _is_empty_guard(body[0], params):
+        body.pop(0)
+        empty_guards += 1
     # guards (`if not is_valid(x): raise ...`) before the return: a check the prompt's helper makes
     guards = []
     while len(body) > 1 and _is_raise_guard(body[0]):
@@ -107,9 +116,9 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
         if any(isinstance(n, _COMPUTING) for n in ast.walk(expr)):
             return None
         return "trivial body: delegation to a function in the prompt"
-    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs, fn.args.vararg,
-                              fn.args.kwarg] if a is not None}
     single = _single_call_on_arguments(expr, params)  # possibly negated: judged without the `not`
+    if empty_guards and not isinstance(single, ast.Call):
+        return None
     if "." in entry_point:  # a method: its instance's attributes and other methods are in the prompt
         own = (fn.args.posonlyargs + fn.args.args)[0].arg
         target = expr if single is None else single
@@ -193,6 +202,23 @@ def _constant(node: ast.expr) -> bool:
     if isinstance(node, ast.Dict):
         return all(k is not None and _constant(k) for k in node.keys) and all(_constant(v) for v in node.values)
     return False
+
+
+def _is_empty_guard(stmt: ast.stmt, params: set[str]) -> bool:
+    """`if not x: return <constant>` or `if x is None: return <constant>`, x an argument."""
+    if not (isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1
+            and isinstance(stmt.body[0], ast.Return) and (stmt.body[0].value is None
+                                                         or _constant(stmt.body[0].value))):
+        return False
+    test = stmt.test
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        subject = test.operand
+    elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is) \
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+        subject = test.left
+    else:
+        return False
+    return isinstance(subject, ast.Name) and subject.id in params
 
 
 def _is_raise_guard(stmt: ast.stmt) -> bool:
