@@ -67,3 +67,13 @@ def test_select_tests_floor():
     assert [t["args"] for t in tests] == ["(1,)", "(2,)"]
     with pytest.raises(Drop):
         build.select_tests(two[:1], 2)
+
+
+def test_two_calls_of_a_function_that_mutates_its_arguments_stay_dropped():
+    # pydash.pull_at: two calls that left the list alone, the others mutated it; generated inputs
+    # would be the calls the tracer refused
+    fn = {"module": "m", "qualname": "pull_at", "records": [_record("([], 0)", "[]"), _record("([1], 5)", "[1]")],
+          "skipped": {"mutates_args": 3}}
+    with pytest.raises(Drop) as drop:
+        build.build_one(fn, None, None)
+    assert drop.value.reason == "mutates its arguments"

@@ -150,6 +150,9 @@ def build_one(fn: dict, project: ProjectSource, target: Target, test_functions: 
         return _candidate(fn, kind, tests, unknown, project, target, test_functions)
     # the drop it gets unless validation's generated tests make up the rest
     few_calls = (_why_too_few(fn), f"{len(tests)} of {len(records)} recorded calls are literal{saw}")
+    skipped = fn.get("skipped", {})
+    if skipped.get("mutates_args") or skipped.get("mutates_self"):
+        raise Drop(*few_calls)  # generated inputs would be the calls the tracer refused
     try:
         candidate = _candidate(fn, kind, tests, unknown, project, target, test_functions)
     except Drop as drop:
