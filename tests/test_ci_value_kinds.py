@@ -44,6 +44,7 @@ WRONG = {
     "add_money": "    return Money(a.amount, a.currency)\n", "overlap": "    return a\n",
     "fold": "    return start\n", "map_words": "    return text\n", "apply_twice": "    return func(value)\n",
     "unbox": "    return default\n", "tag_length": "    return extra\n",
+    "join_words": "    return left + right\n",
 }
 
 
@@ -57,7 +58,9 @@ def mined(tmp_path_factory):
 
 def test_each_value_kind_is_traced_and_kept(mined):
     assert mined["rc"] == 0
-    assert set(mined["problems"]) == set(KINDS)
+    # join_words, which the suite calls only twice (through fold), is mined with generated tests (issue 14)
+    assert set(mined["problems"]) == set(KINDS) | {"join_words"}
+    assert mined["problems"]["join_words"].meta["recorded_tests"] == 2
     for name, marker in KINDS.items():
         texts = [t.get(k, "") for t in mined["problems"][name].tests for k in ("args", "kwargs", "expected")]
         assert any(marker in t for t in texts), name

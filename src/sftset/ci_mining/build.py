@@ -3,7 +3,8 @@
 Kept: module-level functions, static methods, class methods that never use `cls`, and
 instance methods whose calls replay from a fresh instance (sftset.methods, classes.py),
 whose recorded arguments and results are values that read back the same (sftset.values:
-literals, dates, values of named types), with at least MIN_TESTS distinct calls; the
+literals, dates, values of named types), with at least MIN_TESTS distinct calls, or at least
+MIN_RECORDED when validation's generated tests bring the kept tests to MIN_TESTS (Candidate.few_calls); the
 project's types and functions that values name are carried into the context. The prompt is the context
 the body needs (see context.py), then the signature and the docstring, HumanEval
 style; the reference solution is the rest of the original body. Functions without a
@@ -32,6 +33,9 @@ from .scope import annotation_names, table_globals
 from .test_functions import carry
 
 MIN_TESTS = 3
+# Recorded calls a function needs to go on to validation: below MIN_TESTS, the generated tests must make
+# up the rest (validate.py keeps it only with MIN_TESTS distinct tests, the recorded ones among them).
+MIN_RECORDED = 2
 # A case's mark while mining (the tracer's "s"): traced on an instance changed since its construction (1), or on
 # an instance of a subclass without a constructor of its own (2)
 CHANGED_STATE = "_changed_state"
@@ -59,6 +63,9 @@ class Candidate:
     unknown_raises: bool = False  # a recorded exception whose name the tracer could not see
     hidden: str = ""  # real definitions of helpers the prompt shows as stubs (stubs.py), run after the function
     method: str | None = None  # an instance method of the class `entry_point` (sftset.methods)
+    # (reason, detail) when fewer than MIN_TESTS recorded calls are usable: the drop validation gives it
+    # unless generated tests bring the kept tests to MIN_TESTS
+    few_calls: tuple[str, str] | None = None
 
     @property
     def program(self) -> str:
@@ -76,6 +83,11 @@ class Candidate:
     def function_path(self) -> str:
         """Where the function to write is in the program: `name`, or `Class.name` for a method."""
         return f"{self.entry_point}.{self.method}" if self.method else self.entry_point
+
+    def drop_reason(self, reason: str, detail: str = "") -> tuple[str, str]:
+        """(reason, detail) of a drop after build: a function traced with too few calls keeps its
+        "fewer than 3" reason, with what its generated tests (or the screen) found in the detail."""
+        return few_calls_drop(self.few_calls, reason, detail) if self.few_calls else (reason, detail)
 
     def body_lines(self) -> tuple[int, int]:
         """First and last line of the reference body inside `program` (1-based)."""
@@ -151,12 +163,38 @@ def _build_one(fn: dict, project: ProjectSource, target: Target, test_functions:
         records = [{**r, "a": combined_args(r["c"], r["ck"], r["a"])} for r in records if "c" in r]
     elif on_class:  # called on the class itself: no constructor call
         records = [{**r, "a": combined_args("None", "{}", r["a"])} for r in records]
+    types = fn.get("nonliteral_types")
+    saw = f"; saw {', '.join(types)}" if types else ""
     try:
-        tests, unknown = select_tests(records)
+        tests, unknown = select_tests(records, MIN_RECORDED)
     except Drop as drop:
-        types = fn.get("nonliteral_types")
-        raise Drop(_why_too_few(fn), drop.detail + (f"; saw {', '.join(types)}" if types else "")) from None
-    tests, hidden, carried = carry(tests, test_functions or {}, target.root, MIN_TESTS)
+        raise Drop(_why_too_few(fn), drop.detail + saw) from None
+    if len(tests) >= MIN_TESTS:
+        return _candidate(fn, kind, tests, unknown, project, target, test_functions, named_types, on_class)
+    # the drop it gets unless validation's generated tests make up the rest
+    few_calls = (_why_too_few(fn), f"{len(tests)} of {len(records)} recorded calls are literal{saw}")
+    skipped = fn.get("skipped", {})
+    if skipped.get("mutates_args") or skipped.get("mutates_self"):
+        raise Drop(*few_calls)  # generated inputs would be the calls the tracer refused
+    try:
+        candidate = _candidate(fn, kind, tests, unknown, project, target, test_functions, named_types, on_class)
+    except Drop as drop:
+        raise Drop(*few_calls_drop(few_calls, drop.reason, drop.detail)) from None
+    candidate.few_calls = few_calls
+    return candidate
+
+
+def few_calls_drop(few_calls: tuple[str, str], reason: str, detail: str) -> tuple[str, str]:
+    """A function traced with too few calls, dropped by a later rule, keeps its "fewer than 3" reason;
+    the later rule goes in the detail."""
+    return few_calls[0], f"{few_calls[1]}; then {reason}" + (f": {detail}" if detail else "")
+
+
+def _candidate(fn: dict, kind: str, tests: list[dict], unknown: bool, project: ProjectSource, target: Target,
+               test_functions: dict | None, named_types: dict | None, on_class: bool) -> Candidate:
+    """The candidate of a function whose recorded tests are chosen (select_tests)."""
+    floor = min(MIN_TESTS, len(tests))  # below MIN_TESTS recorded calls, none may be lost on the way
+    tests, hidden, carried = carry(tests, test_functions or {}, target.root, floor)
     module = project.module(fn["module"])
     if module is None:
         raise Drop("source not found", fn["module"])
@@ -173,12 +211,12 @@ def _build_one(fn: dict, project: ProjectSource, target: Target, test_functions:
         tests, context = _context_for_values(tests, (needs | class_needs) - {owner},
                                              lambda: ContextBuilder(project, module, node, owner, owner_class=owner,
                                                                     scan=[cls]),
-                                             set(carried) | {owner}, named_types)  # the class text defines owner
+                                             set(carried) | {owner}, named_types, floor)  # the class text defines owner
         context = (context + "\n\n" if context.strip() else "") + class_text
     else:
         tests, context = _context_for_values(tests, needs, lambda: ContextBuilder(project, module, node, entry_point,
                                                                                  owner_class=owner), set(carried),
-                                             named_types)
+                                             named_types, floor)
     shape = "method" if on_class else kind  # a method problem's function stays in its class
     header, docstring, body = split_function(module, node, shape)
     prompt = (context + ("" if shape == "method" else "\n\n") if context.strip() else "") + header + docstring
@@ -207,8 +245,8 @@ def _build_one(fn: dict, project: ProjectSource, target: Target, test_functions:
 
 
 # ---- tests from records ------------------------------------------------------------------------
-def select_tests(records: list[dict]) -> tuple[list[dict], bool]:
-    """The pool of usable recorded calls, varied outcomes first; raises Drop below MIN_TESTS.
+def select_tests(records: list[dict], floor: int = MIN_TESTS) -> tuple[list[dict], bool]:
+    """The pool of usable recorded calls, varied outcomes first; raises Drop below `floor` of them.
 
     All of them go to validation, which keeps the (at most MAX_TESTS) that tell the
     reference from its mutants best.
@@ -224,7 +262,7 @@ def select_tests(records: list[dict]) -> tuple[list[dict], bool]:
         else:
             outcome = ("raises", r.get("x"))
         usable.append((r, outcome))
-    if len(usable) < MIN_TESTS:
+    if len(usable) < floor:
         raise Drop("fewer than 3 usable calls", f"{len(usable)} of {len(records)} recorded calls are literal")
     first, rest, seen = [], [], set()
     for r, outcome in usable:
@@ -266,7 +304,7 @@ def _why_too_few(fn: dict) -> str:
 
 
 def _context_for_values(tests: list[dict], needs: set[str], builder, hidden_names: frozenset | set = frozenset(),
-                        named_types: dict | None = None) -> tuple[list[dict], str]:
+                        named_types: dict | None = None, floor: int = MIN_TESTS) -> tuple[list[dict], str]:
     """(tests, context text): the context also defines the project's types and functions that test
     values name (`Color` of `Color.RED`), from the module `named_types` says defines them when the
     function's own module does not bind them; tests naming one it cannot carry are left out.
@@ -283,7 +321,7 @@ def _context_for_values(tests: list[dict], needs: set[str], builder, hidden_name
         why = drop
     kept = [t for t, h in zip(tests, heads) if not h]
     context = builder().build(needs).text()
-    if len(kept) < MIN_TESTS:
+    if len(kept) < floor:
         raise Drop("values the prompt cannot define", f"{len(tests) - len(kept)} of {len(tests)} calls name "
                                                          f"{', '.join(sorted(extra))[:100]} ({why.reason}: "
                                                          f"{why.detail[:80]})")

@@ -216,6 +216,7 @@ def screen(candidates: list, settings: WorthSettings, root: Path, report: Target
         except Exception as exc:  # one odd function must not sink the target
             why = ("internal error", f"{type(exc).__name__}: {exc}")
         if why:
+            why = c.drop_reason(*why)
             report.add_drop(why[0], f"{c.task_id}: {why[1]}", function=c.task_id)
         else:
             kept.append(c)

@@ -10,7 +10,9 @@ For every candidate, all in `sftset.sandbox.Executor` (calls mode, never in our 
   3. mutants of the body (mutation.py) run on all those inputs; the tests kept are
      the recorded calls (at most MAX_TESTS) and generated ones (at most max_generated)
      that tell most mutants from the reference, then varied outcomes; the kill rate is
-     that of the kept tests;
+     that of the kept tests; there must be MIN_TESTS distinct ones, a recorded one among them
+     (a function traced with fewer calls, build.MIN_RECORDED at least, lives on its generated
+     tests, and keeps its "fewer than 3" drop reason when they fall short);
   4. coverage.py measures line and branch coverage of the reference body by the kept
      tests, and the rendered `check(candidate)` of the finished record must pass.
 
@@ -130,6 +132,8 @@ def validate(candidates: list[Candidate], settings: ValidationSettings, executor
     for s in state:
         if s.alive:
             _guarded(s, _judge_tests, s, settings)
+        if s.alive:
+            _guarded(s, _enough_tests, s)
     _finish(executor, [s for s in state if s.alive], settings, on_progress)
     return [s.outcome() for s in state]
 
@@ -207,7 +211,8 @@ class _State:
 
     def outcome(self) -> Outcome:
         if not self.alive:
-            return Outcome(self.c, False, self.reason, self.detail, None, self.coverage, self.kill_rate,
+            reason, detail = self.c.drop_reason(self.reason, self.detail)
+            return Outcome(self.c, False, reason, detail[:300], None, self.coverage, self.kill_rate,
                            self.machine_calls)
         return Outcome(self.c, True, "", "", self.problem, self.coverage, self.kill_rate, self.machine_calls)
 
@@ -529,6 +534,15 @@ def _judge_tests(s: _State, settings: ValidationSettings) -> None:
                                                          else i))
     s.chosen = [s.chosen[i] for i in order]
     s.tests = [s.tests[i] for i in order]
+
+
+def _enough_tests(s: _State) -> None:
+    """At least MIN_TESTS distinct kept tests, one of them recorded: a function traced with fewer calls
+    (Candidate.few_calls) is kept only when its generated tests make up the rest."""
+    distinct = {(t["args"], t.get("kwargs", "{}")) for t in s.tests}
+    recorded = sum(1 for t in s.tests if t.get("split") != "generated")
+    if len(distinct) < MIN_TESTS or not recorded:
+        s.drop("too few tests", f"{len(distinct)} distinct tests kept, {recorded} of them recorded")
 
 
 def _needed(s: _State, j: int) -> bool:

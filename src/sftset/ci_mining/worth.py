@@ -8,7 +8,14 @@ Each rule that fails names itself as the drop reason:
 - "trivial body: lookup in a table in the prompt": one return of a subscript or `.get` of a table
   the prompt shows (`return _HEX_TO_NAME[value.lower()]`);
 - "trivial body: one call on the arguments": one return of a builtin or method call on the
-  arguments, with nothing computed around it (`return next(iter(seq))`, `return PATTERN.match(s)`);
+  arguments, with nothing computed around it (`return next(iter(seq))`, `return s.lower()`);
+- one call on the arguments, possibly negated, whose inputs are only argument names and constants, is
+  named by what it calls: `return not is_x(s)` and `return _helper(b, a, 1024)` are delegations (numbers
+  given to a prompt helper too), `return not s.isspace()` one call (but numbers given to a builtin or a
+  method, `return s.split(",", 1)`, are part of the task);
+- "trivial body: attribute of an argument": `return path.suffix`, `return not self.closed`;
+- a guard that returns a constant for an empty or None argument (`if not s: return ""`) before one
+  call on the arguments counts the same;
 - "docstring copied from a helper": the docstring is that of a function in the prompt;
 - "prompt too long": more context than a trainer wants in front of a function (lines or characters
   over the limits);
@@ -91,6 +98,13 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
     body = fn.body[1:] if _docstring(fn) is not None else fn.body
     body = [s for s in body if not isinstance(s, ast.Pass)]
     functions, tables, _ = context_names(context)
+    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs, fn.args.vararg,
+                              fn.args.kwarg] if a is not None}
+    # `if not s: return ""` before one call on the arguments: the call is judged as if alone
+    empty_guards = 0
+    while len(body) > 1 and _is_empty_guard(body[0], params):
+        body.pop(0)
+        empty_guards += 1
     # guards (`if not is_valid(x): raise ...`) before the return: a check the prompt's helper makes
     guards = []
     while len(body) > 1 and _is_raise_guard(body[0]):
@@ -106,25 +120,33 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
         if any(isinstance(n, _COMPUTING) for n in ast.walk(expr)):
             return None
         return "trivial body: delegation to a function in the prompt"
-    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs, fn.args.vararg,
-                              fn.args.kwarg] if a is not None}
+    single = _single_call_on_arguments(expr, params)  # possibly negated: judged without the `not`
+    if empty_guards and not isinstance(single, ast.Call):
+        return None
     if "." in entry_point:  # a method: its instance's attributes and other methods are in the prompt
         own = (fn.args.posonlyargs + fn.args.args)[0].arg
-        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == own:
+        target = expr if single is None else single
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == own:
             return "trivial body: attribute of the instance"
         if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
-               and n.func.value.id == own for n in ast.walk(expr)) and not any(
-                isinstance(n, _COMPUTING) for n in ast.walk(expr)):
+               and n.func.value.id == own for n in ast.walk(target)) and not any(
+                isinstance(n, _COMPUTING) for n in ast.walk(target)):
             return "trivial body: delegation to a function in the prompt"
     if isinstance(expr, ast.Name) and expr.id in params:
         return "trivial body: identity"
     if isinstance(expr, ast.Constant):
         return "trivial body: constant"
-    if any(isinstance(n, _COMPUTING) for n in ast.walk(expr)):
+    if isinstance(single, ast.Attribute):
+        return "trivial body: attribute of an argument"
+    if single is not None and _numbers(single) and not (isinstance(single.func, ast.Name)
+                                                         and single.func.id in functions):
+        single = None  # counts and indexes given to a builtin or a method (`split(",", 1)`) stay a task
+    if single is not None:
+        expr = single  # the call, named below by what it calls
+    elif any(isinstance(n, _COMPUTING) for n in ast.walk(expr)):
         return None
-    if any(isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)
-           for n in ast.walk(expr)):
-        return None  # indexes and counts given by the body (`seq[-1]`, `split(",", 1)`) are part of the task
+    elif _numbers(expr):
+        return None  # indexes and counts given by the body (`seq[-1]`, `split(",", 1)[0]`) are part of the task
     calls = [n for n in ast.walk(expr) if isinstance(n, ast.Call)]
     callee = lambda c: c.func.id if isinstance(c.func, ast.Name) else None  # noqa: E731
     if any(callee(c) in functions for c in calls):
@@ -138,6 +160,69 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
     if calls and len(calls) <= 2:
         return "trivial body: one call on the arguments"
     return None
+
+
+def _single_call_on_arguments(expr: ast.expr, params: set[str]) -> ast.Call | ast.Attribute | None:
+    """The call (or attribute) when `expr` is one call on the arguments, possibly negated: callee a name
+    or a method of an argument, inputs only argument names (or their attributes) and constants
+    (`return not is_x(s)`, `return _helper(b, a, True)`, `return s.lower()`); else None."""
+    while isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+        expr = _unwrap_none_test(expr.operand)
+    if isinstance(expr, ast.Attribute):
+        return expr if _on_argument(expr.value, params) else None
+    if not isinstance(expr, ast.Call):
+        return None
+    func = expr.func
+    if isinstance(func, ast.Attribute):  # a method of an argument, or a function of a module or table
+        root = func.value
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name):
+            return None
+    elif not isinstance(func, ast.Name):
+        return None
+    inputs = [a.value if isinstance(a, ast.Starred) else a for a in expr.args] + [k.value for k in expr.keywords]
+    return expr if all(_on_argument(a, params) or _constant(a) for a in inputs) else None
+
+
+def _numbers(node: ast.expr) -> bool:
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)
+               for n in ast.walk(node))
+
+
+def _on_argument(node: ast.expr, params: set[str]) -> bool:
+    """An argument, or an attribute of one (`self.name`)."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in params
+
+
+def _constant(node: ast.expr) -> bool:
+    """A constant, or a tuple/list/set/dict of constants."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_constant(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _constant(k) for k in node.keys) and all(_constant(v) for v in node.values)
+    return False
+
+
+def _is_empty_guard(stmt: ast.stmt, params: set[str]) -> bool:
+    """`if not x: return <constant>` or `if x is None: return <constant>`, x an argument."""
+    if not (isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1
+            and isinstance(stmt.body[0], ast.Return) and (stmt.body[0].value is None
+                                                         or _constant(stmt.body[0].value))):
+        return False
+    test = stmt.test
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        subject = test.operand
+    elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is) \
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+        subject = test.left
+    else:
+        return False
+    return isinstance(subject, ast.Name) and subject.id in params
 
 
 def _is_raise_guard(stmt: ast.stmt) -> bool:

@@ -5,9 +5,10 @@ Mine each TARGET (a local path, a git URL, or pypi:NAME[==VERSION] for the sdist
 it up the way its CI does (GitHub workflows, tox.ini, noxfile.py, .travis.yml, pytest
 settings) in its own virtualenv, run its test suite in the sandbox (no network, time
 and memory limits) with a tracer that records calls to the project's own functions,
-and turn functions seen with at least 3 literal calls into problems. Every problem is
-validated in the sandbox (3 fresh runs, same outcomes as traced), gets generated
-tests from hypothesis, and has its tests' coverage and mutation kill rate measured.
+and turn functions seen with at least 3 literal calls into problems (2, when generated
+tests make up the third). Every problem is validated in the sandbox (3 fresh runs, same
+outcomes as traced), gets generated tests from hypothesis, and has its tests' coverage
+and mutation kill rate measured.
 Kept problems go to the state store (and to --out as JSONL); a report per target
 says what was run, traced, kept, and why the rest was dropped.
 With no TARGET, mines the default group of ci_mining/targets.toml (or [mine] targets);

@@ -1,0 +1,1 @@
+"""Functions the suite calls only once or twice."""

@@ -1,0 +1,89 @@
+"""Trivial bodies a hand review found past worth.py (issue 14): one call on the arguments, possibly
+negated, whose inputs are only argument names and constants (a helper the prompt shows called with
+its arguments reordered or constants added, `not` of a predicate, one method call on an argument),
+and the near misses that do real work and must stay."""
+from __future__ import annotations
+
+import pytest
+
+from sftset.ci_mining.worth import trivial_rule
+
+CONTEXT = '''import os
+import re
+
+_WORD = re.compile(r"\\w+")
+
+
+def _to_str(size, suffixes, base):
+    """A human-readable size."""
+    return "%d %s" % (size // base, suffixes[0])
+
+
+def is_number(value):
+    """Whether value is a number."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+'''
+DELEGATION = "trivial body: delegation to a function in the prompt"
+ONE_CALL = "trivial body: one call on the arguments"
+
+
+@pytest.mark.parametrize("params, body, rule", [
+    # a prompt helper with the arguments reordered, or constants of the body added
+    ("size, base", "return _to_str(base, ('KB', 'MB'), size)", DELEGATION),
+    ("size", "return _to_str(size, ('KiB', 'MiB', 'GiB'), 1024)", DELEGATION),
+    ("size", "return _to_str(size, suffixes=['B'], base=1000)", DELEGATION),
+    # negation of one call
+    ("value", "return not is_number(value)", DELEGATION),
+    ("text", "return not text.isspace()", ONE_CALL),
+    ("text", "return not _WORD.match(text)", "trivial body: lookup in a table in the prompt"),
+    # one method call on an argument, constants whatever they are
+    ("s", "return s.lower()", ONE_CALL),
+    ("x", "return x.strip()", ONE_CALL),
+    ("s", "return s.split(',')", ONE_CALL),
+    ("s", "return not s.startswith('#')", ONE_CALL),
+    ("p", "return os.path.basename(p)", ONE_CALL),
+    ("p", "return p.suffix", "trivial body: attribute of an argument"),
+    # a guard that returns a constant for an empty argument, then one call
+    ("s", "if not s:\n        return ''\n    return s.lower()", ONE_CALL),
+    ("s", "if s is None:\n        return None\n    return not s.startswith('#')", ONE_CALL),
+    # near misses: something computed around the call, or an argument computed before it
+    ("s", "if not s:\n        return ''\n    return s", None),
+    ("s", "if not s:\n        return ''\n    return s[:-1] + '.'", None),
+    ("s, t", "if not t:\n        return s\n    return s.lower()", None),
+    ("xs", "if not xs:\n        return True\n    return any(x > 0 for x in xs)", None),
+    ("value", "return not is_number(value) or value < 0", None),
+    ("size", "return _to_str(size * 8, ('b',), 1000)", None),
+    ("s", "return s.split(',', 1)[0]", None),
+    # counts and indexes given to a builtin or a method are part of the task (issue 13)
+    ("s", "return s.split(',', 1)", None),
+    ("s", "return int(s, 16)", None),
+    ("n", "return random.randint(1, n)", None),
+    ("s", "return s.lower() + '!'", None),
+    ("s", "return s[-1]", None),
+    ("a, b", "return a is b", None),
+    ("s", "return not s", None),
+    ("xs", "return sum(x * x for x in xs)", None),
+    ("s", "return [p.strip() for p in s.split(',')]", None),
+    ("s", "return f'{s}'.lower()", None),
+])
+def test_one_call_on_the_arguments(params, body, rule):
+    program = CONTEXT + f'\n\ndef f({params}):\n    """Doc."""\n    {body}\n'
+    assert trivial_rule(program, "f", CONTEXT) == rule
+
+
+def test_a_method_negating_its_own_predicate():
+    context = '''class Box:
+    def __init__(self, items):
+        self.items = items
+
+    def is_empty(self):
+        """No items?"""
+        return not self.items
+'''
+    program = context + '\n    def is_full(self):\n        """Any items?"""\n        return not self.is_empty()\n'
+    assert trivial_rule(program, "Box.is_full", context) == DELEGATION
+    program = context + '\n    def count(self, kind):\n        """How many of a kind."""\n' \
+                        '        return sum(1 for i in self.items if i == kind)\n'
+    assert trivial_rule(program, "Box.count", context) is None
+    program = context + '\n    def is_open(self):\n        """Open?"""\n        return not self.closed\n'
+    assert trivial_rule(program, "Box.is_open", context) == "trivial body: attribute of the instance"
