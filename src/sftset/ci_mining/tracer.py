@@ -368,18 +368,27 @@ class Tracer:
         """obj as the constructor call that built it (a named value), when it is an instance of exactly
         the class whose own __init__ was traced, with test values, and its state is still the state that
         call left: `Cls(*args, **kwargs)` then builds an object like it (validation's replay checks that
-        the outcome is the same). An object that is a value by the usual rules stays itself. Else obj."""
+        the outcome is the same). An object that is a value by the usual rules stays itself. Else obj.
+        Worked out once per instance (the entry keeps it): trees of such objects are built node by node."""
         entry = self.instances.get(id(obj))
-        t = type(obj)
-        if not entry or entry[0] is not t or self.value_text(obj) is not None:
+        if not entry or entry[0] is not type(obj) or len(entry[1]) + len(entry[2]) > MAX_REPR:
             return obj
+        if _state(obj) != entry[3]:
+            return obj
+        known = entry[4]
+        if not known:
+            known.append(self._rebuilt(obj, entry))
+        return known[0]
+
+    def _rebuilt(self, obj, entry):
+        t = type(obj)
         path = self._class_paths.get(t, False)
         if path is False:
             try:
                 path = self._class_paths[t] = _path_of(t, self._nameable, True)
             except Exception:
                 path = self._class_paths[t] = None
-        if path is None or _state(obj) != entry[3]:
+        if path is None or self.value_text(obj) is not None:
             return obj
         try:
             args, kwargs = _read(entry[1]), _read(entry[2])
@@ -504,7 +513,8 @@ class Tracer:
         self.pending[frame] = (fn, obj, a_text, k_text, None)
 
     def _exit_init(self, fn: _Function, obj, a_text: str, k_text: str, raised: bool) -> None:
-        self.instances[id(obj)] = None if raised else (type(obj), a_text, k_text, _state(obj))
+        # the last slot keeps what _constructor_call works out for the instance
+        self.instances[id(obj)] = None if raised else (type(obj), a_text, k_text, _state(obj), [])
         self._forget_later(obj)
 
     def _evict(self) -> None:
