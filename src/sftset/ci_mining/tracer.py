@@ -49,6 +49,7 @@ function keep memory bounded on big suites.
 from __future__ import annotations
 
 import datetime
+import ast
 import dis
 import enum
 import itertools
@@ -63,10 +64,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 try:  # in the suite: sftset.values' reader, copied in by suite.py (standard library only)
-    from .values_reader import _sftset_text as _text_of, _SftsetObject as _Named, _sftset_read as _read
+    from .values_reader import _sftset_text as _text_of, _SftsetObject as _Named
     from .values_reader import _sftset_path_of as _path_of
 except ImportError:  # imported as sftset.ci_mining.tracer
-    from ..values import text_of as _text_of, ObjectValue as _Named, read_value as _read
+    from ..values import text_of as _text_of, ObjectValue as _Named
     from ..values import _namespace as _reader_namespace
     _path_of = _reader_namespace["_sftset_path_of"]
 
@@ -368,7 +369,9 @@ class Tracer:
         """obj as the constructor call that built it (a named value), when it is an instance of exactly
         the class whose own __init__ was traced, with test values, and its state is still the state that
         call left: `Cls(*args, **kwargs)` then builds an object like it (validation's replay checks that
-        the outcome is the same). An object that is a value by the usual rules stays itself. Else obj.
+        the outcome is the same). An object the usual rules name (an enum member, a namedtuple, a
+        dataclass, an object with an __eq__ of its own that rebuilds) stays itself; a simple object whose
+        equality is identity is its constructor call (cheaper than its fields, and as the test built it).
         Worked out once per instance (the entry keeps it): trees of such objects are built node by node."""
         entry = self.instances.get(id(obj))
         if not entry or entry[0] is not type(obj) or len(entry[1]) + len(entry[2]) > MAX_REPR:
@@ -386,15 +389,24 @@ class Tracer:
         if path is False:
             try:
                 path = self._class_paths[t] = _path_of(t, self._nameable, True)
+                # the usual rules name enum members, namedtuples and dataclasses: never their constructor calls
+                if isinstance(obj, (enum.Enum, tuple)) or "__dataclass_fields__" in dir(t):
+                    path = self._class_paths[t] = None
             except Exception:
                 path = self._class_paths[t] = None
-        if path is None or self.value_text(obj) is not None:
+        # an object with an __eq__ of its own may be a value by the usual rules (checked by rebuilding it)
+        if path is None or t.__eq__ is not object.__eq__ and self.value_text(obj) is not None:
             return obj
-        try:
-            args, kwargs = _read(entry[1]), _read(entry[2])
-        except Exception:  # pragma: no cover - the texts were written by arg_text
-            return obj
-        return _Named(path, tuple(args), tuple(kwargs.items()))
+        a_text, k_text = entry[1], entry[2]  # a tuple's and a dict's value texts, as arg_text wrote them
+        parts = [a_text[1:-2] if a_text.endswith(",)") else a_text[1:-1]]
+        if k_text != "{}":
+            try:
+                node = ast.parse(k_text, mode="eval").body
+                parts += [f"{k.value}={ast.get_source_segment(k_text, v)}" for k, v in zip(node.keys, node.values)]
+            except Exception:  # pragma: no cover - the text was written by arg_text
+                return obj
+        # A named value whose path is the whole call: its value text is that text, with nothing read again.
+        return _Named(path + "(" + ", ".join(p for p in parts if p) + ")")
 
     def _test_function_name(self, fn):
         """The name a function of the project's tests is carried by, or None when it cannot be: only
