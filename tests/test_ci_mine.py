@@ -53,7 +53,10 @@ def test_hardcases_dropped_with_reasons(hardcases):
     r = hardcases["report"]
     # stamp's time stamps and read_setting's paths under the work folder are the machine's state (issue 13)
     assert r["drops"] == {"mutates its arguments": 1, "arguments not literals": 1, "non-deterministic": 1,
-                          "needs its class": 1, "too slow": 1, "machine state in tests": 2,
+                          # Stack.from_list (uses cls) is a method problem called on the class now, but
+                          # the class cut does not show push/__len__, which it reaches through a local
+                          # instance: the replay fails, and the function is dropped
+                          "differs from the traced run": 1, "too slow": 1, "machine state in tests": 2,
                           "trivial body: lookup in a table in the prompt": 2, "weak tests": 1,
                           "a shortcut passes the tests": 1,
                           # Stack.push, now traced as an instance method (issue 14): only its first push on
