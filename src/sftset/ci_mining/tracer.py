@@ -316,18 +316,31 @@ class Tracer:
         key = (a_text, k_text)
         instance = None
         if fn.kind == "method":
-            instance = self._instance_at_call(fn, frame)
-            if instance is None:
+            found = self._instance_at_call(fn, frame)
+            if found is None:
                 return
-            key = (instance[1], instance[2], a_text, k_text)
-        record = fn.records.get(key, False)
-        if record is not False:
-            if record is None:
-                return
-            if not (record.get("s") and instance is not None and not instance[4]):
+            obj, entry, mark = found
+            key = (entry[1], entry[2], a_text, k_text)
+            record = fn.records.get(key, False)
+            if record is not False and (record is None or not record.get("s") or mark == 2):
+                if record is not None:
+                    record["n"] += 1
+                return  # a call seen before: the instance's state (costly on big objects) is not needed
+            state = _state(obj)
+            if state != entry[3]:
+                fn.skip("state_changed")
+                mark = mark or 1
+            if record is not False:
+                if mark:
+                    record["n"] += 1
+                    return
+                del fn.records[key]  # a call from the state the constructor left replaces one from a changed state
+            instance = (obj, entry[1], entry[2], state, mark)
+        elif key in fn.records:
+            record = fn.records[key]
+            if record is not None:
                 record["n"] += 1
-                return
-            del fn.records[key]  # the call from the state the constructor left replaces one from a changed state
+            return
         if len(fn.records) - fn.unusable >= self.cap:
             fn.full = True
             return
@@ -547,8 +560,9 @@ class Tracer:
             pass
 
     def _instance_at_call(self, fn: _Function, frame):
-        """(instance, constructor args text, kwargs text, snapshot) when the method's instance is as its
-        constructor left it, else None (the reason counted)."""
+        """(instance, its entry, mark) when the method's instance was built by a recorded constructor call
+        of its class (mark 0) or of a subclass that shares its constructor (mark 2), else None (the reason
+        counted). Whether its state changed since (mark 1) the caller finds out, for calls it has not seen."""
         obj = frame.f_locals.get(fn.self_name)
         entry = self.instances.get(id(obj), False)
         if entry is False and _bare(obj):  # Cls() of a class with no __init__ and no state
@@ -567,12 +581,8 @@ class Tracer:
             if not _same_construction(entry[0], fn.owner):
                 return None
             mark = 2
-        state = _state(obj)
-        if state != entry[3]:
-            fn.skip("state_changed")
-            mark = mark or 1
         # recorded all the same, marked: validation keeps it only if a fresh instance gives the same outcome
-        return (obj, entry[1], entry[2], state, mark)
+        return (obj, entry, mark)
 
     def _unusable(self, fn: _Function, key) -> None:
         fn.records[key] = None
