@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .project import module_file
-from .scope import TableIndex, bound_names, module_scope_names, statement_needs
+from .scope import TableIndex, bound_names, import_time_loads, module_scope_names, statement_needs
 
 _BUILTINS = set(dir(builtins))
 _FILE_DUNDERS = {"__file__", "__path__", "__spec__", "__loader__", "__cached__", "__builtins__"}
@@ -444,7 +444,6 @@ class ContextBuilder:
     def _read_while_loading(self) -> dict[str, list[tuple[str, int]]]:
         """Namespace name -> (module, import index) of the modules whose carried code reads it while the module
         loads (a default value, a decorator, a module-level statement)."""
-        from .stubs import import_time_loads  # stubs.py imports this module
         loading: dict[str, list[tuple[str, int]]] = {}
         for (where, name), (i, _) in sorted(self.namespaces.items()):
             mod = self.project.module(where)

@@ -150,3 +150,29 @@ def bound_names(stmt: ast.stmt) -> set[str]:
         return {(a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*"}
     _, stores = module_scope_names(stmt)
     return stores
+
+
+def import_time_loads(stmt: ast.stmt) -> set[str]:
+    """Names a module-level statement reads while the module is imported (not inside function bodies)."""
+    loads: set[str] = set()
+
+    def visit(n: ast.AST) -> None:
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for part in [*n.decorator_list, *n.args.defaults, *[d for d in n.args.kw_defaults if d is not None]]:
+                visit(part)
+            return
+        if isinstance(n, ast.Lambda):
+            for part in [*n.args.defaults, *[d for d in n.args.kw_defaults if d is not None]]:
+                visit(part)
+            return
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            loads.add(n.id)
+        for child in ast.iter_child_nodes(n):
+            visit(child)
+
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for part in [*stmt.decorator_list, *stmt.args.defaults, *[d for d in stmt.args.kw_defaults if d is not None]]:
+            visit(part)
+    else:
+        visit(stmt)
+    return loads

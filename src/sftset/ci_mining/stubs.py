@@ -30,34 +30,9 @@ import re
 from dataclasses import replace
 
 from .context import is_namespace_binding
+from .scope import import_time_loads
 
 LONG_HELPER_LINES = 40
-
-
-def import_time_loads(stmt: ast.stmt) -> set[str]:
-    """Names a module-level statement reads while the module is imported (not inside function bodies)."""
-    loads: set[str] = set()
-
-    def visit(n: ast.AST) -> None:
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for part in [*n.decorator_list, *n.args.defaults, *[d for d in n.args.kw_defaults if d is not None]]:
-                visit(part)
-            return
-        if isinstance(n, ast.Lambda):
-            for part in [*n.args.defaults, *[d for d in n.args.kw_defaults if d is not None]]:
-                visit(part)
-            return
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-            loads.add(n.id)
-        for child in ast.iter_child_nodes(n):
-            visit(child)
-
-    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        for part in [*stmt.decorator_list, *stmt.args.defaults, *[d for d in stmt.args.kw_defaults if d is not None]]:
-            visit(part)
-    else:
-        visit(stmt)
-    return loads
 
 
 def _docstring(fn) -> ast.Expr | None:
