@@ -434,6 +434,10 @@ def _sftset_text(x, own=None, verify=False, budget=None, depth=0, memo=None):
     texts += [None if (k_text := _sftset_text(v, own, verify, budget, depth + 1, memo)) is None else k + "=" + k_text
               for k, v in kwargs]
     if None in texts:
+        if memo is not None and not _sftset_is_inert(x) and t.__eq__ is object.__eq__:
+            # a simple object whose fields are not values (a tree node, a parser): after a few, its type is
+            # not tried again (each try walks its fields up to the budget, on every traced call)
+            memo[("refused", t)] = memo.get(("refused", t), 0) + 1
         return None
     text = path + "(" + ", ".join(texts) + ")"
     if verify and not _sftset_is_inert(x) and not _sftset_rebuilds(x, t, args, kwargs, text, own):
