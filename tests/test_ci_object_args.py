@@ -174,3 +174,18 @@ def test_an_enum_method_prompt_shows_every_member(tmp_path):
     assert "_ignore_" not in prompt and "def unrelated" not in prompt
     program = prompt + result.candidates[0].solution + "\nassert Unit('in').to_mm(2) == 50.8\n"
     exec(compile(program, "units", "exec"), {"__name__": "units"})
+
+
+def test_module_names_from_the_trace_stay_inside_the_project(tmp_path):
+    """A hostile suite writes the trace: a module name that is a path must not make the build read a file
+    outside the project's roots into a prompt."""
+    from sftset.ci_mining.project import module_file
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text("X = 1\n")
+    secret = tmp_path.parent / "secret_outside"
+    secret.mkdir(exist_ok=True)
+    (secret / "__init__.py").write_text("TOKEN = 'hunter2'\n")
+    assert module_file([tmp_path], "pkg.mod") == tmp_path / "pkg" / "mod.py"
+    for name in (str(secret), "../secret_outside", f"pkg.{secret}", "pkg..mod", ""):
+        assert module_file([tmp_path], name) is None, name

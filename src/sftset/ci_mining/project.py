@@ -96,8 +96,11 @@ def find_packages(root: Path) -> tuple[list[str], list[Path]]:
 
 
 def module_file(roots: list[Path], module: str) -> Path | None:
-    """The source file of a dotted module name inside the project's source roots."""
+    """The source file of a dotted module name inside the project's source roots. The name comes from the
+    trace, which the untrusted suite writes: anything but dotted identifiers (`/etc/x`, `..`) names no file."""
     parts = module.split(".")
+    if not all(p.isidentifier() for p in parts):
+        return None
     for base in roots:
         for candidate in (base.joinpath(*parts).with_suffix(".py"), base.joinpath(*parts, "__init__.py")):
             if candidate.is_file():
