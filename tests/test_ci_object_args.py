@@ -70,6 +70,14 @@ def grow(box):
 
 def total(boxes):
     return sum(b.size[0] * b.size[1] for b in boxes)
+
+
+class Color:
+    def __init__(self, spec):
+        self.rgb = self._parse(spec)  # a method called while the instance is being built
+
+    def _parse(self, spec):
+        return tuple(int(spec[i:i + 2], 16) for i in (1, 3, 5))
 '''
 
 DRIVER = '''
@@ -93,6 +101,8 @@ for n in (1, 2, 3):
     objs.Unit.CM.to_mm(n); objs.Unit("in").to_mm(n)  # enum members: Unit(value) gives them back
     objs.Square(4).sides(n)                           # a subclass's instance, marked "s": 2
     objs.Named("abc").sides(n)                        # its own constructor: Shape(...) would not build it
+for spec in ("#ff0000", "#00ff10"):
+    objs.Color(spec)                                  # Color._parse runs inside the constructor call
 t.stop(); t.write(sys.argv[3])
 '''
 
@@ -129,6 +139,9 @@ def test_arguments_written_as_their_constructor_calls(runtime, python, engine, t
     assert sorted((r["c"], r["a"], r["r"]) for r in fns["Unit.to_mm"]["records"]) == [
         ("('cm',)", "(1,)", "10"), ("('cm',)", "(2,)", "20"), ("('cm',)", "(3,)", "30"),
         ("('in',)", "(1,)", "25.4"), ("('in',)", "(2,)", "50.8"), ("('in',)", "(3,)", "76.19999999999999")]
+    # called from its own constructor: recorded on that constructor call, marked changed (validation replays it)
+    assert sorted((r["c"], r["a"], r["r"], r["s"]) for r in fns["Color._parse"]["records"]) == [
+        ("('#00ff10',)", "('#00ff10',)", "(0, 255, 16)", 1), ("('#ff0000',)", "('#ff0000',)", "(255, 0, 0)", 1)]
 
 
 ENUM_MODULE = '''

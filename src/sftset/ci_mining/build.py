@@ -29,7 +29,7 @@ from ..methods import ADAPTER, adapter_source, combined_args
 from .classes import class_of, class_part
 from .context import ContextBuilder, Drop, ModuleSource, ProjectSource, check_inner_imports
 from .literals import canon, has_float, named_heads, parse, roundtrips
-from .scope import annotation_names, table_globals
+from .scope import annotation_names, runtime_names, table_globals
 from .test_functions import carry
 
 MIN_TESTS = 3
@@ -400,6 +400,7 @@ def _function_needs(node, module: ModuleSource, kind: str) -> set[str]:
     if not tables:
         raise Drop("source not found", "no symbol table")
     reads, writes = table_globals(tables[0])
+    reads &= runtime_names(node)  # not what a dead branch or a local annotation reads
     if writes:
         raise Drop("writes module globals", ", ".join(sorted(writes)))
     extra = set()

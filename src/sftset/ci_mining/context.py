@@ -19,6 +19,8 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .dead_branches import PY2_ONLY_BUILTINS
+from .dead_branches import prune as prune_dead_branches
 from .project import module_file
 from .scope import TableIndex, bound_names, import_time_loads, module_scope_names, statement_needs
 
@@ -44,6 +46,7 @@ class ModuleSource:
             self.text = fh.read()
         self.lines = self.text.splitlines(keepends=True)
         self.tree = ast.parse(self.text, str(path))
+        prune_dead_branches(self.tree)  # Python 2 and TYPE_CHECKING branches bind and need nothing
         self.tables = TableIndex(self.text, str(path))
         self.stmts = self.tree.body
         self.is_package = path.name == "__init__.py"
@@ -155,6 +158,8 @@ class ContextBuilder:
         if name in _BUILTINS:
             self.builtin_reads.add(name)
             return
+        if name in PY2_ONLY_BUILTINS:
+            return  # undefined in the module too (dead_branches.py)
         if mod.star_import:
             raise Drop("name from a star import", name)
         raise Drop("undefined name", f"{name} in {mod.name}")

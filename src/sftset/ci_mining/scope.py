@@ -126,13 +126,34 @@ def statement_needs(stmt: ast.stmt, tables: TableIndex, skip_annotations: bool =
         for node in ast.walk(stmt):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 loads -= annotation_names(node) - _non_annotation_loads(node)
+    present = runtime_names(stmt)  # a pruned dead branch reads nothing (dead_branches.py)
     for node in ast.walk(stmt):
         if isinstance(node, _SCOPE_NODES):
             for table in tables.tables_for(node):
                 reads, w = table_globals(table)
-                loads |= reads
+                loads |= reads & present
                 writes |= w
     return loads, writes
+
+
+def runtime_names(node: ast.AST) -> set[str]:
+    """Every name the tree of `node` holds, less those only in annotations of local variables
+    (`x: te.Self = ...` in a function body is never evaluated)."""
+    names: set[str] = set()
+
+    def visit(n: ast.AST, in_function: bool) -> None:
+        if isinstance(n, ast.Name):
+            names.add(n.id)
+        for field, value in ast.iter_fields(n):
+            if in_function and isinstance(n, ast.AnnAssign) and field == "annotation":
+                continue
+            inner = in_function or isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST):
+                    visit(child, inner)
+
+    visit(node, False)
+    return names
 
 
 def _non_annotation_loads(fn) -> set[str]:

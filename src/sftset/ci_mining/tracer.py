@@ -88,6 +88,7 @@ DEFAULT_CAP = 100  # distinct argument tuples recorded per function
 UNUSABLE_LIMIT = 200  # distinct unusable calls after which a function is switched off
 MAX_CONTAINED = 50
 MAX_INSTANCES = 20000  # instances remembered at once (constructor call and snapshot); the oldest go first
+_UNFINISHED = object()  # the state of an instance whose constructor has not returned: equal to no snapshot
 MAX_CONSTRUCTED = 200000  # instances of one class whose construction is recorded (each costs a state snapshot)
 _AUDITED = frozenset(("open", "socket.connect", "socket.getaddrinfo", "os.remove", "os.rename", "os.rmdir", "os.mkdir",
                       "shutil.rmtree"))
@@ -569,6 +570,8 @@ class Tracer:
             entry = (type(obj), "()", "{}", _state(obj))
         elif entry is False and isinstance(obj, enum.Enum):
             entry = _member_entry(obj)  # Cls(value) gives back the member
+        elif entry is False and self.pending:
+            entry = self._under_construction(obj)
         if not entry:
             fn.skip("nonliteral_constructor" if entry is None else "no_constructor_call")
             return None
@@ -583,6 +586,15 @@ class Tracer:
             mark = 2
         # recorded all the same, marked: validation keeps it only if a fresh instance gives the same outcome
         return (obj, entry, mark)
+
+    def _under_construction(self, obj):
+        """The entry of an instance whose own constructor call is still running (`self._parse(spec)` from
+        `__init__`), with a state no snapshot equals: the call is marked changed (1), so validation keeps it
+        only where the finished instance gives the same outcome. False when it is not being built."""
+        for pending in self.pending.values():
+            if pending[1] is obj and pending[0].kind == "init":
+                return (type(obj), pending[2], pending[3], _UNFINISHED, [])
+        return False
 
     def _unusable(self, fn: _Function, key) -> None:
         fn.records[key] = None
