@@ -77,6 +77,14 @@ class Holder:
 
     def echo(self, x):
         return x
+
+
+class Log:
+    def __init__(self):
+        self.sink = None
+
+    def attach(self, n):
+        self.sink = object()  # what it leaves is not a value
 '''
 
 DRIVER = '''
@@ -101,6 +109,8 @@ objs.Point(1, 2).moved(3)  # a dataclass's generated __init__
 kept = [objs.Slotted(i) for i in range(25000)]  # more instances than the tracer remembers: the oldest go
 objs.Slotted(100).plus(1)
 objs.Holder(object()).echo(1)
+for n in range(3):
+    objs.Log().attach(n)
 t.stop(); t.write(sys.argv[3])
 '''
 
@@ -132,7 +142,13 @@ def test_tracer_records_methods_only_from_the_constructed_state(runtime, python,
         ("(0, 3)", "{}", "(1,)", "3", None), ("(0, 3)", "{}", "(2,)", "6", 1), ("(1, 3)", "{}", "(1,)", "6", None),
         ("(1, 3)", "{}", "(2,)", "9", 1), ("(2, 3)", "{}", "(1,)", "9", None), ("(2, 3)", "{}", "(2,)", "12", 1)]
     assert value["skipped"] == {"state_changed": 3, "subclass_instance": 3}
-    assert fns["Acc.add"]["records"] == [] and fns["Acc.add"]["skipped"] == {"mutates_self": 3}
+    # a procedure (returns None, changes its instance): recorded with the state it leaves ("t"), marked "u"
+    assert sorted((r["c"], r["a"], r["r"], r["t"], r["u"]) for r in fns["Acc.add"]["records"]) == [
+        ("(0, 3)", "(5,)", "None", "{'base': 0, 'items': [5], 'scale': 3}", 1),
+        ("(1, 3)", "(5,)", "None", "{'base': 1, 'items': [5], 'scale': 3}", 1),
+        ("(2, 3)", "(5,)", "None", "{'base': 2, 'items': [5], 'scale': 3}", 1)]
+    assert not fns["Acc.add"]["skipped"]
+    assert fns["Log.attach"]["records"] == [] and fns["Log.attach"]["skipped"] == {"mutates_self": 3}
     assert sorted((r["c"], r["r"], r["s"]) for r in fns["Acc.total"]["records"]) == [
         ("(0, 3)", "5", 1), ("(1, 3)", "6", 1), ("(2, 3)", "7", 1)]
     assert fns["Acc.total"]["skipped"] == {"state_changed": 3}
@@ -158,12 +174,16 @@ def test_record_checks_method_cases():
     ok = {"method": "f", "init_args": "(1,)", "args": "()", "expected": "1"}
     Problem.from_dict({**base, "tests": [ok]})
     Problem.from_dict({**base, "tests": [{**ok, "init_args": "None"}]})  # called on the class
+    Problem.from_dict({**base, "tests": [{**ok, "state": True, "expected": "{'n': 1}"}]})  # judged by its state
     for bad, field in [({"init_args": "[1]"}, "init_args"), ({"method": "not a name"}, "method"),
                        ({"init_args": "None", "init_kwargs": "{}"}, "init_args"),
-                       ({"init_kwargs": "{1: 2}"}, "init_kwargs")]:
+                       ({"init_kwargs": "{1: 2}"}, "init_kwargs"), ({"state": 1}, "state"),
+                       ({"state": True, "init_args": "None"}, "state")]:
         with pytest.raises(RecordError) as err:
             Problem.from_dict({**base, "tests": [{**ok, **bad}]})
         assert err.value.args[0].endswith(field) or field in str(err.value)
+    with pytest.raises(RecordError, match="state"):
+        Problem.from_dict({**base, "entry_point": "f", "tests": [{"args": "()", "expected": "1", "state": True}]})
 
 
 @pytest.fixture(scope="module")
@@ -197,11 +217,10 @@ def test_methods_mined_with_the_class_they_need(mined):
 def test_stateful_methods_dropped(mined):
     drops = mined["report"]["drops"]
     examples = mined["report"]["drop_examples"]
-    assert drops.get("mutates its instance, returns None") == 1
-    assert "Tally.add" in examples["mutates its instance, returns None"]
+    assert "mutates its instance, returns None" not in drops  # Tally.add is judged by the state it leaves
     assert drops.get("instance changed between calls") == 1  # report is only called after add
     assert "Tally.report" in examples["instance changed between calls"]
-    assert not any("Tally" in t for t in mined["problems"])
+    assert not any("Tally.report" in p.task_id for p in mined["problems"].values())
     # a cache that fills as the suite calls it changes the instance, not the outcome: replayed from fresh
     # instances, the calls all give what was traced, and the tests state what a fresh instance does
     rank = mined["problems"]["rank"]
@@ -209,6 +228,30 @@ def test_stateful_methods_dropped(mined):
         ("(['pear', 'apple', 'fig'],)", "('pear',)", "2"), ("(['pear', 'apple', 'fig'],)", "('fig',)", "1"),
         ("(['pear', 'apple', 'fig'],)", "('kiwi',)", "-1")}
     assert not any("_changed" in key for t in rank.tests for key in t)  # the mining mark stays out of the record
+
+
+def test_a_procedure_is_judged_by_the_state_it_leaves(mined, tmp_path):
+    add = mined["problems"]["add"]
+    assert add.entry_point == "Tally" and all(t["method"] == "add" and t["state"] is True for t in add.tests)
+    cases = {(t["init_args"], t["args"], t["expected"]) for t in add.tests}
+    assert ("(1,)", "('a b',)", "{'total': 3}") in cases and ("(1,)", "('x y z',)", "{'total': 4}") in cases
+    # every expected state is what a fresh instance leaves: the second add of each test ran on a changed
+    # instance (traced total 5 for 'a b' then 'more words'), and only a fresh Tally's outcome is a test
+    for init, args, expected in cases:
+        assert ast.literal_eval(expected) == {"total": ast.literal_eval(init)[0] + len(ast.literal_eval(args)[0].split())}
+    row = humaneval_row(add)
+    assert _humaneval(row, row["canonical_solution"], tmp_path) == 0
+    indent = "        "
+    for wrong in ("pass\n", "self.total += len(text)\n", "return self.total + len(text.split())\n"):
+        assert _humaneval(row, indent + wrong, tmp_path) != 0, wrong
+    from sftset.evaluation import sample_job
+    from sftset.sandbox import Executor
+
+    jobs = [sample_job(add, add.canonical_solution, "ref"), sample_job(add, indent + "pass\n", "wrong")]
+    with Executor(workers=2) as ex:
+        verdicts = {v.key: v for v in ex.run(jobs)}
+    assert verdicts["ref"].status == "passed", verdicts["ref"].detail
+    assert verdicts["wrong"].status == "failed"
 
 
 def _wrong(p: Problem) -> str:

@@ -87,3 +87,19 @@ def test_a_method_negating_its_own_predicate():
     assert trivial_rule(program, "Box.count", context) is None
     program = context + '\n    def is_open(self):\n        """Open?"""\n        return not self.closed\n'
     assert trivial_rule(program, "Box.is_open", context) == "trivial body: attribute of the instance"
+
+
+def test_a_procedure_that_only_stores_what_it_is_given():
+    context = '''class Box:
+    def __init__(self, items):
+        self.items = items
+        self.n = 0
+'''
+    setter = "trivial body: sets attributes of the instance"
+    for body in ("self.items.append(item)", "self.label = item", "self.n += 1\n        self.items[item] = None"):
+        program = context + f'\n    def put(self, item):\n        """Store it."""\n        {body}\n'
+        assert trivial_rule(program, "Box.put", context) == setter, body
+    for body in ("self.items.append(item.strip().lower())", "if item:\n            self.items.append(item)",
+                 "self.n += len(item.split())"):
+        program = context + f'\n    def put(self, item):\n        """Store it."""\n        {body}\n'
+        assert trivial_rule(program, "Box.put", context) is None, body

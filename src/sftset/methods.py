@@ -6,6 +6,10 @@ empty, `init_kwargs` (the constructor call that rebuilds a fresh instance). A ca
 `Cls(*init_args, **init_kwargs).method(*args, **kwargs)`; `init_args` "None" means the method is called on
 the class itself, `Cls.method(*args, **kwargs)` (a class or static method that needs its class).
 
+A method that returns None is judged by the state it leaves: its cases carry `"state": true`, and
+their `expected` is the instance's attributes after the call (its `__dict__` and set slots, as a
+dict: `_sftset_state`), which the call returns in place of None.
+
 One call does all of it, so that it also works where the check runs outside the sample's process
 (sftset.sandbox forwards only calls of the entry point and only values come back, never an
 instance): there the program gets ADAPTER appended, a module-level function taking
@@ -20,29 +24,53 @@ from typing import Any
 
 ADAPTER = "_sftset_method_call"
 
+# The state a method that returns None leaves (the tracer writes it the same way: _state_text).
+STATE_HELPER = r'''
+
+
+def _sftset_state(owner):
+    """The instance's attributes: its __dict__ and its set slots."""
+    state = dict(getattr(owner, "__dict__", None) or {})
+    for klass in type(owner).__mro__:
+        if klass.__module__ == "builtins":
+            continue
+        for name, descriptor in list(vars(klass).items()):
+            if type(descriptor).__name__ == "member_descriptor" and name not in state:
+                try:
+                    state[name] = descriptor.__get__(owner, klass)
+                except AttributeError:
+                    pass
+    return state
+'''
+
 # Added to a rendered check when its cases call a method (see render.py).
-CHECK_HELPER = r'''
+CHECK_HELPER = STATE_HELPER + r'''
 
 
-def _sftset_method_caller(candidate, name):
+def _sftset_method_caller(candidate, name, state=False):
     """One call that builds a fresh instance and calls its method: the class itself (HumanEval's harness)
-    is wrapped; anything else is already such a call (the sandbox's adapter)."""
+    is wrapped; anything else is already such a call (the sandbox's adapter). state: a None result
+    gives the instance's state instead."""
     if not isinstance(candidate, type):
         return candidate
 
     def call(init_args, init_kwargs, *args, **kwargs):
         owner = candidate if init_args is None else candidate(*init_args, **init_kwargs)
-        return getattr(owner, name)(*args, **kwargs)
+        result = getattr(owner, name)(*args, **kwargs)
+        return _sftset_state(owner) if state and result is None else result
 
     return call
 '''
 
 
-def adapter_source(class_name: str, method: str) -> str:
+def adapter_source(class_name: str, method: str, state: bool = False) -> str:
     """The module-level function the sandbox calls for a method problem."""
-    return (f"\n\ndef {ADAPTER}(_sftset_init, _sftset_init_kw, /, *args, **kwargs):\n"
-            f"    owner = {class_name} if _sftset_init is None else {class_name}(*_sftset_init, **_sftset_init_kw)\n"
-            f"    return owner.{method}(*args, **kwargs)\n")
+    text = (f"\n\ndef {ADAPTER}(_sftset_init, _sftset_init_kw, /, *args, **kwargs):\n"
+            f"    owner = {class_name} if _sftset_init is None else {class_name}(*_sftset_init, **_sftset_init_kw)\n")
+    if not state:
+        return text + f"    return owner.{method}(*args, **kwargs)\n"
+    return (STATE_HELPER + text + f"    result = owner.{method}(*args, **kwargs)\n"
+            "    return _sftset_state(owner) if result is None else result\n")
 
 
 def method_of(tests: list[dict[str, Any]]) -> str | None:
@@ -51,6 +79,11 @@ def method_of(tests: list[dict[str, Any]]) -> str | None:
         if "method" in case:
             return case["method"]
     return None
+
+
+def checks_state(tests: list[dict[str, Any]]) -> bool:
+    """Whether a method problem's cases judge the state its method leaves (see above)."""
+    return any(case.get("state") for case in tests)
 
 
 def function_path(entry_point: str, tests: list[dict[str, Any]]) -> str:
@@ -64,7 +97,7 @@ def sandbox_call(program: str, entry_point: str, tests: list[dict[str, Any]]) ->
     method = method_of(tests)
     if method is None:
         return program, entry_point
-    return program + adapter_source(entry_point, method), ADAPTER
+    return program + adapter_source(entry_point, method, checks_state(tests)), ADAPTER
 
 
 def combined_args(init_args: str, init_kwargs: str, args: str) -> str:

@@ -147,7 +147,7 @@ def _validate_case(kind: str, case: Any, where: str) -> None:
         if extra:
             raise RecordError(f"{where}.{sorted(extra)[0]}", "unknown field for a stdio case")
         return
-    extra = set(case) - {"args", "kwargs", "expected", "raises", "split", "method", "init_args", "init_kwargs"}
+    extra = set(case) - {"args", "kwargs", "expected", "raises", "split", "method", "init_args", "init_kwargs", "state"}
     if extra:
         raise RecordError(f"{where}.{sorted(extra)[0]}", "unknown field for a function case")
     if "method" in case or "init_args" in case or "init_kwargs" in case:  # Cls(*init_args, **init_kwargs).method(...)
@@ -159,6 +159,10 @@ def _validate_case(kind: str, case: Any, where: str) -> None:
         init_kwargs = _literal(case.get("init_kwargs", "{}"), f"{where}.init_kwargs")
         if not isinstance(init_kwargs, dict) or not all(isinstance(k, str) for k in init_kwargs):
             raise RecordError(f"{where}.init_kwargs", "must be the repr of a dict with string keys")
+        if "state" in case and (case["state"] is not True or init_args is None):
+            raise RecordError(f"{where}.state", "must be true (judged by the state of a built instance) or absent")
+    elif "state" in case:
+        raise RecordError(f"{where}.state", "only a method's case is judged by its instance's state")
     args = _literal(case.get("args", "()"), f"{where}.args")
     if not isinstance(args, tuple):
         raise RecordError(f"{where}.args", "must be the repr of a tuple")

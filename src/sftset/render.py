@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .methods import CHECK_HELPER, combined_args, method_of
+from .methods import CHECK_HELPER, checks_state, combined_args, method_of
 from .values import READER
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -187,7 +187,8 @@ def render_check(problem: "Problem") -> str:
             lines += ["", "", HIDDEN_BEGIN, hidden.strip("\n"), HIDDEN_END]
         lines += ["", "", "def check(candidate):"]
         if method:  # each case: one call that builds a fresh instance, then calls the method (see sftset.methods)
-            lines.append(f"    candidate = _sftset_method_caller(candidate, {method!r})")
+            state = ", state=True" if checks_state(problem.tests) else ""  # a None result: the state it leaves
+            lines.append(f"    candidate = _sftset_method_caller(candidate, {method!r}{state})")
         for case in problem.tests:
             args, kwargs = case.get("args", "()"), case.get("kwargs", "{}")
             if method:

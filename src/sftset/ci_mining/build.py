@@ -63,6 +63,7 @@ class Candidate:
     unknown_raises: bool = False  # a recorded exception whose name the tracer could not see
     hidden: str = ""  # real definitions of helpers the prompt shows as stubs (stubs.py), run after the function
     method: str | None = None  # an instance method of the class `entry_point` (sftset.methods)
+    state: bool = False  # the method returns None: its tests judge the state it leaves (sftset.methods)
     # (reason, detail) when fewer than MIN_TESTS recorded calls are usable: the drop validation gives it
     # unless generated tests bring the kept tests to MIN_TESTS
     few_calls: tuple[str, str] | None = None
@@ -72,7 +73,7 @@ class Candidate:
         """The reference program validation runs: the function, the hidden helpers' real definitions, and for
         a method problem the adapter its calls go through."""
         program = self.prompt + self.solution + ("\n\n" + self.hidden if self.hidden else "")
-        return program + adapter_source(self.entry_point, self.method) if self.method else program
+        return program + adapter_source(self.entry_point, self.method, self.state) if self.method else program
 
     @property
     def call_entry(self) -> str:
@@ -163,6 +164,10 @@ def _build_one(fn: dict, project: ProjectSource, target: Target, test_functions:
         records = [{**r, "a": combined_args(r["c"], r["ck"], r["a"])} for r in records if "c" in r]
     elif on_class:  # called on the class itself: no constructor call
         records = [{**r, "a": combined_args("None", "{}", r["a"])} for r in records]
+    # a procedure on its instance (returns None, changes it): each call's outcome is the state it leaves
+    state = kind == "method" and any(r.get("u") for r in records)
+    if state:
+        records = [{**r, "r": r["t"]} if "t" in r else r for r in records if "t" in r or "x" in r]
     types = fn.get("nonliteral_types")
     saw = f"; saw {', '.join(types)}" if types else ""
     try:
@@ -170,7 +175,9 @@ def _build_one(fn: dict, project: ProjectSource, target: Target, test_functions:
     except Drop as drop:
         raise Drop(_why_too_few(fn), drop.detail + saw) from None
     if len(tests) >= MIN_TESTS:
-        return _candidate(fn, kind, tests, unknown, project, target, test_functions, named_types, on_class)
+        candidate = _candidate(fn, kind, tests, unknown, project, target, test_functions, named_types, on_class)
+        candidate.state = state
+        return candidate
     # the drop it gets unless validation's generated tests make up the rest
     few_calls = (_why_too_few(fn), f"{len(tests)} of {len(records)} recorded calls are literal{saw}")
     skipped = fn.get("skipped", {})
@@ -180,7 +187,7 @@ def _build_one(fn: dict, project: ProjectSource, target: Target, test_functions:
         candidate = _candidate(fn, kind, tests, unknown, project, target, test_functions, named_types, on_class)
     except Drop as drop:
         raise Drop(*few_calls_drop(few_calls, drop.reason, drop.detail)) from None
-    candidate.few_calls = few_calls
+    candidate.few_calls, candidate.state = few_calls, state
     return candidate
 
 

@@ -492,10 +492,16 @@ class Tracer:
             return
         record = {"a": key[-2], "k": key[-1], "n": 1}
         if instance is not None:
-            if _state(instance[0]) != instance[3] and not raised and value is None:
-                fn.skip("mutates_self")  # a procedure on the instance, not a value to test
-                self._unusable(fn, key)
-                return
+            if not raised and value is None:  # a procedure on the instance: its outcome is the state it leaves
+                after = _state_text(instance[0])
+                if _state(instance[0]) != instance[3]:
+                    if after is None:
+                        fn.skip("mutates_self")  # what it leaves is not a value to test
+                        self._unusable(fn, key)
+                        return
+                    record["u"] = 1
+                if after is not None:
+                    record["t"] = after
             record["c"], record["ck"] = instance[1], instance[2]
             if instance[4]:
                 record["s"] = instance[4]  # 1: on an instance changed since its constructor call; 2: a subclass's
@@ -878,6 +884,30 @@ def _state(obj) -> str | None:
 
 
 _UNSET = object()
+
+
+def _state_text(obj) -> str | None:
+    """The instance's attributes (its __dict__ and set slots) as a dict literal, keys sorted, the way
+    sftset.methods' `_sftset_state` reads them back; None when one is not a literal."""
+    try:
+        d = object.__getattribute__(obj, "__dict__")
+    except Exception:
+        d = {}
+    if type(d) is not dict:
+        return None
+    state = dict(d)
+    for klass in type(obj).__mro__:
+        if klass.__module__ == "builtins":
+            continue
+        for name, descriptor in list(vars(klass).items()):
+            if type(descriptor) is types.MemberDescriptorType and name not in state:
+                try:
+                    state[name] = descriptor.__get__(obj, klass)
+                except AttributeError:  # an unset slot
+                    pass
+    if not all(type(k) is str for k in state):
+        return None
+    return literal_repr({k: state[k] for k in sorted(state)})
 
 
 def _bare(obj) -> bool:

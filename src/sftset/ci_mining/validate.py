@@ -672,7 +672,8 @@ def _record(s: _State, settings: ValidationSettings) -> dict[str, Any]:
     })
     return {
         "task_id": c.task_id, "source": "ci", "kind": "function", "prompt": c.prompt, "entry_point": c.entry_point,
-        "canonical_solution": c.solution, "tests": [_record_case(t, c.method) for t in s.tests], "checker": c.checker,
+        "canonical_solution": c.solution, "tests": [_record_case(t, c.method, c.state) for t in s.tests],
+        "checker": c.checker,
         "limits": {"time_s": settings.problem_time_s, "memory_mb": settings.memory_mb},
         "provenance": c.provenance, "flags": list(c.flags), "meta": meta,
     }
@@ -683,9 +684,9 @@ def _without_outputs(verdict, drop: set[int]):
     return replace(verdict, outputs=[o for j, o in enumerate(verdict.outputs) if j not in drop])
 
 
-def _record_case(case: dict[str, Any], method: str | None) -> dict[str, Any]:
+def _record_case(case: dict[str, Any], method: str | None, state: bool = False) -> dict[str, Any]:
     """A kept test as the record holds it: a method problem's adapter arguments become the constructor
-    call and the method's own arguments (sftset.methods)."""
+    call and the method's own arguments (sftset.methods); `state`: judged by the state it leaves."""
     case = {k: v for k, v in case.items() if k != CHANGED_STATE}
     if method is None:
         return case
@@ -695,6 +696,8 @@ def _record_case(case: dict[str, Any], method: str | None) -> dict[str, Any]:
         out["init_kwargs"] = init_kwargs
     out.update({k: v for k, v in case.items() if k != "args"})
     out["args"] = args
+    if state:
+        out["state"] = True
     return out
 
 

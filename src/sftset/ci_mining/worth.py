@@ -14,6 +14,8 @@ Each rule that fails names itself as the drop reason:
   given to a prompt helper too), `return not s.isspace()` one call (but numbers given to a builtin or a
   method, `return s.split(",", 1)`, are part of the task);
 - "trivial body: attribute of an argument": `return path.suffix`, `return not self.closed`;
+- "trivial body: sets attributes of the instance": a method (judged by the state it leaves) that only
+  stores what it is given, `self.x = x`, `self.items.append(item)`, `self.n += 1`, at most three of them;
 - a guard that returns a constant for an empty or None argument (`if not s: return ""`) before one
   call on the arguments counts the same;
 - "docstring copied from a helper": the docstring is that of a function in the prompt;
@@ -109,6 +111,8 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
     guards = []
     while len(body) > 1 and _is_raise_guard(body[0]):
         guards.append(body.pop(0))
+    if "." in entry_point and _sets_attributes((fn.args.posonlyargs + fn.args.args or [None])[0], body):
+        return "trivial body: sets attributes of the instance"
     if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
         return None
     expr = _unwrap_none_test(body[0].value)
@@ -160,6 +164,34 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
     if calls and len(calls) <= 2:
         return "trivial body: one call on the arguments"
     return None
+
+
+def _sets_attributes(own: ast.arg | None, body: list[ast.stmt]) -> bool:
+    """A method that only stores what it is given (`self.x = x`, `self.items.append(item)`, `self.n += 1`):
+    at most three such statements, nothing computed, no other call."""
+    if own is None or not body or len(body) > 3:
+        return False
+
+    def rooted(node: ast.expr) -> bool:  # self.a, self.a.b, self.a[k]
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id == own.arg
+
+    def plain(node: ast.expr) -> bool:  # a name, a constant, or an attribute or item of one
+        return not any(isinstance(n, (*_COMPUTING, ast.Call)) for n in ast.walk(node))
+
+    for stmt in body:
+        if isinstance(stmt, ast.Assign) and all(isinstance(t, (ast.Attribute, ast.Subscript)) and rooted(t)
+                                                for t in stmt.targets) and plain(stmt.value):
+            continue
+        if isinstance(stmt, ast.AugAssign) and rooted(stmt.target) and plain(stmt.value):
+            continue
+        if (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute)
+                and rooted(stmt.value.func.value) and all(plain(a) for a in stmt.value.args)
+                and all(plain(k.value) for k in stmt.value.keywords)):
+            continue
+        return False
+    return True
 
 
 def _single_call_on_arguments(expr: ast.expr, params: set[str]) -> ast.Call | ast.Attribute | None:
