@@ -210,6 +210,10 @@ class Tracer:
         self.states: dict = {}  # code -> _Function | _Skip
         self.own_modules: dict = {}  # module __name__ -> bool
         self.pending: dict = {}  # frame -> (function, key, arg objects, kwarg objects, instance or None)
+        # argument objects changed since their constructor call, while a call's texts are worked out (a list of
+        # (object, state)), else None; and per pending frame, those its arguments held (see _constructor_call)
+        self._changed: list | None = None
+        self._changed_at: dict = {}
         self.instances: dict = {}  # id(instance) -> (type, ctor args text, ctor kwargs text, state) or None
         self._refs: dict = {}
         self.calls_seen = 0
@@ -304,7 +308,10 @@ class Tracer:
             fn.skip("unreadable args")
             return
         args = tuple(args)
+        if fn.kind != "init":  # an argument object changed since it was built is still its constructor call, marked
+            self._changed = changed = []
         a_text, k_text = self.arg_text(args), self.arg_text(kwargs)
+        self._changed = None
         if fn.kind == "init":
             if a_text is not None and k_text is not None and (
                     self.arg_text(args, True) != a_text or self.arg_text(kwargs, True) != k_text):
@@ -331,6 +338,7 @@ class Tracer:
             if state != entry[3]:
                 fn.skip("state_changed")
                 mark = mark or 1
+            mark = mark or (1 if changed else 0)
             if record is not False:
                 if mark:
                     record["n"] += 1
@@ -339,16 +347,25 @@ class Tracer:
             instance = (obj, entry[1], entry[2], state, mark)
         elif key in fn.records:
             record = fn.records[key]
-            if record is not None:
+            if record is not None and (changed or not record.get("s")):
                 record["n"] += 1
-            return
+            if record is None or changed or not record.get("s"):
+                return
+            del fn.records[key]  # a call on objects as their constructor calls left them replaces a marked one
+        if changed:
+            instance = instance or (None, None, None, None, 1)
         if len(fn.records) - fn.unusable >= self.cap:
             fn.full = True
             return
-        if self.arg_text(args, True) != a_text or self.arg_text(kwargs, True) != k_text:
+        self._changed = [] if changed else None
+        verified = self.arg_text(args, True) == a_text and self.arg_text(kwargs, True) == k_text
+        self._changed = None
+        if not verified:
             fn.skip("nonliteral_args", (*args, *kwargs.values()))  # an object its text does not rebuild
             self._unusable(fn, key)
             return
+        if changed:
+            self._changed_at[frame] = changed
         self.pending[frame] = (fn, key, args, kwargs, instance)
 
     def arg_text(self, value, verify: bool = False):
@@ -390,8 +407,11 @@ class Tracer:
         entry = self.instances.get(id(obj))
         if not entry or entry[0] is not type(obj) or len(entry[1]) + len(entry[2]) > MAX_REPR:
             return obj
-        if _state(obj) != entry[3]:
-            return obj
+        state = _state(obj)
+        if state != entry[3]:
+            if self._changed is None:
+                return obj
+            self._changed.append((obj, state))  # the call is marked: validation replays it from a fresh object
         known = entry[4]
         if not known:
             known.append(self._rebuilt(obj, entry))
@@ -486,12 +506,18 @@ class Tracer:
         if fn.kind == "init":
             self._exit_init(fn, key, args, kwargs, raised)
             return
-        if self.arg_text(args) != key[-2] or self.arg_text(kwargs) != key[-1]:
+        changed = self._changed_at.pop(frame, None)
+        self._changed = [] if changed else None
+        same = self.arg_text(args) == key[-2] and self.arg_text(kwargs) == key[-1]
+        self._changed = None
+        if not same or changed and any(_state(obj) != state for obj, state in changed):
             fn.skip("mutates_args")
             self._unusable(fn, key)
             return
         record = {"a": key[-2], "k": key[-1], "n": 1}
-        if instance is not None:
+        if instance is not None and instance[0] is None:  # a function's call with changed argument objects
+            record["s"] = 1
+        elif instance is not None:
             if not raised and value is None:  # a procedure on the instance: its outcome is the state it leaves
                 after = _state_text(instance[0])
                 if _state(instance[0]) != instance[3]:
@@ -794,6 +820,7 @@ class Tracer:
             self._tool = None
         self._profile = None
         self.pending.clear()
+        self._changed_at.clear()
         self.elapsed = time.perf_counter() - self.started
 
     def result(self) -> dict:

@@ -317,7 +317,8 @@ def _judge_reference(s: _State, runs: list, settings: ValidationSettings, other=
                               f"{runs[0].outputs[j].get('value', runs[0].outputs[j].get('raises'))!s:.40} here and "
                               f"{there.get('value', there.get('raises'))!s:.40} in another environment")
     # Method calls traced on an instance whose state had changed since its constructor call, or on a subclass's
-    # instance, are kept only where a fresh instance gives the same outcome: the tests state what it does.
+    # instance, and calls whose argument objects had changed since theirs, are kept only where fresh objects give
+    # the same outcome: the tests state what the function does with objects as their constructor calls build them.
     moved = {j for j, (case, got) in enumerate(zip(s.pool, per_run[0]))
              if case.get(CHANGED_STATE) and got != expected_key(case)}
     if moved:
@@ -325,6 +326,9 @@ def _judge_reference(s: _State, runs: list, settings: ValidationSettings, other=
             if all(s.pool[j][CHANGED_STATE] == 2 for j in moved):
                 return s.drop("called on subclasses' instances", f"{len(moved)} of {len(s.pool)} calls, traced on a "
                                                                  f"subclass's instances, differ on the method's class")
+            if s.c.method is None:  # a function called with argument objects changed since they were built
+                return s.drop("argument objects changed since built", f"{len(moved)} of {len(s.pool)} calls differ "
+                                                                      f"when their objects are built afresh")
             return s.drop("instance changed between calls", f"{len(moved)} of {len(s.pool)} calls, traced on an instance "
                                                             f"changed since its constructor call, differ from a fresh one")
         s.pool = [t for j, t in enumerate(s.pool) if j not in moved]
