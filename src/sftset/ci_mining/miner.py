@@ -56,7 +56,7 @@ class MineSettings:
         """Identifies the settings that change what a target yields (not where or how fast)."""
         v = asdict(self.validation)
         v.pop("workers", None)
-        parts = [__version__, "q13-2", "stubs-1", self.python or "", self.cap, self.engine or "", v,
+        parts = [__version__, "q13-2", "stubs-1", "data-stubs-1", self.python or "", self.cap, self.engine or "", v,
                  asdict(self.worth)]
         if self.docstrings.enabled:  # without a model the key (and so what counts as mined) is as before
             parts.append(self.docstrings.key())
