@@ -39,7 +39,7 @@ import ast
 from dataclasses import replace
 
 from .scope import bound_names, import_time_loads
-from .stubs import _function_needs, stub_helpers
+from .stubs import _function_needs, stub_helpers, with_stubs
 
 LONG_TABLE_LINES = 10
 LONG_TABLE_CHARS = 600
@@ -326,7 +326,6 @@ def _fits(text: str, max_lines: int, max_chars: int) -> bool:
 def with_data_stubs(candidate, max_lines: int, max_chars: int):
     """The candidate with its long tables cut (and then its helpers stubbed, if that is still needed) when
     helper stubs alone do not bring its context within the bound; else as stubs.with_stubs leaves it."""
-    from .stubs import with_stubs
     stubbed = with_stubs(candidate, max_lines, max_chars)
     if _fits(stubbed.context, max_lines, max_chars):
         return stubbed

@@ -20,8 +20,8 @@ def test_pluralize(word, expected):
     ("cities", "city"), ("knives", "knife"), ("analyses", "analysis"), ("Sheep", "Sheep"), ("statuses", "status"),
     ("words", "word"), ("", ""), ("People", "Person"), ("children", "child"), ("geese", "goose"),
     ("heroes", "hero"), ("news", "news"), ("movies", "movie"), ("Wildlife", "Wildlife"), ("shoes", "shoe"),
-    ("glass", "glass"), ("days", "day"), ("Chaos", "Chaos"), ("species", "species"), ("Pliers", "Pliers"), ("gas", "gas"),
-    ("crises", "crisis"), ("wolves", "wolf"),
+    ("glass", "glass"), ("days", "day"), ("Chaos", "Chaos"), ("species", "species"), ("Pliers", "Pliers"),
+    ("gas", "gas"), ("crises", "crisis"), ("wolves", "wolf"),
 ])
 def test_singularize(word, expected):
     assert singularize(word) == expected
@@ -43,15 +43,19 @@ def test_colour_name_refuses(code):
 
 
 @pytest.mark.parametrize("fragment, limit, expected", [
-    ("blue", 5, ["blue", "skyblue", "darkblue", "aliceblue", "cadetblue"]), ("Red", 3, ["red", "darkred", "indianred"]),
-    ("zzz", 5, []), ("olive", 2, ["olive", "olivedrab"]), ("sea", 4, ["seagreen", "seashell", "darkseagreen", "lightseagreen"]),
+    ("blue", 5, ["blue", "skyblue", "darkblue", "aliceblue", "cadetblue"]),
+    ("Red", 3, ["red", "darkred", "indianred"]),
+    ("zzz", 5, []), ("olive", 2, ["olive", "olivedrab"]),
+    ("sea", 4, ["seagreen", "seashell", "darkseagreen", "lightseagreen"]),
     ("goldenrod", 9, ["goldenrod", "darkgoldenrod", "palegoldenrod", "lightgoldenrodyellow"]),
 ])
 def test_names_like(fragment, limit, expected):
     assert names_like(fragment, limit) == expected
 
 
-@pytest.mark.parametrize("prefix, expected", [("dark", 17), ("light", 13), ("x", 0), ("Medium", 9), ("b", 8), ("s", 13)])
+@pytest.mark.parametrize("prefix, expected", [
+    ("dark", 17), ("light", 13), ("x", 0), ("Medium", 9), ("b", 8), ("s", 13),
+])
 def test_shade_count(prefix, expected):
     assert shade_count(prefix) == expected
 
