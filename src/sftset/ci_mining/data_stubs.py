@@ -6,7 +6,8 @@ A function that reads a big constant (inflection's `PLURALS`, webcolors' colour-
 When the context is over the bound even with helpers shown as stubs (stubs.py), a long table -- a
 module-level name bound once to a literal list, tuple, set, dict, str or bytes, or to a call of such
 literals (`frozenset({...})`, `array("I", (...))`), over LONG_TABLE_LINES lines or LONG_TABLE_CHARS
-characters -- is shown as its first few items, largest table first, until the context fits:
+characters -- is shown as its first few items: largest tables first, those the function itself reads
+last, as few as make the context fit (with helper stubs or without):
 
     PLURALS = [
         (r"(?i)(quiz)$", r'\\1zes'),
@@ -271,40 +272,41 @@ def _tables(program: _Program) -> dict[int, str]:
     return out
 
 
-def abbreviate_tables(candidate, max_lines: int, max_chars: int) -> tuple[str, str, list[str], set[str]] | None:
-    """(context with long tables cut, the hidden full definitions and replayed statements, the tables cut, the
-    names the hidden part binds), cutting the largest tables first until the context fits; None when no
-    table can be cut."""
+def cut_steps(candidate) -> list[tuple[str, str, list[str], set[str]]]:
+    """Each way of cutting the context's long tables, one more table at a time (largest first, those the
+    function reads last): (context with the tables cut, the hidden full definitions and replayed statements,
+    the tables cut, the names the hidden part binds). Empty when no table can be cut."""
     context = candidate.context
     if not context or not candidate.prompt.startswith(context):
-        return None
+        return []
     try:
         program = _Program(candidate.prompt + candidate.solution, context.count("\n"))
     except SyntaxError:
-        return None
+        return []
     cuts = _tables(program)
     needs = _function_needs(candidate) or set()
     # the tables the function itself reads are cut last: what it works on stays in view when it can
     order = sorted(cuts, key=lambda i: (bool(bound_names(program.stmts[i]) & needs), -len(program.segment(i)), i))
     chosen: set[int] = set()
-    replayed: set[int] = set()
-    best = None
+    steps = []
     for i in order:
-        found = program.replay(chosen | {i})
-        if found is None:
+        replayed = program.replay(chosen | {i})
+        if replayed is None:
             continue  # read while loading by what cannot be replayed: stays whole
         chosen.add(i)
-        replayed = found
-        best = _render(program, cuts, chosen, context)
-        if _fits(best, max_lines, max_chars):
-            break
-    if best is None:
-        return None
-    hidden = "\n\n".join(program.segment(j).rstrip("\n") + "\n" for j in sorted(replayed))
-    names = [program.stmts[i].targets[0].id if isinstance(program.stmts[i], ast.Assign)
-             else program.stmts[i].target.id for i in sorted(chosen)]
-    bound = {n for j in replayed for n in bound_names(program.stmts[j])}
-    return best, hidden, names, bound
+        hidden = "\n\n".join(program.segment(j).rstrip("\n") + "\n" for j in sorted(replayed))
+        names = [program.stmts[k].targets[0].id if isinstance(program.stmts[k], ast.Assign)
+                 else program.stmts[k].target.id for k in sorted(chosen)]
+        bound = {n for j in replayed for n in bound_names(program.stmts[j])}
+        steps.append((_render(program, cuts, chosen, context), hidden, names, bound))
+    return steps
+
+
+def abbreviate_tables(candidate, max_lines: int, max_chars: int) -> tuple[str, str, list[str], set[str]] | None:
+    """The first of cut_steps whose context fits, else the last (every table that can be cut is); None when
+    no table can be cut."""
+    steps = cut_steps(candidate)
+    return next((s for s in steps if _fits(s[0], max_lines, max_chars)), steps[-1] if steps else None)
 
 
 def _render(program: _Program, cuts: dict[int, str], chosen: set[int], context: str) -> str:
@@ -325,27 +327,26 @@ def _fits(text: str, max_lines: int, max_chars: int) -> bool:
 
 def with_data_stubs(candidate, max_lines: int, max_chars: int):
     """The candidate with its long tables cut (and then its helpers stubbed, if that is still needed) when
-    helper stubs alone do not bring its context within the bound; else as stubs.with_stubs leaves it."""
+    helper stubs alone do not bring its context within the bound; else as stubs.with_stubs leaves it.
+    As few tables are cut as make it fit, with helper stubs or without."""
     stubbed = with_stubs(candidate, max_lines, max_chars)
     if _fits(stubbed.context, max_lines, max_chars):
         return stubbed
-    found = abbreviate_tables(candidate, max_lines, max_chars)
-    if found is None:
-        return stubbed
-    context, hidden, names, bound = found
     needs = _function_needs(candidate)
-    # the cut tables and what is replayed stay where they are shown: a helper stub's hidden part comes
-    # after the full tables and must not bind them again
-    helpers = stub_helpers(context, max_lines, max_chars, None if needs is None else needs | bound)
-    meta = dict(candidate.meta, abbreviated_tables=names)
-    if helpers is not None:
-        context, helper_hidden, helper_names = helpers
-        hidden = hidden.rstrip("\n") + "\n\n\n" + helper_hidden
-        meta["stubbed_helpers"] = helper_names
-    elif not _fits(context, max_lines, max_chars):
-        return stubbed  # still too long: dropped as before
-    if candidate.hidden:  # test functions the values name (test_functions.py) stay last
-        hidden = hidden.rstrip("\n") + "\n\n\n" + candidate.hidden
-    meta["hidden_context"] = hidden
-    prompt = context + candidate.prompt[len(candidate.context):]
-    return replace(candidate, context=context, prompt=prompt, hidden=hidden, meta=meta)
+    for context, hidden, names, bound in cut_steps(candidate):
+        # the cut tables and what is replayed stay where they are shown: a helper stub's hidden part comes
+        # after the full tables and must not bind them again
+        helpers = stub_helpers(context, max_lines, max_chars, None if needs is None else needs | bound)
+        meta = dict(candidate.meta, abbreviated_tables=names)
+        if helpers is not None:
+            context, helper_hidden, helper_names = helpers
+            hidden = hidden.rstrip("\n") + "\n\n\n" + helper_hidden
+            meta["stubbed_helpers"] = helper_names
+        elif not _fits(context, max_lines, max_chars):
+            continue  # cut one more table
+        if candidate.hidden:  # test functions the values name (test_functions.py) stay last
+            hidden = hidden.rstrip("\n") + "\n\n\n" + candidate.hidden
+        meta["hidden_context"] = hidden
+        prompt = context + candidate.prompt[len(candidate.context):]
+        return replace(candidate, context=context, prompt=prompt, hidden=hidden, meta=meta)
+    return stubbed  # still too long: dropped as before
