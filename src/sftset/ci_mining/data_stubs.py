@@ -30,9 +30,10 @@ the change is not applied twice). When something that cannot be replayed reads a
 module loads -- a function's default or decorator (the problem's function too), a class body, an
 import, a statement that changes a table after the replayed ones read it -- the table stays whole.
 A str or bytes table is cut only when nothing reads it while the module loads (a cut pattern
-would not compile). 120 lines of context hold roughly a dozen short definitions and the function's
-helpers, so a table over 10 lines (or 600 characters: some 10 lines of 60) is one the prompt can
-spare in full; smaller ones are never cut.
+would not compile). The hidden tables come before any stubbed helper's definition, which may read
+them while it loads. Tables of at most 10 lines and 600 characters (some 10 lines of 60) are never
+cut: each costs under a tenth of the 120-line bound, cutting it would save a few lines at most, and
+shown whole it gives the model every case.
 """
 from __future__ import annotations
 
