@@ -177,3 +177,30 @@ def test_a_long_text_is_cut_only_when_nothing_reads_it_while_loading():
     assert ns["HELP"].startswith("line 0 of the help text\nline 1")
     compiled = text + "import re\n_LINES = re.compile(HELP)\n"
     assert abbreviate_tables(_candidate(compiled, show), 10, 6000) is None
+
+
+def test_tables_inside_tables_and_calls_of_literals_are_cut_the_same_way():
+    context = (
+        "from array import array\n\n"
+        "CLASSES: dict[str, tuple[int, ...]] = {\n"
+        + "".join(f'    "{k}": (\n' + "".join(f"        0x{n:X},\n" for n in range(30)) + "    ),\n" for k in "AB")
+        + '    "C": (0x1,),\n}\n'
+        "WORDS = frozenset({\n" + "".join(f'    "w{n}",\n' for n in range(30)) + "})\n"
+        "STARTS = array(\"I\", (\n" + "".join(f"    {n},\n" for n in range(30)) + "))\n"
+    )
+    function = '''
+    def classify(n, word):
+        """The classes n is in, and whether word is known."""
+        return sorted(k for k, v in CLASSES.items() if n in v), word in WORDS, n in STARTS
+    '''
+    context_cut, hidden, names, _ = abbreviate_tables(_candidate(context, function), 12, 6000)
+    assert names == ["CLASSES", "WORDS", "STARTS"]
+    assert 'CLASSES: dict[str, tuple[int, ...]] = {\n    "A": (\n        0x0,\n        0x1,\n' \
+           "        # ... 28 more items not shown here (30 in all)\n    ),\n" in context_cut
+    assert '    "C": (0x1,),\n}\n' in context_cut and "WORDS = frozenset({\n" in context_cut
+    ns: dict = {}
+    exec(context_cut, ns)  # our own text: each cut table keeps its type
+    assert ns["CLASSES"] == {"A": (0, 1), "B": (0, 1), "C": (1,)} and ns["WORDS"] == {"w0", "w1", "w2"}
+    assert list(ns["STARTS"]) == [0, 1, 2] and ns["STARTS"].typecode == "I"
+    exec(hidden, ns)
+    assert len(ns["CLASSES"]["B"]) == 30 and len(ns["WORDS"]) == 30 and len(ns["STARTS"]) == 30
