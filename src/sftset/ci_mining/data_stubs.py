@@ -41,7 +41,7 @@ import ast
 from dataclasses import replace
 
 from .scope import bound_names, import_time_loads
-from .stubs import _function_needs, stub_helpers, with_stubs
+from .stubs import _fits, _function_needs, stub_helpers, with_stubs
 
 LONG_TABLE_LINES = 10
 LONG_TABLE_CHARS = 600
@@ -320,10 +320,6 @@ def _render(program: _Program, cuts: dict[int, str], chosen: set[int], context: 
         at = stmt.end_lineno + 1
     out.append("".join(lines[at - 1:]))
     return "".join(out)
-
-
-def _fits(text: str, max_lines: int, max_chars: int) -> bool:
-    return text.count("\n") <= max_lines and len(text) <= max_chars
 
 
 def with_data_stubs(candidate, max_lines: int, max_chars: int):
