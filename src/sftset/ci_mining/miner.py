@@ -21,7 +21,7 @@ from .docstrings import DocstringSettings, write_docstrings
 from .environment import MachineState
 from .project import read_project
 from .report import TargetReport
-from .stubs import with_stubs
+from .data_stubs import with_data_stubs
 from .suite import check_suite, run_suite, tests_ran
 from .targets import Target, TargetFailed, fetch
 from .validate import ValidationSettings, medians, validate
@@ -56,7 +56,7 @@ class MineSettings:
         """Identifies the settings that change what a target yields (not where or how fast)."""
         v = asdict(self.validation)
         v.pop("workers", None)
-        parts = [__version__, "q13-2", "stubs-1", self.python or "", self.cap, self.engine or "", v,
+        parts = [__version__, "q13-2", "stubs-1", "data-stubs-1", self.python or "", self.cap, self.engine or "", v,
                  asdict(self.worth)]
         if self.docstrings.enabled:  # without a model the key (and so what counts as mined) is as before
             parts.append(self.docstrings.key())
@@ -208,7 +208,7 @@ def screen(candidates: list, settings: WorthSettings, root: Path, report: Target
             except (OSError, TypeError):
                 headers[path] = None
         try:
-            c = with_stubs(c, settings.max_prompt_lines, settings.max_prompt_chars)
+            c = with_data_stubs(c, settings.max_prompt_lines, settings.max_prompt_chars)
             if len(c.prompt) > build.MAX_PROMPT_CHARS:
                 why = ("prompt too long", f"{len(c.prompt)} characters")
             else:
