@@ -103,3 +103,18 @@ def test_a_procedure_that_only_stores_what_it_is_given():
                  "self.n += len(item.split())"):
         program = context + f'\n    def put(self, item):\n        """Store it."""\n        {body}\n'
         assert trivial_rule(program, "Box.put", context) is None, body
+
+
+def test_a_membership_guard_before_a_table_lookup():
+    context = '''SPECS = ("html4", "css2", "css3")
+NAMES = {"html4": {"red": "#ff0000"}, "css2": {}, "css3": {}}
+'''
+    lookup = "trivial body: lookup in a table in the prompt"
+    for guard, ret in (("if spec not in SPECS:", "return NAMES[spec]"),
+                       ("if spec not in ('html4', 'css3'):", "return NAMES.get(spec, {})")):
+        program = context + f'\n\ndef names_of(spec):\n    """Names of a spec."""\n    {guard}\n' \
+                            f'        raise ValueError(spec)\n    {ret}\n'
+        assert trivial_rule(program, "names_of", context) == lookup
+    program = context + '\n\ndef names_of(spec):\n    """Sorted names."""\n    if spec not in SPECS:\n' \
+                        '        raise ValueError(spec)\n    return sorted(NAMES[spec])\n'
+    assert trivial_rule(program, "names_of", context) is None

@@ -17,7 +17,8 @@ Each rule that fails names itself as the drop reason:
 - "trivial body: sets attributes of the instance": a method (judged by the state it leaves) that only
   stores what it is given, `self.x = x`, `self.items.append(item)`, `self.n += 1`, at most three of them;
 - a guard that returns a constant for an empty or None argument (`if not s: return ""`) before one
-  call on the arguments counts the same;
+  call on the arguments counts the same; so does a membership guard (`if spec not in SPECS: raise
+  ValueError(spec)`) before a lookup in a table the prompt shows;
 - "docstring copied from a helper": the docstring is that of a function in the prompt;
 - "prompt too long": more context than a trainer wants in front of a function (lines or characters
   over the limits);
@@ -116,6 +117,8 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
     if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
         return None
     expr = _unwrap_none_test(body[0].value)
+    if guards and all(_is_membership(g.test, params, tables) for g in guards) and _table_lookup(expr, params, tables):
+        return "trivial body: lookup in a table in the prompt"  # `if key not in KNOWN: raise ...` then `TABLE[key]`
     if guards:
         guard_calls = [n for g in guards for n in ast.walk(g.test) if isinstance(n, ast.Call)]
         if any(isinstance(g.test, _COMPUTING) and not _is_not(g.test) for g in guards) or not any(
@@ -192,6 +195,25 @@ def _sets_attributes(own: ast.arg | None, body: list[ast.stmt]) -> bool:
             continue
         return False
     return True
+
+
+def _is_membership(test: ast.expr, params: set[str], tables: set[str]) -> bool:
+    """`x not in TABLE` (or `in`), x an argument, TABLE a table the prompt shows or a literal collection."""
+    if _is_not(test):
+        test = test.operand
+    return (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.In, ast.NotIn))
+            and _on_argument(test.left, params) and (
+                isinstance(test.comparators[0], ast.Name) and test.comparators[0].id in tables
+                or isinstance(test.comparators[0], (ast.Tuple, ast.List, ast.Set)) and _constant(test.comparators[0])))
+
+
+def _table_lookup(expr: ast.expr, params: set[str], tables: set[str]) -> bool:
+    """`TABLE[x]` or `TABLE.get(x, ...)` of a table the prompt shows, x an argument."""
+    if isinstance(expr, ast.Subscript):
+        return isinstance(expr.value, ast.Name) and expr.value.id in tables and _on_argument(expr.slice, params)
+    return (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "get"
+            and isinstance(expr.func.value, ast.Name) and expr.func.value.id in tables and expr.args
+            and _on_argument(expr.args[0], params))
 
 
 def _single_call_on_arguments(expr: ast.expr, params: set[str]) -> ast.Call | ast.Attribute | None:
