@@ -303,10 +303,10 @@ class Tracer:
             fn.skip("unreadable args")
             return
         args = tuple(args)
-        a_text, k_text = self.arg_text(args), self.arg_text(kwargs)
+        a_text, a_named = self._arg_text_named(args)
+        k_text, k_named = self._arg_text_named(kwargs)
         if fn.kind == "init":
-            if a_text is not None and k_text is not None and (
-                    self.arg_text(args, True) != a_text or self.arg_text(kwargs, True) != k_text):
+            if a_text is not None and k_text is not None and not self._rebuilds(a_named, a_text, k_named, k_text):
                 a_text = None  # an object its text does not rebuild: the instance is not replayable
             self._enter_init(fn, frame, a_text, k_text)
             return
@@ -326,8 +326,8 @@ class Tracer:
                 if record is not None:
                     record["n"] += 1
                 return  # a call seen before: the instance's state (costly on big objects) is not needed
-            state = _state(obj)
-            if state != entry[3]:
+            unchanged = _same_state(obj, entry)
+            if not unchanged:
                 fn.skip("state_changed")
                 mark = mark or 1
             if record is not False:
@@ -335,7 +335,7 @@ class Tracer:
                     record["n"] += 1
                     return
                 del fn.records[key]  # a call from the state the constructor left replaces one from a changed state
-            instance = (obj, entry[1], entry[2], state, mark)
+            instance = (obj, entry[1], entry[2], entry[3] if unchanged else _state(obj), mark)
         elif key in fn.records:
             record = fn.records[key]
             if record is not None:
@@ -344,7 +344,7 @@ class Tracer:
         if len(fn.records) - fn.unusable >= self.cap:
             fn.full = True
             return
-        if self.arg_text(args, True) != a_text or self.arg_text(kwargs, True) != k_text:
+        if not self._rebuilds(a_named, a_text, k_named, k_text):
             fn.skip("nonliteral_args", (*args, *kwargs.values()))  # an object its text does not rebuild
             self._unusable(fn, key)
             return
@@ -357,6 +357,21 @@ class Tracer:
         if text is not None:
             return text
         return self.value_text(self._name_objects(value, [MAX_NODES]), verify)
+
+    def _arg_text_named(self, value):
+        """(arg_text(value), the value with its objects named, or None for a literal): the named value
+        is kept so that checking the text's rebuild (verify) does not name the objects again."""
+        text = literal_repr(value)
+        if text is not None:
+            return text, None
+        named = self._name_objects(value, [MAX_NODES])
+        return self.value_text(named), named
+
+    def _rebuilds(self, a_named, a_text, k_named, k_text) -> bool:
+        """arg_text(args, True) == a_text and arg_text(kwargs, True) == k_text, for the texts and named
+        values _arg_text_named gave: a literal's text is the same verified or not."""
+        return ((a_named is None or self.value_text(a_named, True) == a_text)
+                and (k_named is None or self.value_text(k_named, True) == k_text))
 
     def _name_objects(self, x, budget):
         """x with each test function that may be named replaced by its name, and each instance of the
@@ -389,7 +404,7 @@ class Tracer:
         entry = self.instances.get(id(obj))
         if not entry or entry[0] is not type(obj) or len(entry[1]) + len(entry[2]) > MAX_REPR:
             return obj
-        if _state(obj) != entry[3]:
+        if not _same_state(obj, entry):
             return obj
         known = entry[4]
         if not known:
@@ -538,8 +553,12 @@ class Tracer:
         self.pending[frame] = (fn, obj, a_text, k_text, None)
 
     def _exit_init(self, fn: _Function, obj, a_text: str, k_text: str, raised: bool) -> None:
-        # the last slot keeps what _constructor_call works out for the instance
-        self.instances[id(obj)] = None if raised else (type(obj), a_text, k_text, _state(obj), [])
+        # slot 4 keeps what _constructor_call works out for the instance; slot 5 the state by attribute
+        if raised:
+            self.instances[id(obj)] = None
+        else:
+            state, attributes = _state_and_attributes(obj)
+            self.instances[id(obj)] = (type(obj), a_text, k_text, state, [], attributes)
         self._forget_later(obj)
 
     def _evict(self) -> None:
@@ -842,7 +861,15 @@ def _state(obj) -> str | None:
     """A snapshot of an instance's state that runs none of its code: each attribute of `vars(obj)` and
     of its slots as a literal repr, or its type and identity when not a literal (a rebound attribute
     shows; an object mutated in place does not, and validation's replay from a fresh instance judges it)."""
+    return _state_and_attributes(obj)[0]
+
+
+def _state_and_attributes(obj):
+    """(_state(obj), {attribute name: its literal text, or (type qualname, id)}), the second None unless
+    obj has only a __dict__ whose names and texts keep the parts of the snapshot apart (no "=" or newline):
+    what _same_state compares attribute by attribute."""
     parts = []
+    attributes = {}
     try:
         d = object.__getattribute__(obj, "__dict__")
     except Exception:
@@ -860,9 +887,70 @@ def _state(obj) -> str | None:
                 items.append((name, _UNSET))
     for name, value in items:
         text = literal_repr(value, 500)
-        parts.append(f"{name}={text}" if text is not None else f"{name}=<{type(value).__qualname__}@{id(value)}>")
+        if text is not None:
+            parts.append(f"{name}={text}")
+            if attributes is not None:
+                attributes[name] = text
+        else:
+            qualname = type(value).__qualname__
+            parts.append(f"{name}=<{qualname}@{id(value)}>")
+            if attributes is not None:
+                attributes[name] = (qualname, id(value))
+                if "\n" in qualname:
+                    attributes = None
+        if attributes is not None and (type(name) is not str or "=" in name or "\n" in name):
+            attributes = None
+    if attributes is not None and (type(d) is not dict or len(attributes) != len(items) or _slotted(type(obj))):
+        attributes = None
     parts.sort()
-    return "\n".join(parts)
+    return "\n".join(parts), attributes
+
+
+_SLOTTED: dict = {}  # class -> whether it or a base declares slots (other than __dict__ and __weakref__)
+
+
+def _slotted(t) -> bool:
+    known = _SLOTTED.get(t)
+    if known is None:
+        known = False
+        for klass in t.__mro__:
+            slots = klass.__dict__.get("__slots__", ())
+            if any(name not in ("__dict__", "__weakref__") for name in ((slots,) if isinstance(slots, str) else slots)):
+                known = True
+        if len(_SLOTTED) > 10000:
+            _SLOTTED.clear()
+        _SLOTTED[t] = known
+    return known
+
+
+def _same_state(obj, entry) -> bool:
+    """_state(obj) == entry[3], the snapshot of an instance entry, with an early exit at the first
+    attribute that differs (on a big instance, the whole snapshot costs a repr of every attribute):
+    compared attribute by attribute when the entry keeps them (slot 5), else as texts."""
+    attributes = entry[5] if len(entry) > 5 else None
+    if attributes is None:
+        return _state(obj) == entry[3]
+    try:
+        d = object.__getattribute__(obj, "__dict__")
+    except Exception:
+        return _state(obj) == entry[3]
+    if type(d) is not dict or _slotted(type(obj)):
+        return _state(obj) == entry[3]
+    items = list(d.items())
+    if len(items) != len(attributes):
+        return False
+    for name, value in items:
+        if type(name) is not str or "=" in name or "\n" in name:
+            return _state(obj) == entry[3]
+        want = attributes.get(name)
+        if want is None:
+            return False
+        if want.__class__ is tuple:  # not a literal: the same object, still not a literal
+            if id(value) != want[1] or type(value).__qualname__ != want[0] or literal_repr(value, 500) is not None:
+                return False
+        elif literal_repr(value, 500) != want:
+            return False
+    return True
 
 
 _UNSET = object()
