@@ -82,6 +82,10 @@ _VALUE_TYPES = frozenset((datetime.date, datetime.datetime, datetime.time, datet
 _FUNCTION_TYPE = types.FunctionType
 _TEST_PARTS = frozenset(("test", "tests", "testing", "conftest"))
 
+# An object's key while it lives: object.__hash__ is its address, rotated (one to one), and unlike id()
+# raises no audit event, which would call the containment hook (Python code) at every use.
+_oid = object.__hash__
+
 MAX_NODES = 400  # values bigger than this are not worth a test case
 MAX_REPR = 2000
 DEFAULT_CAP = 100  # distinct argument tuples recorded per function
@@ -209,7 +213,7 @@ class Tracer:
         self.states: dict = {}  # code -> _Function | _Skip
         self.own_modules: dict = {}  # module __name__ -> bool
         self.pending: dict = {}  # frame -> (function, key, arg objects, kwarg objects, instance or None)
-        self.instances: dict = {}  # id(instance) -> (type, ctor args text, ctor kwargs text, state) or None
+        self.instances: dict = {}  # _oid(instance) -> (type, ctor args text, ctor kwargs text, state) or None
         self._refs: dict = {}
         self.calls_seen = 0
         self.contained: list[dict] = []
@@ -224,6 +228,7 @@ class Tracer:
         self.test_functions: dict = {}  # code of a function of the tests -> the name it is carried by, or None
         self.callables: dict = {}  # that name -> where the function is (module, qualname, path, lineno, ...)
         self._class_paths: dict = {}  # a project class -> the path a value text names it by, or None
+        self._init_codes: dict = {}  # a class's __init__ -> its code (_init_code)
 
     # ---- deciding what a code object is ---------------------------------------------------
     def _skip(self, reason: str, own: bool) -> _Skip:
@@ -389,7 +394,7 @@ class Tracer:
             return items if t is list else tuple(items)
         if t is dict:
             return {k: self._name_objects(v, budget) for k, v in x.items()}
-        if self.instances.get(id(x)):
+        if self.instances.get(_oid(x)):
             return self._constructor_call(x)
         return x
 
@@ -401,7 +406,7 @@ class Tracer:
         dataclass, an object with an __eq__ of its own that rebuilds) stays itself; a simple object whose
         equality is identity is its constructor call (cheaper than its fields, and as the test built it).
         Worked out once per instance (the entry keeps it): trees of such objects are built node by node."""
-        entry = self.instances.get(id(obj))
+        entry = self.instances.get(_oid(obj))
         if not entry or entry[0] is not type(obj) or len(entry[1]) + len(entry[2]) > MAX_REPR:
             return obj
         if not _same_state(obj, entry):
@@ -534,31 +539,43 @@ class Tracer:
         """Remember the constructor call of an instance whose own __init__ this is (outermost call only)."""
         obj = frame.f_locals.get(fn.self_name)
         try:
-            own = _code_of(type(obj).__init__) is fn.code
+            own = self._init_code(type(obj).__init__) is fn.code
         except Exception:
             own = False
         if not own:
             return  # a base class's __init__ run by a subclass's
         # A constructor runs on a new object (or re-initialises one): whatever an entry under its id said
         # belonged to a dead object (ids are reused; objects without weakrefs leave their entries behind).
-        self.instances.pop(id(obj), None)
+        self.instances.pop(_oid(obj), None)
         if fn.calls > MAX_CONSTRUCTED:
             return  # time stays bounded: later instances' methods count as "no_constructor_call"
         if len(self.instances) >= MAX_INSTANCES:
             self._evict()
         if a_text is None or k_text is None:
-            self.instances[id(obj)] = None  # built from values that are not test values: its methods are not replayable
+            self.instances[_oid(obj)] = None  # built from values that are not test values: its methods are not replayable
             self._forget_later(obj)
             return
         self.pending[frame] = (fn, obj, a_text, k_text, None)
 
+    def _init_code(self, init):
+        """_code_of(init), kept per __init__ (reading a function's __code__ raises an audit event)."""
+        try:
+            return self._init_codes[init]
+        except KeyError:
+            code = self._init_codes[init] = _code_of(init)
+            if len(self._init_codes) > 10000:
+                self._init_codes.clear()
+            return code
+        except TypeError:  # an unhashable callable
+            return _code_of(init)
+
     def _exit_init(self, fn: _Function, obj, a_text: str, k_text: str, raised: bool) -> None:
         # slot 4 keeps what _constructor_call works out for the instance; slot 5 the state by attribute
         if raised:
-            self.instances[id(obj)] = None
+            self.instances[_oid(obj)] = None
         else:
             state, attributes = _state_and_attributes(obj)
-            self.instances[id(obj)] = (type(obj), a_text, k_text, state, [], attributes)
+            self.instances[_oid(obj)] = (type(obj), a_text, k_text, state, [], attributes)
         self._forget_later(obj)
 
     def _evict(self) -> None:
@@ -571,7 +588,7 @@ class Tracer:
     def _forget_later(self, obj) -> None:
         """Drop an instance's entry when it dies (its id may be reused); objects without weakrefs keep
         it, and the type and state checks at each call guard against a reused id."""
-        key = id(obj)
+        key = _oid(obj)
         try:
             self._refs[key] = weakref.ref(obj, lambda _, key=key: (self.instances.pop(key, None),
                                                                     self._refs.pop(key, None)))
@@ -583,7 +600,7 @@ class Tracer:
         of its class (mark 0) or of a subclass that shares its constructor (mark 2), else None (the reason
         counted). Whether its state changed since (mark 1) the caller finds out, for calls it has not seen."""
         obj = frame.f_locals.get(fn.self_name)
-        entry = self.instances.get(id(obj), False)
+        entry = self.instances.get(_oid(obj), False)
         if entry is False and _bare(obj):  # Cls() of a class with no __init__ and no state
             entry = (type(obj), "()", "{}", _state(obj))
         elif entry is False and isinstance(obj, enum.Enum):
@@ -740,7 +757,13 @@ class Tracer:
         """Install the tracer and start recording."""
         self.started = time.perf_counter()
         if self.workdirs:
-            sys.addaudithook(self._audit)  # cannot be removed; the process ends after the suite
+            audited, audit = _AUDITED, self._audit
+
+            def hook(event, args):  # called for every audit event in the process (id(), f_code, ...): be quick
+                if event in audited:
+                    audit(event, args)
+
+            sys.addaudithook(hook)  # cannot be removed; the process ends after the suite
         if self.engine == "monitoring":
             mon = sys.monitoring
             for tool in (mon.PROFILER_ID, 3, 4):
@@ -893,9 +916,9 @@ def _state_and_attributes(obj):
                 attributes[name] = text
         else:
             qualname = type(value).__qualname__
-            parts.append(f"{name}=<{qualname}@{id(value)}>")
+            parts.append(f"{name}=<{qualname}@{_oid(value)}>")
             if attributes is not None:
-                attributes[name] = (qualname, id(value))
+                attributes[name] = (qualname, _oid(value))
                 if "\n" in qualname:
                     attributes = None
         if attributes is not None and (type(name) is not str or "=" in name or "\n" in name):
@@ -946,7 +969,7 @@ def _same_state(obj, entry) -> bool:
         if want is None:
             return False
         if want.__class__ is tuple:  # not a literal: the same object, still not a literal
-            if id(value) != want[1] or type(value).__qualname__ != want[0] or literal_repr(value, 500) is not None:
+            if _oid(value) != want[1] or type(value).__qualname__ != want[0] or literal_repr(value, 500) is not None:
                 return False
         elif literal_repr(value, 500) != want:
             return False
