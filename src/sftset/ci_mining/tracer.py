@@ -125,10 +125,17 @@ def _is_literal(x, budget, depth) -> bool:
         return x == x and x not in (float("inf"), float("-inf"))
     if t is complex:
         return _is_literal(x.real, budget, depth) and _is_literal(x.imag, budget, depth)
-    if t in _CONTAINERS:
+    if t in _CONTAINERS:  # loops, not all(...): this runs for the arguments of every traced call
+        depth += 1
         if t is dict:
-            return all(_is_literal(k, budget, depth + 1) and _is_literal(v, budget, depth + 1) for k, v in x.items())
-        return all(_is_literal(e, budget, depth + 1) for e in x)
+            for k, v in x.items():
+                if not (_is_literal(k, budget, depth) and _is_literal(v, budget, depth)):
+                    return False
+            return True
+        for e in x:
+            if not _is_literal(e, budget, depth):
+                return False
+        return True
     if t in _VALUE_TYPES:  # the same rule as sftset.values.is_value_type (this module stands alone)
         if t is Decimal:
             return x.is_finite()
@@ -369,14 +376,14 @@ class Tracer:
         text = literal_repr(value)
         if text is not None:
             return text, None
-        named = self._name_objects(value, [MAX_NODES])
-        return self.value_text(named), named
+        named = self._name_objects(value, [MAX_NODES])  # not a literal either: its leaves that were not stay
+        return self._object_text(named), named
 
     def _rebuilds(self, a_named, a_text, k_named, k_text) -> bool:
         """arg_text(args, True) == a_text and arg_text(kwargs, True) == k_text, for the texts and named
         values _arg_text_named gave: a literal's text is the same verified or not."""
-        return ((a_named is None or self.value_text(a_named, True) == a_text)
-                and (k_named is None or self.value_text(k_named, True) == k_text))
+        return ((a_named is None or self._object_text(a_named, True) == a_text)
+                and (k_named is None or self._object_text(k_named, True) == k_text))
 
     def _name_objects(self, x, budget):
         """x with each test function that may be named replaced by its name, and each instance of the
@@ -486,6 +493,10 @@ class Tracer:
         text = literal_repr(value)
         if text is not None:
             return text
+        return self._object_text(value, verify)
+
+    def _object_text(self, value, verify: bool = False):
+        """value_text of a value that is not a literal (literal_repr said None)."""
         busy, self._busy = self._busy, True
         try:
             text = _text_of(value, self._nameable, verify, None, 0, self._value_memo)
