@@ -82,6 +82,10 @@ _VALUE_TYPES = frozenset((datetime.date, datetime.datetime, datetime.time, datet
 _FUNCTION_TYPE = types.FunctionType
 _TEST_PARTS = frozenset(("test", "tests", "testing", "conftest"))
 
+# An object's key while it lives: object.__hash__ is its address, rotated (one to one), and unlike id()
+# raises no audit event, which would call the containment hook (Python code) at every use.
+_oid = object.__hash__
+
 MAX_NODES = 400  # values bigger than this are not worth a test case
 MAX_REPR = 2000
 DEFAULT_CAP = 100  # distinct argument tuples recorded per function
@@ -122,10 +126,17 @@ def _is_literal(x, budget, depth) -> bool:
         return x == x and x not in (float("inf"), float("-inf"))
     if t is complex:
         return _is_literal(x.real, budget, depth) and _is_literal(x.imag, budget, depth)
-    if t in _CONTAINERS:
+    if t in _CONTAINERS:  # loops, not all(...): this runs for the arguments of every traced call
+        depth += 1
         if t is dict:
-            return all(_is_literal(k, budget, depth + 1) and _is_literal(v, budget, depth + 1) for k, v in x.items())
-        return all(_is_literal(e, budget, depth + 1) for e in x)
+            for k, v in x.items():
+                if not (_is_literal(k, budget, depth) and _is_literal(v, budget, depth)):
+                    return False
+            return True
+        for e in x:
+            if not _is_literal(e, budget, depth):
+                return False
+        return True
     if t in _VALUE_TYPES:  # the same rule as sftset.values.is_value_type (this module stands alone)
         if t is Decimal:
             return x.is_finite()
@@ -214,7 +225,7 @@ class Tracer:
         # (object, state)), else None; and per pending frame, those its arguments held (see _constructor_call)
         self._changed: list | None = None
         self._changed_at: dict = {}
-        self.instances: dict = {}  # id(instance) -> (type, ctor args text, ctor kwargs text, state) or None
+        self.instances: dict = {}  # _oid(instance) -> (type, ctor args text, ctor kwargs text, state) or None
         self._refs: dict = {}
         self.calls_seen = 0
         self.contained: list[dict] = []
@@ -229,6 +240,7 @@ class Tracer:
         self.test_functions: dict = {}  # code of a function of the tests -> the name it is carried by, or None
         self.callables: dict = {}  # that name -> where the function is (module, qualname, path, lineno, ...)
         self._class_paths: dict = {}  # a project class -> the path a value text names it by, or None
+        self._init_codes: dict = {}  # a class's __init__ -> its code (_init_code)
 
     # ---- deciding what a code object is ---------------------------------------------------
     def _skip(self, reason: str, own: bool) -> _Skip:
@@ -310,11 +322,11 @@ class Tracer:
         args = tuple(args)
         if fn.kind != "init":  # an argument object changed since it was built is still its constructor call, marked
             self._changed = changed = []
-        a_text, k_text = self.arg_text(args), self.arg_text(kwargs)
+        a_text, a_named = self._arg_text_named(args)
+        k_text, k_named = self._arg_text_named(kwargs)
         self._changed = None
         if fn.kind == "init":
-            if a_text is not None and k_text is not None and (
-                    self.arg_text(args, True) != a_text or self.arg_text(kwargs, True) != k_text):
+            if a_text is not None and k_text is not None and not self._rebuilds(a_named, a_text, k_named, k_text):
                 a_text = None  # an object its text does not rebuild: the instance is not replayable
             self._enter_init(fn, frame, a_text, k_text)
             return
@@ -334,8 +346,8 @@ class Tracer:
                 if record is not None:
                     record["n"] += 1
                 return  # a call seen before: the instance's state (costly on big objects) is not needed
-            state = _state(obj)
-            if state != entry[3]:
+            unchanged = _same_state(obj, entry)
+            if not unchanged:
                 fn.skip("state_changed")
                 mark = mark or 1
             mark = mark or (1 if changed else 0)
@@ -344,7 +356,7 @@ class Tracer:
                     record["n"] += 1
                     return
                 del fn.records[key]  # a call from the state the constructor left replaces one from a changed state
-            instance = (obj, entry[1], entry[2], state, mark)
+            instance = (obj, entry[1], entry[2], entry[3] if unchanged else _state(obj), mark)
         elif key in fn.records:
             record = fn.records[key]
             if record is not None and (changed or not record.get("s")):
@@ -357,10 +369,7 @@ class Tracer:
         if len(fn.records) - fn.unusable >= self.cap:
             fn.full = True
             return
-        self._changed = [] if changed else None
-        verified = self.arg_text(args, True) == a_text and self.arg_text(kwargs, True) == k_text
-        self._changed = None
-        if not verified:
+        if not self._rebuilds(a_named, a_text, k_named, k_text):  # objects named above, changed ones too
             fn.skip("nonliteral_args", (*args, *kwargs.values()))  # an object its text does not rebuild
             self._unusable(fn, key)
             return
@@ -375,6 +384,21 @@ class Tracer:
         if text is not None:
             return text
         return self.value_text(self._name_objects(value, [MAX_NODES]), verify)
+
+    def _arg_text_named(self, value):
+        """(arg_text(value), the value with its objects named, or None for a literal): the named value
+        is kept so that checking the text's rebuild (verify) does not name the objects again."""
+        text = literal_repr(value)
+        if text is not None:
+            return text, None
+        named = self._name_objects(value, [MAX_NODES])  # not a literal either: its leaves that were not stay
+        return self._object_text(named), named
+
+    def _rebuilds(self, a_named, a_text, k_named, k_text) -> bool:
+        """arg_text(args, True) == a_text and arg_text(kwargs, True) == k_text, for the texts and named
+        values _arg_text_named gave: a literal's text is the same verified or not."""
+        return ((a_named is None or self._object_text(a_named, True) == a_text)
+                and (k_named is None or self._object_text(k_named, True) == k_text))
 
     def _name_objects(self, x, budget):
         """x with each test function that may be named replaced by its name, and each instance of the
@@ -392,7 +416,7 @@ class Tracer:
             return items if t is list else tuple(items)
         if t is dict:
             return {k: self._name_objects(v, budget) for k, v in x.items()}
-        if self.instances.get(id(x)):
+        if self.instances.get(_oid(x)):
             return self._constructor_call(x)
         return x
 
@@ -404,14 +428,13 @@ class Tracer:
         dataclass, an object with an __eq__ of its own that rebuilds) stays itself; a simple object whose
         equality is identity is its constructor call (cheaper than its fields, and as the test built it).
         Worked out once per instance (the entry keeps it): trees of such objects are built node by node."""
-        entry = self.instances.get(id(obj))
+        entry = self.instances.get(_oid(obj))
         if not entry or entry[0] is not type(obj) or len(entry[1]) + len(entry[2]) > MAX_REPR:
             return obj
-        state = _state(obj)
-        if state != entry[3]:
+        if not _same_state(obj, entry):
             if self._changed is None:
                 return obj
-            self._changed.append((obj, state))  # the call is marked: validation replays it from a fresh object
+            self._changed.append((obj, _state(obj)))  # the call is marked: validation replays it from a fresh object
         known = entry[4]
         if not known:
             known.append(self._rebuilt(obj, entry))
@@ -487,6 +510,10 @@ class Tracer:
         text = literal_repr(value)
         if text is not None:
             return text
+        return self._object_text(value, verify)
+
+    def _object_text(self, value, verify: bool = False):
+        """value_text of a value that is not a literal (literal_repr said None)."""
         busy, self._busy = self._busy, True
         try:
             text = _text_of(value, self._nameable, verify, None, 0, self._value_memo)
@@ -552,27 +579,43 @@ class Tracer:
         """Remember the constructor call of an instance whose own __init__ this is (outermost call only)."""
         obj = frame.f_locals.get(fn.self_name)
         try:
-            own = _code_of(type(obj).__init__) is fn.code
+            own = self._init_code(type(obj).__init__) is fn.code
         except Exception:
             own = False
         if not own:
             return  # a base class's __init__ run by a subclass's
         # A constructor runs on a new object (or re-initialises one): whatever an entry under its id said
         # belonged to a dead object (ids are reused; objects without weakrefs leave their entries behind).
-        self.instances.pop(id(obj), None)
+        self.instances.pop(_oid(obj), None)
         if fn.calls > MAX_CONSTRUCTED:
             return  # time stays bounded: later instances' methods count as "no_constructor_call"
         if len(self.instances) >= MAX_INSTANCES:
             self._evict()
         if a_text is None or k_text is None:
-            self.instances[id(obj)] = None  # built from values that are not test values: its methods are not replayable
+            self.instances[_oid(obj)] = None  # built from values that are not test values: its methods are not replayable
             self._forget_later(obj)
             return
         self.pending[frame] = (fn, obj, a_text, k_text, None)
 
+    def _init_code(self, init):
+        """_code_of(init), kept per __init__ (reading a function's __code__ raises an audit event)."""
+        try:
+            return self._init_codes[init]
+        except KeyError:
+            code = self._init_codes[init] = _code_of(init)
+            if len(self._init_codes) > 10000:
+                self._init_codes.clear()
+            return code
+        except TypeError:  # an unhashable callable
+            return _code_of(init)
+
     def _exit_init(self, fn: _Function, obj, a_text: str, k_text: str, raised: bool) -> None:
-        # the last slot keeps what _constructor_call works out for the instance
-        self.instances[id(obj)] = None if raised else (type(obj), a_text, k_text, _state(obj), [])
+        # slot 4 keeps what _constructor_call works out for the instance; slot 5 the state by attribute
+        if raised:
+            self.instances[_oid(obj)] = None
+        else:
+            state, attributes = _state_and_attributes(obj)
+            self.instances[_oid(obj)] = (type(obj), a_text, k_text, state, [], attributes)
         self._forget_later(obj)
 
     def _evict(self) -> None:
@@ -585,7 +628,7 @@ class Tracer:
     def _forget_later(self, obj) -> None:
         """Drop an instance's entry when it dies (its id may be reused); objects without weakrefs keep
         it, and the type and state checks at each call guard against a reused id."""
-        key = id(obj)
+        key = _oid(obj)
         try:
             self._refs[key] = weakref.ref(obj, lambda _, key=key: (self.instances.pop(key, None),
                                                                     self._refs.pop(key, None)))
@@ -597,7 +640,7 @@ class Tracer:
         of its class (mark 0) or of a subclass that shares its constructor (mark 2), else None (the reason
         counted). Whether its state changed since (mark 1) the caller finds out, for calls it has not seen."""
         obj = frame.f_locals.get(fn.self_name)
-        entry = self.instances.get(id(obj), False)
+        entry = self.instances.get(_oid(obj), False)
         if entry is False and _bare(obj):  # Cls() of a class with no __init__ and no state
             entry = (type(obj), "()", "{}", _state(obj))
         elif entry is False and isinstance(obj, enum.Enum):
@@ -765,7 +808,13 @@ class Tracer:
         """Install the tracer and start recording."""
         self.started = time.perf_counter()
         if self.workdirs:
-            sys.addaudithook(self._audit)  # cannot be removed; the process ends after the suite
+            audited, audit = _AUDITED, self._audit
+
+            def hook(event, args):  # called for every audit event in the process (id(), f_code, ...): be quick
+                if event in audited:
+                    audit(event, args)
+
+            sys.addaudithook(hook)  # cannot be removed; the process ends after the suite
         if self.engine == "monitoring":
             mon = sys.monitoring
             for tool in (mon.PROFILER_ID, 3, 4):
@@ -887,7 +936,15 @@ def _state(obj) -> str | None:
     """A snapshot of an instance's state that runs none of its code: each attribute of `vars(obj)` and
     of its slots as a literal repr, or its type and identity when not a literal (a rebound attribute
     shows; an object mutated in place does not, and validation's replay from a fresh instance judges it)."""
+    return _state_and_attributes(obj)[0]
+
+
+def _state_and_attributes(obj):
+    """(_state(obj), {attribute name: its literal text, or (type qualname, id)}), the second None unless
+    obj has only a __dict__ whose names and texts keep the parts of the snapshot apart (no "=" or newline):
+    what _same_state compares attribute by attribute."""
     parts = []
+    attributes = {}
     try:
         d = object.__getattribute__(obj, "__dict__")
     except Exception:
@@ -905,9 +962,70 @@ def _state(obj) -> str | None:
                 items.append((name, _UNSET))
     for name, value in items:
         text = literal_repr(value, 500)
-        parts.append(f"{name}={text}" if text is not None else f"{name}=<{type(value).__qualname__}@{id(value)}>")
+        if text is not None:
+            parts.append(f"{name}={text}")
+            if attributes is not None:
+                attributes[name] = text
+        else:
+            qualname = type(value).__qualname__
+            parts.append(f"{name}=<{qualname}@{_oid(value)}>")
+            if attributes is not None:
+                attributes[name] = (qualname, _oid(value))
+                if "\n" in qualname:
+                    attributes = None
+        if attributes is not None and (type(name) is not str or "=" in name or "\n" in name):
+            attributes = None
+    if attributes is not None and (type(d) is not dict or len(attributes) != len(items) or _slotted(type(obj))):
+        attributes = None
     parts.sort()
-    return "\n".join(parts)
+    return "\n".join(parts), attributes
+
+
+_SLOTTED: dict = {}  # class -> whether it or a base declares slots (other than __dict__ and __weakref__)
+
+
+def _slotted(t) -> bool:
+    known = _SLOTTED.get(t)
+    if known is None:
+        known = False
+        for klass in t.__mro__:
+            slots = klass.__dict__.get("__slots__", ())
+            if any(name not in ("__dict__", "__weakref__") for name in ((slots,) if isinstance(slots, str) else slots)):
+                known = True
+        if len(_SLOTTED) > 10000:
+            _SLOTTED.clear()
+        _SLOTTED[t] = known
+    return known
+
+
+def _same_state(obj, entry) -> bool:
+    """_state(obj) == entry[3], the snapshot of an instance entry, with an early exit at the first
+    attribute that differs (on a big instance, the whole snapshot costs a repr of every attribute):
+    compared attribute by attribute when the entry keeps them (slot 5), else as texts."""
+    attributes = entry[5] if len(entry) > 5 else None
+    if attributes is None:
+        return _state(obj) == entry[3]
+    try:
+        d = object.__getattribute__(obj, "__dict__")
+    except Exception:
+        return _state(obj) == entry[3]
+    if type(d) is not dict or _slotted(type(obj)):
+        return _state(obj) == entry[3]
+    items = list(d.items())
+    if len(items) != len(attributes):
+        return False
+    for name, value in items:
+        if type(name) is not str or "=" in name or "\n" in name:
+            return _state(obj) == entry[3]
+        want = attributes.get(name)
+        if want is None:
+            return False
+        if want.__class__ is tuple:  # not a literal: the same object, still not a literal
+            if _oid(value) != want[1] or type(value).__qualname__ != want[0] or literal_repr(value, 500) is not None:
+                return False
+        elif literal_repr(value, 500) != want:
+            return False
+    return True
 
 
 _UNSET = object()

@@ -1,0 +1,1 @@
+"""A small synthetic project whose functions benchmarks/tracer_overhead.py traces (see there)."""
