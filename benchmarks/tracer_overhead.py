@@ -2,6 +2,7 @@
 
     python benchmarks/tracer_overhead.py                      # this checkout's tracer
     python benchmarks/tracer_overhead.py --compare main       # and the tracer of a git revision, as a second arm
+    python benchmarks/tracer_overhead.py --compare old/tracer.py   # or of a file
     python benchmarks/tracer_overhead.py --engine settrace --repeat 5 --only machine
 
 Run it with the project's virtualenv (`.venv/bin/python`, after the README's install); it needs nothing
@@ -77,13 +78,16 @@ WORKLOADS = {"text": work_text, "tree": work_tree, "machine": work_machine, "rec
 
 
 def load_tracer(revision: str | None):
-    """The tracer module of this checkout, or the text of a git revision's tracer loaded as a module
-    next to it (its relative imports then find this checkout's sftset.values)."""
+    """The tracer module of this checkout, or the text of a git revision's tracer (or of a tracer.py file)
+    loaded as a module next to it (its relative imports then find this checkout's sftset.values)."""
     if revision is None:
         from sftset.ci_mining import tracer
         return tracer
-    source = subprocess.run(["git", "-C", str(REPO), "show", f"{revision}:src/sftset/ci_mining/tracer.py"],
-                            capture_output=True, text=True, check=True).stdout
+    if Path(revision).is_file():  # a tracer.py given as a file (a merge being tried, say)
+        source = Path(revision).read_text(encoding="utf-8")
+    else:
+        source = subprocess.run(["git", "-C", str(REPO), "show", f"{revision}:src/sftset/ci_mining/tracer.py"],
+                                capture_output=True, text=True, check=True).stdout
     name = "sftset.ci_mining._tracer_" + "".join(c if c.isalnum() else "_" for c in revision)
     spec = importlib.util.spec_from_loader(name, loader=None)
     module = importlib.util.module_from_spec(spec)
@@ -127,7 +131,7 @@ def measure(arm: str, workload: str, engine: str | None) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--compare", metavar="REV", help="also time the tracer of this git revision (e.g. main)")
+    parser.add_argument("--compare", metavar="REV", help="also time the tracer of this git revision (e.g. main) or tracer.py file")
     parser.add_argument("--engine", choices=("monitoring", "settrace", "setprofile"),
                         help="tracing engine (default: the interpreter's)")
     parser.add_argument("--repeat", type=int, default=3)
@@ -142,7 +146,7 @@ def main() -> int:
     engine = args.engine or ("monitoring" if hasattr(sys, "monitoring") else "settrace")
     print(f"Python {sys.version.split()[0]}, engine {engine}, repeat {args.repeat}; times are medians, "
           f"ratio = traced / anchor (same process)")
-    print(f"{'workload':10}" + "".join(f" {arm[:12]:>12}: anchor s  traced s  ratio" for arm in arms))
+    print(f"{'workload':10}" + "".join(f" {Path(arm).name[:12]:>12}: anchor s  traced s  ratio" for arm in arms))
     rows = []
     for name in args.only or list(WORKLOADS):
         runs = {arm: [] for arm in arms}
