@@ -221,8 +221,8 @@ class Tracer:
         self.states: dict = {}  # code -> _Function | _Skip
         self.own_modules: dict = {}  # module __name__ -> bool
         self.pending: dict = {}  # frame -> (function, key, arg objects, kwarg objects, instance or None)
-        # argument objects changed since their constructor call, while a call's texts are worked out (a list of
-        # (object, state)), else None; and per pending frame, those its arguments held (see _constructor_call)
+        # argument objects changed since their constructor call, while a call's texts are worked out (a list),
+        # else None; and per pending frame, those its arguments held with their states (see _constructor_call)
         self._changed: list | None = None
         self._changed_at: dict = {}
         self.instances: dict = {}  # _oid(instance) -> (type, ctor args text, ctor kwargs text, state) or None
@@ -373,8 +373,8 @@ class Tracer:
             fn.skip("nonliteral_args", (*args, *kwargs.values()))  # an object its text does not rebuild
             self._unusable(fn, key)
             return
-        if changed:
-            self._changed_at[frame] = changed
+        if changed:  # their states now, to tell a change the call makes (snapshots only for recorded calls)
+            self._changed_at[frame] = [(obj, _state(obj)) for obj in changed]
         self.pending[frame] = (fn, key, args, kwargs, instance)
 
     def arg_text(self, value, verify: bool = False):
@@ -434,7 +434,7 @@ class Tracer:
         if not _same_state(obj, entry):
             if self._changed is None:
                 return obj
-            self._changed.append((obj, _state(obj)))  # the call is marked: validation replays it from a fresh object
+            self._changed.append(obj)  # the call is marked: validation replays it from a fresh object
         known = entry[4]
         if not known:
             known.append(self._rebuilt(obj, entry))
