@@ -431,3 +431,10 @@ def test_objects_of_another_module_as_arguments(mined, tmp_path):
             assert v.passed == (v.key[1] == "right"), (v.key, v.status, v.detail)
     # an argument the function changes is not a value to test
     assert mined["report"]["drop_examples"]["mutates its arguments"].startswith("ledger.invoice.add_fee")
+
+
+def test_no_test_is_made_twice(mined):
+    # generated inputs are drawn from the recorded ones too: one the tests already make is not added again
+    for name, p in mined["problems"].items():
+        calls = [(t.get("init_args"), t.get("init_kwargs"), t["args"], t.get("kwargs")) for t in p.tests]
+        assert len(calls) == len(set(calls)), name

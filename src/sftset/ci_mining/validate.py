@@ -27,6 +27,7 @@ An error while judging one candidate drops that candidate ("internal error"), ne
 """
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field, replace
 from statistics import median
@@ -367,12 +368,24 @@ def _judge_reference(s: _State, runs: list, settings: ValidationSettings, other=
                           f"{shown.get('value', shown.get('raises'))!s:.60}")
 
 
+def _call_key(args: str, kwargs: str) -> tuple[str, str]:
+    """A call's arguments as their syntax trees: the same call whatever spacing its texts were written with."""
+    try:
+        return ast.dump(ast.parse(args.strip(), mode="eval")), ast.dump(ast.parse(kwargs.strip(), mode="eval"))
+    except SyntaxError:
+        return args, kwargs
+
+
 def _keep_generated(s: _State, proposed: list[tuple[str, str]], runs: list, allow_new_raises: bool = False) -> None:
     if any(v.status != "passed" or v.outputs is None for v in runs):
         return  # an input that hangs or crashes the reference only costs us the generated tests
     per_run = [[outcome_key(o) for o in v.outputs] for v in runs]
     raised = {t["raises"] for t in s.pool if "raises" in t}
+    seen = {_call_key(t["args"], t.get("kwargs", "{}")) for t in s.pool + s.generated}  # calls the tests make
     for j, (args, kwargs) in enumerate(proposed):
+        if _call_key(args, kwargs) in seen:
+            continue
+        seen.add(_call_key(args, kwargs))
         keys = {run[j] for run in per_run}
         if len(keys) != 1:
             continue
