@@ -118,3 +118,27 @@ NAMES = {"html4": {"red": "#ff0000"}, "css2": {}, "css3": {}}
     program = context + '\n\ndef names_of(spec):\n    """Sorted names."""\n    if spec not in SPECS:\n' \
                         '        raise ValueError(spec)\n    return sorted(NAMES[spec])\n'
     assert trivial_rule(program, "names_of", context) is None
+
+
+def test_a_helper_mapped_over_items_or_chosen_by_a_predicate():
+    context = '''from urllib.parse import unquote_plus
+
+
+def detect(code):
+    """Whether code is urlencoded."""
+    return " " not in code
+
+
+def style_char(c, style):
+    """c in a style."""
+    return c.upper() if style == "bold" else c
+'''
+    delegation = "trivial body: delegation to a function in the prompt"
+    for ret in ("unquote_plus(code) if detect(code) else code", "''.join(style_char(c, style=s) for c in code)",
+                "[style_char(c, s) for c in code]", "code if not detect(code) else ''"):
+        program = context + f'\n\ndef f(code, s=None):\n    """Doc."""\n    return {ret}\n'
+        assert trivial_rule(program, "f", context) == delegation, ret
+    for ret in ("''.join(style_char(c, s) for c in code if c != ' ')", "code.upper() if len(code) > 3 else code",
+                "[style_char(c, s) + c for c in code]"):
+        program = context + f'\n\ndef f(code, s=None):\n    """Doc."""\n    return {ret}\n'
+        assert trivial_rule(program, "f", context) is None, ret

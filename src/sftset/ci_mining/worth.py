@@ -4,7 +4,9 @@ Each rule that fails names itself as the drop reason:
 
 - "trivial body: identity" / "trivial body: constant": `return x`, `return 0`;
 - "trivial body: delegation to a function in the prompt": one return of a call to a helper the
-  prompt shows, with the arguments passed through (`return hex_to_name(rgb_to_hex(rgb), spec)`);
+  prompt shows, with the arguments passed through (`return hex_to_name(rgb_to_hex(rgb), spec)`), a
+  helper mapped over an argument's items (`"".join(helper(c) for c in text)`), or a choice between
+  such calls and the arguments (`return unquote(code) if detect(code) else code`);
 - "trivial body: lookup in a table in the prompt": one return of a subscript or `.get` of a table
   the prompt shows (`return _HEX_TO_NAME[value.lower()]`);
 - "trivial body: one call on the arguments": one return of a builtin or method call on the
@@ -117,6 +119,9 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
     if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
         return None
     expr = _unwrap_none_test(body[0].value)
+    if not guards and not empty_guards and (_per_item_delegation(expr, params, functions)
+                                            or _conditional_delegation(expr, params, functions)):
+        return "trivial body: delegation to a function in the prompt"
     if guards and all(_is_membership(g.test, params, tables) for g in guards) and _table_lookup(expr, params, tables):
         return "trivial body: lookup in a table in the prompt"  # `if key not in KNOWN: raise ...` then `TABLE[key]`
     if guards:
@@ -195,6 +200,40 @@ def _sets_attributes(own: ast.arg | None, body: list[ast.stmt]) -> bool:
             continue
         return False
     return True
+
+
+def _per_item_delegation(expr: ast.expr, params: set[str], functions: set[str]) -> bool:
+    """A prompt helper mapped over an argument's items, nothing else computed: `[helper(x) for x in xs]`,
+    `"".join(helper(c, style=style) for c in text)` (also inside list/tuple/set/sum/any/all)."""
+    if isinstance(expr, ast.Call) and len(expr.args) == 1 and not expr.keywords and (
+            isinstance(expr.func, ast.Attribute) and expr.func.attr == "join" and isinstance(expr.func.value, ast.Constant)
+            or isinstance(expr.func, ast.Name) and expr.func.id in ("list", "tuple", "set", "sum", "any", "all")):
+        expr = expr.args[0]
+    if not isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) or len(expr.generators) != 1:
+        return False
+    gen = expr.generators[0]
+    if gen.ifs or gen.is_async or not isinstance(gen.target, ast.Name) or not _on_argument(gen.iter, params):
+        return False
+    call = expr.elt
+    return (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in functions
+            and _single_call_on_arguments(call, params | {gen.target.id}) is call)
+
+
+def _conditional_delegation(expr: ast.expr, params: set[str], functions: set[str]) -> bool:
+    """`helper(x) if is_y(x) else x`: a choice between argument names, constants and single calls on the
+    arguments, at least one of them a prompt helper's."""
+    if not isinstance(expr, ast.IfExp):
+        return False
+    parts = [expr.test, expr.body, expr.orelse]
+    helper = False
+    for part in parts:
+        if isinstance(part, ast.Name) and part.id in params or _constant(part):
+            continue
+        single = _single_call_on_arguments(part, params)
+        if not isinstance(single, ast.Call):
+            return False
+        helper = helper or isinstance(single.func, ast.Name) and single.func.id in functions
+    return helper
 
 
 def _is_membership(test: ast.expr, params: set[str], tables: set[str]) -> bool:
