@@ -142,3 +142,14 @@ def style_char(c, style):
                 "[style_char(c, s) + c for c in code]"):
         program = context + f'\n\ndef f(code, s=None):\n    """Doc."""\n    return {ret}\n'
         assert trivial_rule(program, "f", context) is None, ret
+
+
+def test_a_conditional_conversion_of_an_argument():
+    one_call = "trivial body: one call on the arguments"
+    for test, conv in (("isinstance(mixed, str)", "mixed.encode(enc)"), ("not isinstance(mixed, bytes)", "str(mixed)")):
+        program = f'def f(mixed, enc):\n    """Doc."""\n    if {test}:\n        mixed = {conv}\n    return mixed\n'
+        assert trivial_rule(program, "f", "") == one_call
+    for body in ("    if isinstance(mixed, str):\n        mixed = mixed.encode(enc) + b'!'\n    return mixed\n",
+                 "    if len(mixed) > 3:\n        mixed = mixed[:3]\n    return mixed\n",
+                 "    if isinstance(mixed, str):\n        mixed = mixed.encode(enc)\n    return enc\n"):
+        assert trivial_rule(f'def f(mixed, enc):\n    """Doc."""\n{body}', "f", "") is None, body

@@ -10,7 +10,9 @@ Each rule that fails names itself as the drop reason:
 - "trivial body: lookup in a table in the prompt": one return of a subscript or `.get` of a table
   the prompt shows (`return _HEX_TO_NAME[value.lower()]`);
 - "trivial body: one call on the arguments": one return of a builtin or method call on the
-  arguments, with nothing computed around it (`return next(iter(seq))`, `return s.lower()`);
+  arguments, with nothing computed around it (`return next(iter(seq))`, `return s.lower()`), or such a
+  call made on a test of the arguments before the argument is returned (`if isinstance(x, str):
+  x = x.encode(enc)` then `return x`);
 - one call on the arguments, possibly negated, whose inputs are only argument names and constants, is
   named by what it calls: `return not is_x(s)` and `return _helper(b, a, 1024)` are delegations (numbers
   given to a prompt helper too), `return not s.isspace()` one call (but numbers given to a builtin or a
@@ -114,6 +116,8 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
     guards = []
     while len(body) > 1 and _is_raise_guard(body[0]):
         guards.append(body.pop(0))
+    if _converts_argument(body, params):
+        return "trivial body: one call on the arguments"
     if "." in entry_point and _sets_attributes((fn.args.posonlyargs + fn.args.args or [None])[0], body):
         return "trivial body: sets attributes of the instance"
     if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
@@ -172,6 +176,33 @@ def trivial_rule(program: str, entry_point: str, context: str) -> str | None:
     if calls and len(calls) <= 2:
         return "trivial body: one call on the arguments"
     return None
+
+
+def _converts_argument(body: list[ast.stmt], params: set[str]) -> bool:
+    """`if isinstance(x, str): x = x.encode(enc)` then `return x`: one call on the arguments, made when a
+    test of the arguments says so, and the argument returned."""
+    if len(body) != 2 or not isinstance(body[0], ast.If) or body[0].orelse:
+        return False
+    test, inner, ret = body[0].test, body[0].body, body[1]
+    if not (isinstance(ret, ast.Return) and isinstance(ret.value, ast.Name) and ret.value.id in params):
+        return False
+    if len(inner) != 1 or not isinstance(inner[0], ast.Assign) or len(inner[0].targets) != 1:
+        return False
+    target = inner[0].targets[0]
+    return (isinstance(target, ast.Name) and target.id == ret.value.id
+            and isinstance(_single_call_on_arguments(inner[0].value, params), ast.Call)
+            and (isinstance(_single_call_on_arguments(test, params), ast.Call) or _type_test(test, params)))
+
+
+def _type_test(test: ast.expr, params: set[str]) -> bool:
+    """`isinstance(x, T)` or `isinstance(x, (T, U))`, possibly negated, x an argument, the types named."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance"
+            and len(test.args) == 2 and not test.keywords and _on_argument(test.args[0], params)):
+        return False
+    types = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+    return all(isinstance(t, (ast.Name, ast.Attribute)) for t in types)
 
 
 def _sets_attributes(own: ast.arg | None, body: list[ast.stmt]) -> bool:
