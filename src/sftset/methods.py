@@ -24,24 +24,32 @@ from typing import Any
 
 ADAPTER = "_sftset_method_call"
 
-# The state a method that returns None leaves (the tracer writes it the same way: _state_text).
+# The state a method that returns None leaves. One text for both sides: rendered checks embed it, and the
+# tracer, which records that state inside the traced suite, gets it as its runtime's method_state.py.
 STATE_HELPER = r'''
+import types as _sftset_types
 
 
 def _sftset_state(owner):
-    """The instance's attributes: its __dict__ and its set slots."""
-    state = dict(getattr(owner, "__dict__", None) or {})
+    """The instance's attributes: its __dict__ and its set slots, read without running the class's code."""
+    try:
+        state = dict(object.__getattribute__(owner, "__dict__"))
+    except (AttributeError, TypeError):
+        state = {}
     for klass in type(owner).__mro__:
         if klass.__module__ == "builtins":
             continue
         for name, descriptor in list(vars(klass).items()):
-            if type(descriptor).__name__ == "member_descriptor" and name not in state:
+            if type(descriptor) is _sftset_types.MemberDescriptorType and name not in state:
                 try:
                     state[name] = descriptor.__get__(owner, klass)
-                except AttributeError:
+                except AttributeError:  # an unset slot
                     pass
     return state
 '''
+_state_namespace: dict = {}
+exec(STATE_HELPER, _state_namespace)
+state_of = _state_namespace["_sftset_state"]
 
 # Added to a rendered check when its cases call a method (see render.py).
 CHECK_HELPER = STATE_HELPER + r'''

@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..methods import STATE_HELPER
 from ..values import READER
 from .ci_config import TestPlan
 from ..sandbox.command import DEFAULT_DISK_MB
@@ -49,6 +50,7 @@ def install_runtime(folder: Path) -> Path:
     for name in _RUNTIME_FILES:
         shutil.copyfile(here / name, pkg / name)
     (pkg / "values_reader.py").write_text(READER)  # the tracer names values the way checks read them
+    (pkg / "method_state.py").write_text(STATE_HELPER)  # and takes a procedure's state the way checks do
     return folder
 
 

@@ -66,7 +66,9 @@ from fractions import Fraction
 try:  # in the suite: sftset.values' reader, copied in by suite.py (standard library only)
     from .values_reader import _sftset_text as _text_of, _SftsetObject as _Named
     from .values_reader import _sftset_path_of as _path_of
+    from .method_state import _sftset_state as _state_of
 except ImportError:  # imported as sftset.ci_mining.tracer
+    from ..methods import state_of as _state_of
     from ..values import text_of as _text_of, ObjectValue as _Named
     from ..values import _namespace as _reader_namespace
     _path_of = _reader_namespace["_sftset_path_of"]
@@ -1032,24 +1034,12 @@ _UNSET = object()
 
 
 def _state_text(obj) -> str | None:
-    """The instance's attributes (its __dict__ and set slots) as a dict literal, keys sorted, the way
-    sftset.methods' `_sftset_state` reads them back; None when one is not a literal."""
+    """The instance's attributes as sftset.methods' `_sftset_state` takes them (the same text), as a dict
+    literal, keys sorted; None when one is not a literal."""
     try:
-        d = object.__getattribute__(obj, "__dict__")
+        state = _state_of(obj)
     except Exception:
-        d = {}
-    if type(d) is not dict:
         return None
-    state = dict(d)
-    for klass in type(obj).__mro__:
-        if klass.__module__ == "builtins":
-            continue
-        for name, descriptor in list(vars(klass).items()):
-            if type(descriptor) is types.MemberDescriptorType and name not in state:
-                try:
-                    state[name] = descriptor.__get__(obj, klass)
-                except AttributeError:  # an unset slot
-                    pass
     if not all(type(k) is str for k in state):
         return None
     return literal_repr({k: state[k] for k in sorted(state)})
