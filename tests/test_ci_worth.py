@@ -96,13 +96,16 @@ def test_a_procedure_that_only_stores_what_it_is_given():
         self.n = 0
 '''
     setter = "trivial body: sets attributes of the instance"
+
+    def rule(body):
+        return trivial_rule(context + f'\n    def put(self, item):\n        """Store it."""\n        {body}\n',
+                            "Box.put", context)
+
     for body in ("self.items.append(item)", "self.label = item", "self.n += 1\n        self.items[item] = None"):
-        program = context + f'\n    def put(self, item):\n        """Store it."""\n        {body}\n'
-        assert trivial_rule(program, "Box.put", context) == setter, body
+        assert rule(body) == setter, body
     for body in ("self.items.append(item.strip().lower())", "if item:\n            self.items.append(item)",
                  "self.n += len(item.split())"):
-        program = context + f'\n    def put(self, item):\n        """Store it."""\n        {body}\n'
-        assert trivial_rule(program, "Box.put", context) is None, body
+        assert rule(body) is None, body
 
 
 def test_a_membership_guard_before_a_table_lookup():
@@ -134,14 +137,16 @@ def style_char(c, style):
     return c.upper() if style == "bold" else c
 '''
     delegation = "trivial body: delegation to a function in the prompt"
+
+    def rule(ret):
+        return trivial_rule(context + f'\n\ndef f(code, s=None):\n    """Doc."""\n    return {ret}\n', "f", context)
+
     for ret in ("unquote_plus(code) if detect(code) else code", "''.join(style_char(c, style=s) for c in code)",
                 "[style_char(c, s) for c in code]", "code if not detect(code) else ''"):
-        program = context + f'\n\ndef f(code, s=None):\n    """Doc."""\n    return {ret}\n'
-        assert trivial_rule(program, "f", context) == delegation, ret
+        assert rule(ret) == delegation, ret
     for ret in ("''.join(style_char(c, s) for c in code if c != ' ')", "code.upper() if len(code) > 3 else code",
                 "[style_char(c, s) + c for c in code]"):
-        program = context + f'\n\ndef f(code, s=None):\n    """Doc."""\n    return {ret}\n'
-        assert trivial_rule(program, "f", context) is None, ret
+        assert rule(ret) is None, ret
 
 
 def test_a_conditional_conversion_of_an_argument():
