@@ -15,6 +15,7 @@ Python 2 had (the module imported fine under the suite, so that branch did not r
 from __future__ import annotations
 
 import ast
+from collections import Counter
 
 PYTHONS = ((3, 10, 0), (3, 11, 0), (3, 12, 0), (3, 13, 0))  # pyproject's requires-python onwards
 
@@ -140,32 +141,21 @@ def _compare(op: ast.cmpop, a, b) -> bool:
 
 
 def _single_assignments(tree: ast.Module) -> dict[str, ast.expr]:
-    """Names the module binds once, by a plain top-level `name = expr` (`PY3 = sys.version_info[0] == 3`)."""
-    counts: dict[str, int] = {}
-    found: dict[str, ast.expr] = {}
+    """Names the module binds exactly once (anywhere: stores, imports, definitions), by a plain top-level
+    `name = expr` (`PY3 = sys.version_info[0] == 3`) or by `from six import PY3`, with what they stand for."""
+    bindings = Counter()
     for node in ast.walk(tree):
-        targets = []
-        if isinstance(node, ast.Assign):
-            targets = [t for t in node.targets]
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
-            targets = [node.target]
-        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-            targets = [node.target]
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bindings[node.id] += 1
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for a in node.names:
-                counts[(a.asname or a.name).split(".")[0]] = counts.get((a.asname or a.name).split(".")[0], 0) + 2
+            bindings.update((a.asname or a.name).split(".")[0] for a in node.names)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            counts[node.name] = counts.get(node.name, 0) + 2
-        for t in targets:
-            for n in ast.walk(t):
-                if isinstance(n, ast.Name):
-                    counts[n.id] = counts.get(n.id, 0) + 1
-    six_flags = {}
+            bindings[node.name] += 1
+    found: dict[str, ast.expr] = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             found[stmt.targets[0].id] = stmt.value
-        if isinstance(stmt, ast.ImportFrom) and stmt.module == "six" and not stmt.level:
-            for a in stmt.names:
-                if a.name in ("PY2", "PY3") and counts.get(a.asname or a.name) == 2:
-                    six_flags[a.asname or a.name] = ast.Constant(value=a.name == "PY3")
-    return {name: value for name, value in found.items() if counts.get(name) == 1} | six_flags
+        elif isinstance(stmt, ast.ImportFrom) and stmt.module == "six" and not stmt.level:
+            found.update({a.asname or a.name: ast.Constant(value=a.name == "PY3") for a in stmt.names
+                          if a.name in ("PY2", "PY3")})
+    return {name: value for name, value in found.items() if bindings[name] == 1}

@@ -3,8 +3,9 @@
 The suite is untrusted code: it runs through `sftset.sandbox.run_isolated` as an
 unprivileged uid with no network, a time and a memory limit, and write access only
 to the run folder (the project copy, its HOME and TMPDIR, the trace file). The
-tracer package (tracer.py, pytest_plugin.py, unittest_hook.py, and values_reader.py: the
-text of sftset.values.READER; standard library only) is copied next to it as
+tracer package (tracer.py, pytest_plugin.py, unittest_hook.py, values_reader.py: the text of
+sftset.values.READER, and method_state.py: sftset.methods.STATE_HELPER; standard library only) is copied
+next to it as
 `sftset_trace` and found through PYTHONPATH.
 """
 from __future__ import annotations
