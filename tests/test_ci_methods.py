@@ -247,11 +247,16 @@ def test_a_procedure_is_judged_by_the_state_it_leaves(mined, tmp_path):
     from sftset.evaluation import sample_job
     from sftset.sandbox import Executor
 
+    # an attacker's state: an attribute equal to anything, or a __dict__ that claims to be the answer
+    forged = {"equal": indent + "self.total = type('E', (), {'__eq__': lambda s, o: True, '__hash__': None})()\n",
+              "dict": indent + "self.__dict__ = type('D', (dict,), {'__eq__': lambda s, o: True})(total=0)\n"}
     jobs = [sample_job(add, add.canonical_solution, "ref"), sample_job(add, indent + "pass\n", "wrong")]
+    jobs += [sample_job(add, body, name) for name, body in forged.items()]
     with Executor(workers=2) as ex:
         verdicts = {v.key: v for v in ex.run(jobs)}
     assert verdicts["ref"].status == "passed", verdicts["ref"].detail
     assert verdicts["wrong"].status == "failed"
+    assert verdicts["equal"].status != "passed" and verdicts["dict"].status != "passed"
 
 
 def _wrong(p: Problem) -> str:
